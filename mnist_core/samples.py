@@ -1,0 +1,232 @@
+"""The user's labelled digits in SQLite (stdlib sqlite3, WAL mode).
+
+Each sample is the 28x28 float32 image in [0, 1] the model saw (stored losslessly as 3,136 raw bytes),
+its label 0-9, where it came from ("draw", "photo", ...) and optionally the original image as PNG bytes
+(the canvas strokes, or the crop of the photo). No TensorFlow and no Gradio here: the training CLI calls
+``SampleStore(path).arrays()`` and the app calls the rest.
+
+One connection per call keeps the store safe to use from Gradio's worker threads and from several
+processes at once; WAL lets a training run read while the app writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+# Bumped when the table layout changes; stored in PRAGMA user_version.
+SCHEMA_VERSION = 1
+# Originals larger than this are refused: a sample is a digit, not a photo album.
+MAX_ORIGINAL_BYTES = 4 * 1024 * 1024
+# Longest "source" tag kept.
+MAX_SOURCE_CHARS = 32
+# Largest page list() returns.
+MAX_LIST = 10_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS samples (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    label    INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+    image    BLOB    NOT NULL,
+    original BLOB,
+    source   TEXT    NOT NULL,
+    created  TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_label ON samples (label);
+"""
+
+
+class SampleNotFound(ValueError):
+    """No sample has the id asked for."""
+
+
+def _as_int(value: object) -> int | None:
+    """``value`` as an int when it is one exactly (7, "7", 7.0, np.int64(7)), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def validate_label(label: object) -> int:
+    """Return ``label`` as an int 0-9, or raise ValueError."""
+    value = _as_int(label)
+    if value is None or not 0 <= value <= 9:
+        raise ValueError(f"label must be a digit from 0 to 9, not {label!r}")
+    return value
+
+
+def validate_sample_id(sample_id: object) -> int:
+    """Return ``sample_id`` as a positive int, or raise ValueError (ids come from users and URLs)."""
+    value = _as_int(sample_id)
+    if value is None or not 1 <= value < 2**63:
+        raise ValueError(f"sample id must be a positive integer, not {sample_id!r}")
+    return value
+
+
+def _validate_image(image: np.ndarray) -> np.ndarray:
+    """Return a C-contiguous (28, 28) float32 copy in [0, 1], or raise ValueError."""
+    arr = np.asarray(image)
+    if arr.shape == (28, 28, 1):
+        arr = arr[..., 0]
+    if arr.shape != (28, 28):
+        raise ValueError(f"a sample image must be 28x28, not {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"a sample image must hold floats in [0, 1], not {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all() or arr.min() < 0.0 or arr.max() > 1.0:
+        raise ValueError("a sample image must hold finite values in [0, 1]")
+    return arr
+
+
+class SampleStore:
+    """The user's labelled samples in one SQLite file, created with its folder on first use."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._ready = False
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """One short-lived connection, committed on success, always closed."""
+        if not self._ready:
+            self._create()
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            with conn:
+                yield conn
+        finally:
+            conn.close()
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} was written by a newer version of the studio (schema {version}, "
+                    f"this one reads {SCHEMA_VERSION})"
+                )
+            if version < SCHEMA_VERSION:
+                with conn:
+                    conn.executescript(_SCHEMA)
+                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        finally:
+            conn.close()
+        self._ready = True
+
+    def add(
+        self,
+        label: int,
+        image: np.ndarray,
+        original_png: bytes | None = None,
+        source: str = "draw",
+    ) -> int:
+        """Store one sample and return its id."""
+        label = validate_label(label)
+        pixels = _validate_image(image)
+        if original_png is not None:
+            if not isinstance(original_png, (bytes, bytearray, memoryview)):
+                raise ValueError("the original image must be PNG bytes")
+            original_png = bytes(original_png)
+            if len(original_png) > MAX_ORIGINAL_BYTES:
+                raise ValueError(f"the original image is over {MAX_ORIGINAL_BYTES // 2**20} MB")
+        source = str(source)[:MAX_SOURCE_CHARS]
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._connect() as conn:
+            cur = conn.execute(
+                "INSERT INTO samples (label, image, original, source, created) VALUES (?, ?, ?, ?, ?)",
+                (label, pixels.tobytes(), original_png, source, created),
+            )
+            return int(cur.lastrowid)
+
+    def get(self, sample_id: int) -> dict:
+        """One sample: id, label, source, created, image (28, 28) float32, original (PNG bytes or None)."""
+        sample_id = validate_sample_id(sample_id)
+        with self._connect() as conn:
+            row = conn.execute(
+                "SELECT id, label, source, created, image, original FROM samples WHERE id = ?",
+                (sample_id,),
+            ).fetchone()
+        if row is None:
+            raise SampleNotFound(f"no sample with id {sample_id}")
+        sample = _row_to_dict(row[:5])
+        sample["original"] = row[5]
+        return sample
+
+    def list(self, label: int | None = None, limit: int = 200, offset: int = 0) -> list[dict]:
+        """Samples newest first (without the originals): id, label, source, created, image."""
+        if not (isinstance(limit, int) and 0 <= limit <= MAX_LIST):
+            raise ValueError(f"limit must be an integer from 0 to {MAX_LIST}, not {limit!r}")
+        if not (isinstance(offset, int) and offset >= 0):
+            raise ValueError(f"offset must be an integer >= 0, not {offset!r}")
+        query = "SELECT id, label, source, created, image FROM samples"
+        args: tuple = ()
+        if label is not None:
+            query += " WHERE label = ?"
+            args = (validate_label(label),)
+        query += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        with self._connect() as conn:
+            rows = conn.execute(query, args + (limit, offset)).fetchall()
+        return [_row_to_dict(row) for row in rows]
+
+    def counts(self) -> dict[int, int]:
+        """Number of samples per digit, every digit 0-9 present."""
+        counts = dict.fromkeys(range(10), 0)
+        with self._connect() as conn:
+            for label, n in conn.execute("SELECT label, COUNT(*) FROM samples GROUP BY label"):
+                counts[int(label)] = int(n)
+        return counts
+
+    def __len__(self) -> int:
+        return sum(self.counts().values())
+
+    def relabel(self, sample_id: int, label: int) -> None:
+        """Give a sample another label; SampleNotFound when there is no such sample."""
+        sample_id, label = validate_sample_id(sample_id), validate_label(label)
+        with self._connect() as conn:
+            cur = conn.execute("UPDATE samples SET label = ? WHERE id = ?", (label, sample_id))
+        if cur.rowcount == 0:
+            raise SampleNotFound(f"no sample with id {sample_id}")
+
+    def delete(self, sample_id: int) -> None:
+        """Delete a sample; SampleNotFound when there is no such sample."""
+        sample_id = validate_sample_id(sample_id)
+        with self._connect() as conn:
+            cur = conn.execute("DELETE FROM samples WHERE id = ?", (sample_id,))
+        if cur.rowcount == 0:
+            raise SampleNotFound(f"no sample with id {sample_id}")
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """All samples, oldest first: x (N, 28, 28) float32 in [0, 1], y (N,) int64."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT label, image FROM samples ORDER BY id").fetchall()
+        x = np.empty((len(rows), 28, 28), dtype=np.float32)
+        y = np.empty((len(rows),), dtype=np.int64)
+        for i, (label, blob) in enumerate(rows):
+            x[i] = np.frombuffer(blob, dtype=np.float32).reshape(28, 28)
+            y[i] = label
+        return x, y
+
+
+def _row_to_dict(row: tuple) -> dict:
+    sample_id, label, source, created, blob = row
+    return {
+        "id": int(sample_id),
+        "label": int(label),
+        "source": source,
+        "created": created,
+        "image": np.frombuffer(blob, dtype=np.float32).reshape(28, 28).copy(),
+    }

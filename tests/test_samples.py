@@ -1,0 +1,136 @@
+"""SampleStore: the user's labelled digits in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import numpy as np
+import pytest
+
+from mnist_core.samples import SCHEMA_VERSION, SampleNotFound, SampleStore
+
+
+def digit(value: float = 0.5) -> np.ndarray:
+    img = np.zeros((28, 28), np.float32)
+    img[4:24, 12:16] = value
+    return img
+
+
+@pytest.fixture
+def store(tmp_path) -> SampleStore:
+    return SampleStore(tmp_path / "sub" / "samples.sqlite3")
+
+
+def test_add_get_roundtrip_is_lossless(store):
+    img = np.random.default_rng(0).random((28, 28), dtype=np.float32)
+    sid = store.add(7, img, original_png=b"\x89PNG fake", source="photo")
+    got = store.get(sid)
+    assert got["label"] == 7 and got["source"] == "photo" and got["original"] == b"\x89PNG fake"
+    np.testing.assert_array_equal(got["image"], img)
+    assert got["image"].dtype == np.float32
+
+
+def test_created_on_first_use_in_wal_mode_with_schema_version(store):
+    assert not store.path.exists()
+    store.add(1, digit())
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+def test_arrays_shape_dtype_and_order(store):
+    assert store.arrays()[0].shape == (0, 28, 28)
+    for label in (3, 1, 4):
+        store.add(label, digit(label / 10))
+    x, y = store.arrays()
+    assert x.shape == (3, 28, 28) and x.dtype == np.float32
+    assert y.dtype == np.int64 and y.tolist() == [3, 1, 4]
+    assert x[2].max() == pytest.approx(0.4)
+
+
+def test_list_counts_relabel_delete(store):
+    ids = [store.add(label, digit()) for label in (2, 2, 5)]
+    assert [s["id"] for s in store.list()] == ids[::-1]  # newest first
+    assert [s["id"] for s in store.list(label=2)] == ids[1::-1]
+    assert [s["id"] for s in store.list(limit=1, offset=1)] == [ids[1]]
+    assert store.counts() == {**dict.fromkeys(range(10), 0), 2: 2, 5: 1}
+    store.relabel(ids[0], 9)
+    assert store.get(ids[0])["label"] == 9
+    store.delete(ids[1])
+    assert len(store) == 2
+    with pytest.raises(SampleNotFound, match="no sample"):
+        store.get(ids[1])
+    with pytest.raises(SampleNotFound):
+        store.delete(ids[1])
+    with pytest.raises(SampleNotFound):
+        store.relabel(12345, 1)
+
+
+@pytest.mark.parametrize("label", [-1, 10, 3.5, "x", "", None, True, "1; DROP TABLE samples", [1]])
+def test_bad_labels_are_refused(store, label):
+    with pytest.raises(ValueError, match="label must be a digit"):
+        store.add(label, digit())
+    assert len(store) == 0
+
+
+@pytest.mark.parametrize("label, expected", [(0, 0), ("7", 7), (9.0, 9), (np.int64(4), 4)])
+def test_label_forms_accepted(store, label, expected):
+    assert store.get(store.add(label, digit()))["label"] == expected
+
+
+@pytest.mark.parametrize("sample_id", [0, -3, "../etc/passwd", "1 OR 1=1", 1.5, None, True, "", 2**70])
+def test_bad_ids_are_refused(store, sample_id):
+    store.add(1, digit())
+    for call in (store.get, store.delete, lambda i: store.relabel(i, 1)):
+        with pytest.raises(ValueError, match="sample id"):
+            call(sample_id)
+    assert len(store) == 1
+
+
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (np.zeros((28, 27), np.float32), "28x28"),
+        (np.zeros((28, 28), np.uint8), "floats"),
+        (np.full((28, 28), 1.5, np.float32), r"\[0, 1\]"),
+        (np.full((28, 28), np.nan, np.float32), "finite"),
+    ],
+)
+def test_bad_images_are_refused(store, image, message):
+    with pytest.raises(ValueError, match=message):
+        store.add(1, image)
+
+
+def test_accepts_channel_axis_and_float64(store):
+    sid = store.add(1, digit()[..., None].astype(np.float64))
+    assert store.get(sid)["image"].shape == (28, 28)
+
+
+def test_oversized_original_is_refused(store):
+    with pytest.raises(ValueError, match="MB"):
+        store.add(1, digit(), original_png=b"\0" * (4 * 2**20 + 1))
+
+
+def test_concurrent_writers_and_reopen(store):
+    def writer(label):
+        for _ in range(10):
+            store.add(label, digit())
+
+    threads = [threading.Thread(target=writer, args=(d,)) for d in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    again = SampleStore(store.path)
+    assert again.counts() == {**dict.fromkeys(range(10), 0), 0: 10, 1: 10, 2: 10, 3: 10}
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer version"):
+        SampleStore(path).counts()
