@@ -1,0 +1,522 @@
+"""One training job at a time, run apart from serving; its state (progress, curves, result).
+
+A job is the training CLI in a subprocess (``nice``d, in its own session)::
+
+    python -m mnist_core train --job-dir DIR ... 
+
+which appends JSON lines to ``DIR/log.jsonl`` (start, progress, epoch, then one of done / cancelled /
+failed). ``JobManager`` starts it, tails that log into a ``JobStatus`` the app polls, and cancels it by
+creating ``DIR/cancel`` (then SIGTERM, then SIGKILL if it does not stop). A crash or ``kill -9`` of the app
+never hurts the training, and the reverse: they share only files written atomically by the core.
+
+One job at a time across processes: ``<jobs>/lock`` is created with O_EXCL and holds the trainer's pid
+and job id; a lock whose pid is gone is stale and taken over. An app started while another process's job
+runs attaches to it (shows its progress, can cancel it). No TensorFlow and no Gradio here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from mnist_core.config import PROJECT_ROOT, Paths, TrainSettings
+
+# Job ids are made here (time + random); anything else coming back from a user is refused.
+_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+# Environment variables never handed to the trainer (nor written anywhere).
+_SECRET_ENV = ("MNIST_STUDIO_ADMIN_PASSWORD",)
+# Terminal events of the log, and the status each gives.
+_TERMINAL = {"done": "done", "cancelled": "cancelled", "failed": "failed"}
+# Exit codes of the CLI: 0 done, 1 failed, 2 bad arguments, 3 cancelled.
+_EXIT_STATUS = {0: "done", 3: "cancelled"}
+
+Activate = Literal["no", "if_better", "always"]
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """How the manager runs trainers: niceness, cancel escalation, how many old job folders to keep."""
+
+    # Added niceness of the trainer, so serving stays responsive on a small machine.
+    nice: int = 10
+    # Seconds after the cancel file before SIGTERM, then before SIGKILL.
+    term_after_s: float = 6.0
+    kill_after_s: float = 12.0
+    # Finished job folders kept in <home>/jobs (oldest pruned on start).
+    keep: int = 20
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What to train: the recipe, the data, the user's samples, fine-tuning, activation policy."""
+
+    settings: TrainSettings = field(default_factory=TrainSettings)
+    # An MNIST .npz path (None: the core's default, the full MNIST or its offline subset).
+    data: str | None = None
+    # Add the user's samples (weighted by settings.sample_weight) to the training data.
+    use_samples: bool = False
+    # Fine-tune this version on the user's samples (plus an MNIST replay) instead of training anew.
+    finetune: str | None = None
+    # "no": leave the active model; "if_better": activate when its test accuracy beats it; "always".
+    activate: Activate = "no"
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field (settings first)."""
+        self.settings.validate()
+        if self.activate not in ("no", "if_better", "always"):
+            raise ValueError(f"activate must be 'no', 'if_better' or 'always', not {self.activate!r}")
+        if self.finetune is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", self.finetune):
+            raise ValueError(f"not a model version id: {self.finetune!r}")
+        if self.data is not None and not Path(self.data).is_file():
+            raise ValueError(f"no MNIST file at {self.data}")
+
+    def argv(self, job_dir: Path, samples_db: Path) -> list[str]:
+        """The CLI arguments after ``train`` for this request."""
+        s = self.settings
+        args = ["--job-dir", str(job_dir), "--arch", s.arch, "--epochs", str(s.epochs)]
+        args += ["--batch-size", str(s.batch_size), "--lr", repr(float(s.lr)), "--seed", str(s.seed)]
+        args += ["--augment" if s.augment else "--no-augment"]
+        if s.limit is not None:
+            args += ["--limit", str(s.limit)]
+        if self.data is not None:
+            args += ["--data", str(self.data)]
+        if self.use_samples or self.finetune is not None:
+            args += ["--samples", str(samples_db), "--sample-weight", repr(float(s.sample_weight))]
+        if self.finetune is not None:
+            args += ["--finetune", self.finetune]
+        if self.activate == "always":
+            args += ["--activate"]
+        elif self.activate == "if_better":
+            args += ["--activate-if-better"]
+        return args
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A snapshot of one job (or of none: status "idle")."""
+
+    status: Literal["idle", "running", "done", "cancelled", "failed"] = "idle"
+    id: str | None = None
+    settings: dict = field(default_factory=dict)
+    # The trainer's description of its data ("MNIST (60,000)...", "offline subset ...").
+    data: str = ""
+    epoch: int = 0
+    epochs: int = 0
+    step: int = 0
+    steps: int = 0
+    # Latest training loss / accuracy of the progress events.
+    loss: float | None = None
+    accuracy: float | None = None
+    eta_s: float | None = None
+    elapsed_s: float = 0.0
+    # Curve points so far: {"epoch": float, "metric": "loss"|"accuracy", "split": "train"|"validation",
+    # "value": float}; train points every progress event (fractional epochs), validation each epoch.
+    curves: tuple = ()
+    # The done event: version, card, active_before, active_accuracy, activated.
+    result: dict | None = None
+    message: str = ""
+    # True when the job was started by another process (found through the lock).
+    attached: bool = False
+    cancel_requested: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def fraction(self) -> float:
+        """Share of the work done, 0-1."""
+        if self.status == "done":
+            return 1.0
+        if not self.epochs or not self.steps:
+            return 0.0
+        return min(1.0, ((max(self.epoch, 1) - 1) * self.steps + self.step) / (self.epochs * self.steps))
+
+    def describe(self) -> str:
+        """One line for people: what the job is doing and how far it is."""
+        if self.status == "idle":
+            return "No training has run yet."
+        if self.status == "running":
+            cancelling = " (cancelling…)" if self.cancel_requested else ""
+            if not self.epochs:
+                return f"Training is starting (loading the data)…{cancelling}"
+            eta = f", about {_duration(self.eta_s)} left" if self.eta_s is not None else ""
+            return f"Training: epoch {max(self.epoch, 1)}/{self.epochs}, {self.fraction:.0%} done{eta}.{cancelling}"
+        if self.status == "done":
+            version = (self.result or {}).get("version", "?")
+            return f"Training finished in {_duration(self.elapsed_s)}: version {version}."
+        if self.status == "cancelled":
+            return "Training was cancelled."
+        return f"Training failed: {self.message or 'no reason given'}"
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (for the API)."""
+        d = asdict(self)
+        d["curves"] = list(self.curves)
+        d["fraction"] = self.fraction
+        d["summary"] = self.describe()
+        return d
+
+
+class JobBusy(RuntimeError):
+    """A job is already running; ``.status`` says how far it is."""
+
+    def __init__(self, status: JobStatus):
+        super().__init__(f"A training is already running. {status.describe()}")
+        self.status = status
+
+
+def validate_job_id(job_id: object) -> str:
+    """Return ``job_id`` when it is one this module made, or raise ValueError (no path tricks)."""
+    if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
+        raise ValueError(f"not a training job id: {job_id!r}")
+    return job_id
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def _pid_alive(pid: int) -> bool:
+    """True when ``pid`` runs (a zombie counts as gone)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+class _LogTail:
+    """Reads a job's log.jsonl incrementally and folds its events into a JobStatus."""
+
+    def __init__(self, job_id: str, log: Path):
+        self.log = log
+        self.offset = 0
+        self.partial = b""
+        self.state: dict = {"status": "running", "id": job_id}
+        self.curves: list[dict] = []
+
+    def read(self) -> None:
+        try:
+            with open(self.log, "rb") as f:
+                f.seek(self.offset)
+                chunk = f.read()
+        except FileNotFoundError:
+            return
+        self.offset += len(chunk)
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()  # an incomplete last line waits for the rest
+        for line in lines:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                self._apply(event)
+
+    def _apply(self, e: dict) -> None:
+        s, kind = self.state, e.get("event")
+        if kind == "start":
+            s["settings"] = e.get("settings") or {}
+            s["data"] = str(e.get("data") or "")
+            s["epochs"] = int(s["settings"].get("epochs") or 0)
+        elif kind == "progress":
+            for key in ("epoch", "epochs", "step", "steps"):
+                if isinstance(e.get(key), int):
+                    s[key] = e[key]
+            for key in ("loss", "accuracy", "eta_s", "elapsed_s"):
+                if isinstance(e.get(key), (int, float)):
+                    s[key] = float(e[key])
+            if s.get("steps"):
+                x = s.get("epoch", 1) - 1 + s.get("step", 0) / s["steps"]
+                self._point(x, "train", e)
+        elif kind == "epoch":
+            s["epoch"] = int(e.get("epoch") or s.get("epoch", 0))
+            if s.get("steps"):
+                s["step"] = s["steps"]
+            self._point(float(s["epoch"]), "train", e)
+            self._point(float(s["epoch"]), "validation", {"loss": e.get("val_loss"), "accuracy": e.get("val_accuracy")})
+        elif kind in _TERMINAL:
+            s["status"] = _TERMINAL[kind]
+            s["eta_s"] = None
+            if kind == "done":
+                s["result"] = {k: v for k, v in e.items() if k != "event"}
+                card = s["result"].get("card") or {}
+                if isinstance(card.get("train_seconds"), (int, float)):
+                    s["elapsed_s"] = float(card["train_seconds"])
+            if kind == "failed":
+                s["message"] = str(e.get("message") or "")
+
+    def _point(self, x: float, split: str, values: dict) -> None:
+        for metric in ("loss", "accuracy"):
+            value = values.get(metric)
+            if isinstance(value, (int, float)):
+                self.curves.append({"epoch": round(x, 4), "metric": metric, "split": split, "value": float(value)})
+
+    def snapshot(self, **extra) -> JobStatus:
+        return JobStatus(**self.state, curves=tuple(self.curves), **extra)
+
+
+class JobManager:
+    """Starts, watches and cancels training jobs under ``paths.jobs``; thread-safe."""
+
+    def __init__(
+        self,
+        paths: Paths | None = None,
+        command: Sequence[str] | None = None,
+        options: JobOptions = JobOptions(),
+    ):
+        self.paths = paths or Paths()
+        # The trainer's command before its arguments; tests swap in a fake trainer.
+        self.command = list(command) if command else [sys.executable, "-m", "mnist_core", "train"]
+        self.options = options
+        self._lock = threading.RLock()
+        self._proc: subprocess.Popen | None = None
+        self._tail: _LogTail | None = None  # the job shown: ours, attached, or the last one
+        self._cancel_requested = False
+
+    @property
+    def lock_path(self) -> Path:
+        return self.paths.jobs / "lock"
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.paths.jobs / validate_job_id(job_id)
+
+    # --- the lock (one job at a time across processes) ---
+
+    def _read_lock(self) -> dict | None:
+        try:
+            holder = json.loads(self.lock_path.read_text())
+            return holder if isinstance(holder, dict) else {}
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {}  # half-written or garbage: treated as stale below
+
+    def _live_holder(self) -> dict | None:
+        """The lock's {pid, job} when its process runs; a stale lock is removed."""
+        holder = self._read_lock()
+        if holder is None:
+            return None
+        pid = holder.get("pid")
+        if isinstance(pid, int) and _pid_alive(pid):
+            return holder
+        # Stale: move it aside first so that two processes never both delete a fresh lock.
+        aside = self.lock_path.with_name(f"lock.stale-{secrets.token_hex(4)}")
+        try:
+            os.replace(self.lock_path, aside)
+            aside.unlink()
+        except FileNotFoundError:
+            pass
+        return None
+
+    def _acquire(self, job_id: str) -> bool:
+        self.paths.jobs.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if self._live_holder() is not None:
+                    return False
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump({"pid": os.getpid(), "job": job_id}, f)
+            return True
+        return False
+
+    def _write_lock(self, pid: int, job_id: str) -> None:
+        tmp = self.lock_path.with_name(f"lock.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({"pid": pid, "job": job_id}))
+        os.replace(tmp, self.lock_path)
+
+    def _release(self, job_id: str) -> None:
+        holder = self._read_lock()
+        if holder is not None and holder.get("job") == job_id:
+            try:
+                self.lock_path.unlink()
+            except FileNotFoundError:
+                pass
+
+    # --- public API ---
+
+    def start(self, request: JobRequest) -> JobStatus:
+        """Start a job; ValueError for a bad request, JobBusy when one is running (here or elsewhere)."""
+        request.validate()
+        if request.finetune is not None and not self._has_samples():
+            raise ValueError("Fine-tuning needs saved samples: correct a few predictions first.")
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                raise JobBusy(self.status())
+            job_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+            if not self._acquire(job_id):
+                raise JobBusy(self.status())
+            try:
+                self._prune()
+                job_dir = self.paths.jobs / job_id
+                job_dir.mkdir(parents=True)
+                proc = self._spawn(job_dir, request)
+            except BaseException:
+                self._release(job_id)
+                raise
+            self._write_lock(proc.pid, job_id)
+            self._proc = proc
+            self._tail = _LogTail(job_id, job_dir / "log.jsonl")
+            self._cancel_requested = False
+            threading.Thread(target=self._watch, args=(proc, job_id), name=f"job-{job_id}", daemon=True).start()
+            return self.status()
+
+    def _has_samples(self) -> bool:
+        from mnist_core.samples import SampleStore
+
+        return self.paths.samples_db.exists() and len(SampleStore(self.paths.samples_db)) > 0
+
+    def _spawn(self, job_dir: Path, request: JobRequest) -> subprocess.Popen:
+        argv = self.command + request.argv(job_dir.resolve(), self.paths.samples_db.resolve())
+        nice = shutil.which("nice")
+        if nice and self.options.nice:
+            argv = [nice, "-n", str(self.options.nice)] + argv  # exec's in place: same pid
+        env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+        env["MNIST_STUDIO_HOME"] = str(self.paths.home.resolve())
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+        with open(job_dir / "output.log", "wb") as out:
+            return subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+                env=env,
+                start_new_session=True,  # Ctrl-C or a crash of the app leaves it be
+            )
+
+    def _watch(self, proc: subprocess.Popen, job_id: str) -> None:
+        """Wait for our trainer, then settle its status and free the lock."""
+        code = proc.wait()
+        with self._lock:
+            tail = self._tail
+            if tail is not None and tail.state.get("id") == job_id:
+                tail.read()
+                if tail.state["status"] == "running":  # died without its last word
+                    tail.state["status"] = _EXIT_STATUS.get(code, "failed")
+                    tail.state["eta_s"] = None
+                    if tail.state["status"] == "failed":
+                        tail.state["message"] = self._exit_message(job_id, code)
+            self._release(job_id)
+
+    def _exit_message(self, job_id: str, code: int) -> str:
+        try:
+            lines = (self.job_dir(job_id) / "output.log").read_text(errors="replace").strip().splitlines()
+        except OSError:
+            lines = []
+        last = lines[-1][-300:] if lines else ""
+        how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        return f"the trainer stopped ({how}){': ' + last if last else ''}"
+
+    def status(self) -> JobStatus:
+        """The job running (ours or another process's), else the last one here, else idle."""
+        with self._lock:
+            holder = None
+            if self._proc is None or self._proc.poll() is not None:
+                holder = self._live_holder()
+            if holder is not None and isinstance(holder.get("job"), str):
+                job_id = holder["job"]
+                try:
+                    log = self.job_dir(job_id) / "log.jsonl"
+                except ValueError:
+                    return JobStatus(status="running", message="A training started elsewhere is running.")
+                if self._tail is None or self._tail.state.get("id") != job_id:
+                    self._tail = _LogTail(job_id, log)
+                    self._cancel_requested = (log.parent / "cancel").exists()
+                self._tail.read()
+                snap = self._tail.snapshot(attached=True, cancel_requested=self._cancel_requested)
+                # Its log may already say done while the process exits: still busy until it has.
+                return snap if snap.running else JobStatus(**{**asdict(snap), "status": "running"})
+            if self._tail is None:
+                return JobStatus()
+            if self._proc is None and self._tail.state["status"] == "running":
+                self._tail.read()
+                if self._tail.state["status"] == "running":  # an attached job ended without its last word
+                    self._tail.state.update(status="failed", message="the trainer stopped without a result")
+            else:
+                self._tail.read()
+            return self._tail.snapshot(
+                attached=self._proc is None, cancel_requested=self._cancel_requested
+            )
+
+    def cancel(self) -> bool:
+        """Ask the running job to stop (cancel file, then SIGTERM, then SIGKILL); False when none runs."""
+        with self._lock:
+            status = self.status()
+            if not status.running or status.id is None:
+                return False
+            holder = self._read_lock() or {}
+            pid = self._proc.pid if self._proc is not None and self._proc.poll() is None else holder.get("pid")
+            (self.job_dir(status.id) / "cancel").touch()
+            self._cancel_requested = True
+        if isinstance(pid, int):
+            threading.Thread(target=self._escalate, args=(pid, status.id), daemon=True).start()
+        return True
+
+    def _escalate(self, pid: int, job_id: str) -> None:
+        """SIGTERM, then SIGKILL, a trainer that ignores its cancel file."""
+        start = time.monotonic()
+        for sig, after in ((signal.SIGTERM, self.options.term_after_s), (signal.SIGKILL, self.options.kill_after_s)):
+            while time.monotonic() - start < after:
+                if not self._same_job_alive(pid, job_id):
+                    return
+                time.sleep(0.2)
+            if not self._same_job_alive(pid, job_id):
+                return
+            try:
+                os.killpg(pid, sig)  # its own session: the group is the trainer and its helpers
+            except (ProcessLookupError, PermissionError):
+                try:
+                    os.kill(pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    return
+
+    def _same_job_alive(self, pid: int, job_id: str) -> bool:
+        with self._lock:
+            if self._proc is not None and self._proc.pid == pid:
+                return self._proc.poll() is None
+        holder = self._read_lock() or {}
+        return holder.get("job") == job_id and _pid_alive(pid)
+
+    def wait(self, timeout: float) -> JobStatus:
+        """Poll until the job shown is no longer running or ``timeout`` seconds pass."""
+        deadline = time.monotonic() + timeout
+        status = self.status()
+        while status.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+            status = self.status()
+        return status
+
+    def _prune(self) -> None:
+        """Drop the oldest finished job folders beyond ``options.keep``."""
+        dirs = sorted(p for p in self.paths.jobs.iterdir() if p.is_dir() and _JOB_ID.fullmatch(p.name))
+        for old in dirs[: max(0, len(dirs) - self.options.keep + 1)]:
+            shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,249 @@
+"""JobManager: one training at a time in a subprocess, tailed into a status; a fake trainer keeps it fast."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from mnist_core.config import Paths, TrainSettings
+from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest, validate_job_id
+from mnist_core.samples import SampleStore
+
+# A stand-in for `python -m mnist_core train`: writes the same log events, honours the cancel file.
+# Behaviour by env FAKE_MODE: "ok", "fail" (failed event), "crash" (exit 5, no event), "stubborn"
+# (ignores the cancel file and SIGTERM is what stops it), "slow" (long epochs).
+FAKE_TRAINER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from pathlib import Path
+    args = sys.argv[1:]
+    job = Path(args[args.index("--job-dir") + 1])
+    epochs = int(args[args.index("--epochs") + 1])
+    mode = os.environ.get("FAKE_MODE", "ok")
+    (job / "argv.json").write_text(json.dumps({"argv": args, "env": sorted(os.environ)}))
+    def emit(**e):
+        with open(job / "log.jsonl", "a") as f:
+            f.write(json.dumps(e) + "\\n")
+    emit(event="start", settings={"epochs": epochs, "arch": "cnn"}, data="fake data", pid=os.getpid())
+    if mode == "crash":
+        print("Traceback: something broke", flush=True)
+        sys.exit(5)
+    steps = 4
+    pause = 1.0 if mode in ("slow", "stubborn") else 0.02
+    for epoch in range(1, epochs + 1):
+        for step in range(1, steps + 1):
+            if (job / "cancel").exists() and mode != "stubborn":
+                emit(event="cancelled")
+                sys.exit(3)
+            time.sleep(pause)
+            emit(event="progress", epoch=epoch, epochs=epochs, step=step, steps=steps,
+                 loss=1.0 / (epoch * step), accuracy=0.5, eta_s=1.0, elapsed_s=0.1)
+        emit(event="epoch", epoch=epoch, loss=1.0 / epoch, accuracy=0.8, val_loss=1.2 / epoch, val_accuracy=0.7)
+    if mode == "fail":
+        emit(event="failed", message="the data went missing")
+        sys.exit(1)
+    emit(event="done", version="v1", card={"id": "v1", "train_seconds": 1.5}, active_before="default",
+         active_accuracy=0.9, activated=False)
+    """
+)
+
+
+@pytest.fixture
+def fake(tmp_path):
+    script = tmp_path / "fake_trainer.py"
+    script.write_text(FAKE_TRAINER)
+    return [sys.executable, str(script)]
+
+
+def manager(home, fake, **options) -> JobManager:
+    opts = JobOptions(nice=0, term_after_s=1.0, kill_after_s=2.0, **options)
+    return JobManager(Paths(home=home), command=fake, options=opts)
+
+
+def tiny(**kw) -> JobRequest:
+    return JobRequest(settings=TrainSettings(epochs=kw.pop("epochs", 2), limit=1000), **kw)
+
+
+def test_job_runs_to_done_with_progress_curves_and_result(tmp_path, fake):
+    jobs = manager(tmp_path, fake)
+    assert jobs.status().status == "idle"
+    started = jobs.start(tiny())
+    assert started.running and validate_job_id(started.id) == started.id
+    status = jobs.wait(30)
+    assert status.status == "done" and status.fraction == 1.0
+    assert status.result["version"] == "v1" and status.elapsed_s == 1.5
+    assert status.data == "fake data" and status.epochs == 2
+    points = [(p["split"], p["metric"]) for p in status.curves]
+    assert points.count(("validation", "loss")) == 2 and points.count(("train", "loss")) == 2 * 4 + 2
+    assert "finished" in status.describe()
+    assert not jobs.lock_path.exists()
+    assert json.dumps(status.to_dict())  # JSON-ready for the API
+
+
+@pytest.mark.parametrize(
+    "request_, expected, absent",
+    [
+        (tiny(), ["--epochs", "2", "--limit", "1000", "--augment"], ["--samples", "--activate"]),
+        (tiny(use_samples=True, activate="if_better"), ["--samples", "--sample-weight", "--activate-if-better"], ["--finetune"]),
+        (JobRequest(TrainSettings(arch="mlp", augment=False), activate="always"), ["mlp", "--no-augment", "--activate"], ["--limit"]),
+    ],
+)
+def test_arguments_reach_the_trainer(tmp_path, fake, request_, expected, absent):
+    jobs = manager(tmp_path, fake)
+    status = jobs.start(request_)
+    jobs.wait(30)
+    argv = json.loads((jobs.job_dir(status.id) / "argv.json").read_text())["argv"]
+    for arg in expected:
+        assert arg in argv
+    for arg in absent:
+        assert arg not in argv
+
+
+def test_finetune_passes_version_and_samples(tmp_path, fake):
+    SampleStore(Paths(home=tmp_path).samples_db).add(3, np.zeros((28, 28), np.float32))
+    jobs = manager(tmp_path, fake)
+    status = jobs.start(tiny(finetune="default"))
+    jobs.wait(30)
+    argv = json.loads((jobs.job_dir(status.id) / "argv.json").read_text())["argv"]
+    assert argv[argv.index("--finetune") + 1] == "default"
+    assert argv[argv.index("--samples") + 1] == str(Paths(home=tmp_path).samples_db.resolve())
+
+
+def test_admin_password_is_not_passed_to_the_trainer(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("MNIST_STUDIO_ADMIN_PASSWORD", "hunter2")
+    jobs = manager(tmp_path, fake)
+    status = jobs.start(tiny())
+    jobs.wait(30)
+    env = json.loads((jobs.job_dir(status.id) / "argv.json").read_text())["env"]
+    assert "MNIST_STUDIO_ADMIN_PASSWORD" not in env and "MNIST_STUDIO_HOME" in env
+    assert "hunter2" not in (jobs.job_dir(status.id) / "log.jsonl").read_text()
+
+
+def test_second_start_is_refused_with_progress_here_and_from_another_process(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("FAKE_MODE", "slow")
+    jobs = manager(tmp_path, fake)
+    jobs.start(tiny())
+    with pytest.raises(JobBusy, match="already running"):
+        jobs.start(tiny())
+    other = manager(tmp_path, fake)  # another app process: only the lock file is shared
+    with pytest.raises(JobBusy, match="already running.*Training") as busy:
+        other.start(tiny())
+    assert busy.value.status.attached
+    assert other.status().running
+    assert other.cancel()  # it may cancel the job it attached to
+    assert jobs.wait(15).status == "cancelled"
+    assert other.wait(15).status == "cancelled"
+
+
+def test_cancel_stops_within_seconds(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("FAKE_MODE", "slow")
+    jobs = manager(tmp_path, fake)
+    assert not jobs.cancel()  # nothing to cancel
+    jobs.start(tiny(epochs=50))
+    assert jobs.cancel()
+    assert "cancelling" in jobs.status().describe()
+    status = jobs.wait(15)
+    assert status.status == "cancelled"
+    assert not jobs.lock_path.exists()
+    assert jobs.start(tiny()).running  # free again
+
+
+def test_cancel_escalates_to_sigterm(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("FAKE_MODE", "stubborn")
+    jobs = manager(tmp_path, fake)
+    jobs.start(tiny(epochs=50))
+    assert jobs.cancel()
+    status = jobs.wait(20)
+    assert status.status == "failed" and "signal" in status.message
+
+
+@pytest.mark.parametrize(
+    "mode, message",
+    [("fail", "the data went missing"), ("crash", "exit status 5): Traceback: something broke")],
+)
+def test_failures_say_why(tmp_path, fake, monkeypatch, mode, message):
+    monkeypatch.setenv("FAKE_MODE", mode)
+    jobs = manager(tmp_path, fake)
+    jobs.start(tiny())
+    status = jobs.wait(30)
+    assert status.status == "failed" and message in status.message
+    assert message in status.describe()
+
+
+def test_stale_lock_is_taken_over(tmp_path, fake):
+    jobs = manager(tmp_path, fake)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    jobs.paths.jobs.mkdir(parents=True)
+    jobs.lock_path.write_text(json.dumps({"pid": dead.pid, "job": "20000101-000000-abcdef"}))
+    assert jobs.status().status == "idle"
+    jobs.lock_path.write_text("garbage")
+    assert jobs.start(tiny()).running
+    assert jobs.wait(30).status == "done"
+
+
+def test_old_job_folders_are_pruned(tmp_path, fake):
+    jobs = manager(tmp_path, fake, keep=2)
+    ids = []
+    for _ in range(3):
+        ids.append(jobs.start(tiny(epochs=1)).id)
+        jobs.wait(30)
+        time.sleep(1.1)  # job ids are per second
+    assert sorted(p.name for p in jobs.paths.jobs.iterdir() if p.is_dir()) == ids[1:]
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (TrainSettings(epochs=-1), "epochs"),
+        (TrainSettings(batch_size=0), "batch size"),
+        (TrainSettings(lr=1e9), "learning rate"),
+        (TrainSettings(sample_weight=-1), "sample weight"),
+        (TrainSettings(arch="resnet"), "arch"),
+    ],
+)
+def test_bad_settings_are_refused_before_starting(tmp_path, fake, settings, message):
+    jobs = manager(tmp_path, fake)
+    with pytest.raises(ValueError, match=message):
+        jobs.start(JobRequest(settings=settings))
+    assert jobs.status().status == "idle" and not jobs.lock_path.exists()
+
+
+@pytest.mark.parametrize(
+    "request_, message",
+    [
+        (JobRequest(finetune="../../etc"), "version id"),
+        (JobRequest(activate="sometimes"), "activate"),
+        (JobRequest(data="/nonexistent/mnist.npz"), "no MNIST file"),
+        (JobRequest(finetune="default"), "needs saved samples"),
+    ],
+)
+def test_bad_requests_are_refused(tmp_path, fake, request_, message):
+    with pytest.raises(ValueError, match=message):
+        manager(tmp_path, fake).start(request_)
+
+
+@pytest.mark.parametrize("job_id", ["../x", "20250101-000000-abcdeg", "", None, "20250101-000000-abcdef/.."])
+def test_job_ids_are_validated(tmp_path, fake, job_id):
+    with pytest.raises(ValueError, match="job id"):
+        manager(tmp_path, fake).job_dir(job_id)
+
+
+@pytest.mark.slow
+def test_real_tiny_training(tmp_path, mnist_path):
+    """The real CLI end to end: a 1-epoch MLP on 1,000 digits makes a new version."""
+    jobs = JobManager(Paths(home=tmp_path))
+    request = JobRequest(TrainSettings(arch="mlp", epochs=1, limit=1000, validation=200), data=mnist_path)
+    jobs.start(request)
+    status = jobs.wait(240)
+    assert status.status == "done", status.message
+    assert status.result["version"] and (tmp_path / "models" / status.result["version"]).is_dir()
+    assert any(p["split"] == "validation" for p in status.curves)
+    assert os.path.exists(jobs.job_dir(status.id) / "log.jsonl")
