@@ -1,0 +1,788 @@
+"""Turn what people give (canvas strokes, photos, scans, small bitmaps) into MNIST-style 28x28 digits.
+
+MNIST digits were size-normalised into a 20x20 box keeping their aspect ratio (anti-aliased grey levels) and
+placed in a 28x28 image with their centre of mass at the centre, ink bright (1.0) on black (0.0). Every path here
+ends in `normalize_digit`, which does exactly that; the paths differ only in how they find the ink:
+
+- `canvas_to_mnist`: the sketchpad layers' alpha (so theme and brush colour do not matter), else the composite;
+- `photo_to_mnist`: polarity decided from the image, background removed by morphology (uneven light, shadows),
+  Otsu threshold, specks, ruled lines and the sheet's edge dropped; small bitmaps (<= 64 px a side: MNIST, USPS)
+  take a fast path with no background removal, no splitting and no stroke change;
+- `split_digits`: the splitter both use: connected components, pieces of one digit merged, touching digits split,
+  reading order (rows top to bottom, left to right in a row).
+
+Arrays in, arrays out: each digit is a `Digit` (28x28 float32 in [0, 1] plus its box in the input's pixel
+coordinates), so the app can show a person exactly what the model saw. No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from mnist_core.config import Limits
+
+__all__ = [
+    "ImageError",
+    "Digit",
+    "PreprocessSettings",
+    "load_image",
+    "canvas_to_mnist",
+    "photo_to_mnist",
+    "bitmap_to_mnist",
+    "split_digits",
+    "normalize_digit",
+    "most_prominent",
+    "to_model_batch",
+]
+
+
+class ImageError(ValueError):
+    """An input that cannot be read as an image; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class Digit:
+    """One digit as the model sees it, and where it was found."""
+
+    image: np.ndarray  # (28, 28) float32 in [0, 1], ink bright, MNIST-normalised
+    box: tuple[int, int, int, int]  # (x0, y0, x1, y1) in the input image's pixels, x1/y1 exclusive
+
+
+@dataclass(frozen=True)
+class PreprocessSettings:
+    """Knobs of the preprocessing; the defaults reproduce MNIST's normalisation."""
+
+    # MNIST's size-normalisation box (pixels): the longer side of a digit's ink becomes this.
+    box: int = 20
+    # Output side (pixels).
+    size: int = 28
+    # Where MNIST puts the centre of mass, in pixel-index coordinates (row and column): measured over the
+    # 10,000 test digits as 13.99 and 14.01 (std 0.29), i.e. 14 after MNIST's whole-pixel shift.
+    centre: float = 14.0
+    # An input no larger than this on both sides (and at most 1.5 times as long as wide) is one digit's bitmap
+    # (USPS 16x16, MNIST 28x28, a 32x32 icon): fast path, no background removal, no splitting, no stroke change.
+    bitmap_max_side: int = 64
+    # A canvas is area-downscaled by a whole factor until its longer side is at most this before its components
+    # are labelled (800 -> 100: 64x fewer pixels); digits are then cut from the full-resolution alpha.
+    canvas_find_side: int = 100
+    # A photo is area-downscaled until its longer side is at most this before analysis (12 MP -> 1.9 MP).
+    photo_work_side: int = 1600
+    # Stroke widths (pixels at the 28x28 scale, 2 * area / perimeter) kept as drawn; canvas and photo strokes
+    # outside are redrawn at `stroke_target`. MNIST's widths are 1.4 / 2.2 / 3.5 at its 5th / 50th / 95th
+    # percentile, so a thin 5-px brush on a 600-px digit (0.2 px after scaling) or a marker filling the loops
+    # is brought back into what the model was trained on.
+    stroke_range: tuple[float, float] = (1.6, 3.3)
+    # The width strokes outside `stroke_range` are redrawn at: MNIST's median.
+    stroke_target: float = 2.2
+    # Resolution (longer side, pixels) at which a digit's strokes are measured and redrawn: 4x the box, so that
+    # the final area-downscale to 20 gives MNIST-like anti-aliased edges.
+    stroke_side: int = 80
+    # Canvas alpha (0-255) from which a pixel counts as ink when finding components; fainter pixels are the
+    # brush's anti-aliased fringe (they still reach the digit image).
+    alpha_threshold: int = 64
+    # Ink level (fraction of full ink, 0-1) from which a pixel counts when `split_digits` finds components.
+    ink_threshold: float = 0.3
+    # Weakest contrast (fraction of the paper's brightness, 0-1) that can be ink; a page whose darkest marks
+    # are fainter than this is blank ("no digit found").
+    min_contrast: float = 0.15
+    # Candidates shorter than this fraction of the tallest candidate are specks, dots or punctuation.
+    min_height_frac: float = 0.4
+    # Smallest digit height in pixels at the analysis resolution; shorter marks are dust.
+    min_height_px: int = 8
+    # A candidate wider than this many times its height is several touching digits, split at ink minima.
+    split_aspect: float = 1.3
+    # The width of one digit, as a fraction of its height, used to count touching digits.
+    digit_aspect: float = 0.7
+
+
+DEFAULT = PreprocessSettings()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Loading files
+# ----------------------------------------------------------------------------------------------------------
+
+_MIN_SIDE = 8  # a smaller image cannot hold a digit worth reading (USPS's 16x16 is the smallest real one)
+
+
+def _too_large(width: int, height: int, max_pixels: int) -> ImageError:
+    return ImageError(
+        f"image too large: {width}x{height} = {width * height:,} pixels > limit {max_pixels:,}"
+    )
+
+
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR, or None; for the decompression-bomb message."""
+    if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and len(head) >= 24:
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    return None
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Any numeric image array -> uint8, 16-bit scaled by 1/257 and floats in [0, 1] by 255."""
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == np.bool_:
+        return arr.astype(np.uint8) * 255
+    if np.issubdtype(arr.dtype, np.floating):
+        a = np.nan_to_num(arr.astype(np.float32))
+        scale = 255.0 if a.size == 0 or float(a.max()) <= 1.0 else (255.0 if float(a.max()) <= 255.0 else 255.0 / float(a.max()))
+        return np.clip(a * scale + 0.5, 0, 255).astype(np.uint8)
+    a = arr.astype(np.int64)
+    peak = int(a.max()) if a.size else 0
+    if arr.dtype == np.uint16 or peak > 255:  # 16-bit samples (PIL gives "I;16" or "I" for 16-bit PNGs)
+        return np.clip((a + 128) // 257, 0, 255).astype(np.uint8)
+    return np.clip(a, 0, 255).astype(np.uint8)
+
+
+def load_image(source: str | os.PathLike | bytes, max_pixels: int = Limits().max_pixels) -> np.ndarray:
+    """Decode an image file or its bytes into uint8 grey (H, W), RGB (H, W, 3) or RGBA (H, W, 4), EXIF-rotated."""
+    try:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            if not data:
+                raise ImageError("not an image file (0 bytes)")
+            fp: io.BytesIO | str | os.PathLike = io.BytesIO(data)
+            head = data[:32]
+            name = "the upload"
+        elif isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            if not os.path.isfile(path):
+                raise ImageError(f"no such image file: {path}")
+            if os.path.getsize(path) == 0:
+                raise ImageError(f"not an image file (0 bytes): {path}")
+            with open(path, "rb") as f:
+                head = f.read(32)
+            fp, name = path, os.path.basename(path)
+        else:
+            raise ImageError(f"not an image: expected a file path or bytes, got {type(source).__name__}")
+        try:
+            im = Image.open(fp)  # reads the header only
+        except Image.DecompressionBombError as e:
+            # PIL's own guard (2 x 89 MP) fired before we could see the size: say it in our words.
+            size = _png_size(head)
+            if size:
+                raise _too_large(size[0], size[1], max_pixels) from None
+            m = re.search(r"\((\d+) pixels\)", str(e))
+            pixels = f"{int(m.group(1)):,} pixels" if m else "too many pixels"
+            raise ImageError(f"image too large: {pixels} > limit {max_pixels:,}") from None
+        except UnidentifiedImageError:
+            raise ImageError(f"not an image file (unknown format: {name})") from None
+        with im:
+            width, height = im.size
+            if width * height > max_pixels:  # checked from the header, before decoding a single pixel
+                raise _too_large(width, height, max_pixels)
+            if width < _MIN_SIDE or height < _MIN_SIDE:
+                raise ImageError(f"image too small: {width}x{height}; a digit needs at least {_MIN_SIDE}x{_MIN_SIDE} pixels")
+            im.seek(0)  # animated GIF / APNG / multi-page TIFF: the first frame
+            im.load()  # a truncated or corrupt file fails here
+            orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
+            if orientation not in (None, 1):
+                im = ImageOps.exif_transpose(im)
+            return _pil_to_array(im)
+    except ImageError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, MemoryError) as e:
+        reason = str(e) or type(e).__name__
+        if "truncated" in reason or isinstance(e, (EOFError, SyntaxError)) or "broken" in reason:
+            raise ImageError(f"damaged or truncated image file ({reason})") from None
+        raise ImageError(f"cannot read the image ({reason})") from None
+
+
+def _pil_to_array(im: Image.Image) -> np.ndarray:
+    """A loaded PIL image -> uint8 (H, W), (H, W, 3) or (H, W, 4)."""
+    mode = im.mode
+    if mode in ("L", "RGB", "RGBA"):
+        return np.asarray(im, dtype=np.uint8).copy()
+    if mode == "1":
+        return np.asarray(im.convert("L"), dtype=np.uint8).copy()
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        return _to_uint8(np.asarray(im))
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        return np.asarray(im.convert("RGBA" if has_alpha else "RGB"), dtype=np.uint8).copy()
+    if mode in ("LA", "La", "RGBa", "RGBX"):
+        return np.asarray(im.convert("RGBA" if mode != "RGBX" else "RGB"), dtype=np.uint8).copy()
+    # CMYK (PIL undoes Adobe's inverted CMYK JPEGs), YCbCr, LAB, HSV, ...
+    return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Arrays
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _check_array(image: np.ndarray, what: str) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise ImageError(f"{what} must be an image array, not {type(image).__name__}")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[2] not in (3, 4)):
+        raise ImageError(f"{what} must be (H, W), (H, W, 3) or (H, W, 4), not shape {image.shape}")
+    if not (np.issubdtype(image.dtype, np.number) or image.dtype == np.bool_):
+        raise ImageError(f"{what} must hold numbers, not {image.dtype}")
+    h, w = image.shape[:2]
+    if h < _MIN_SIDE or w < _MIN_SIDE:
+        raise ImageError(f"image too small: {w}x{h}; a digit needs at least {_MIN_SIDE}x{_MIN_SIDE} pixels")
+    return image
+
+
+def _to_unit(arr: np.ndarray) -> np.ndarray:
+    """Any numeric array -> float32 in [0, 1] (uint8 / 255, uint16 / 65535, floats in [0, 1] or [0, 255])."""
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) * np.float32(1 / 255)
+    if arr.dtype == np.uint16:
+        return arr.astype(np.float32) * np.float32(1 / 65535)
+    if arr.dtype == np.bool_:
+        return arr.astype(np.float32)
+    a = np.nan_to_num(arr.astype(np.float32))
+    peak = float(a.max()) if a.size else 0.0
+    if peak <= 1.0:
+        return np.clip(a, 0.0, 1.0)
+    return np.clip(a / (255.0 if peak <= 255.0 else 65535.0 if peak <= 65535.0 else peak), 0.0, 1.0)
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    """(H, W[, 3|4]) any dtype -> (H, W) float32 in [0, 1]; alpha composited over white (paper)."""
+    a = _to_unit(image)
+    if a.ndim == 2:
+        return a
+    rgb = a[:, :, :3]
+    g = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    if a.shape[2] == 4:
+        alpha = a[:, :, 3]
+        g = g * alpha + (1.0 - alpha)
+    return g
+
+
+def _odd(n: float) -> int:
+    n = max(1, int(round(n)))
+    return n if n % 2 else n + 1
+
+
+# ----------------------------------------------------------------------------------------------------------
+# One digit -> MNIST 28x28
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the True/non-zero pixels of a 2-D array, x1/y1 exclusive; None when empty."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def _perimeter(mask: np.ndarray) -> float:
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    return float(sum(cv2.arcLength(c, True) for c in contours))
+
+
+def _fit_box(ink: np.ndarray, box: int) -> np.ndarray:
+    """Resize a tight crop so its longer side is `box`, keeping the aspect ratio (anti-aliased)."""
+    h, w = ink.shape
+    s = max(h, w)
+    if s == box:
+        return ink
+    nh, nw = max(1, int(round(h * box / s))), max(1, int(round(w * box / s)))
+    interp = cv2.INTER_AREA if s > box else cv2.INTER_LINEAR
+    return cv2.resize(ink, (nw, nh), interpolation=interp)
+
+
+def _place(img: np.ndarray, s: PreprocessSettings) -> np.ndarray:
+    """Paste a size-normalised digit into size x size with its centre of mass at `s.centre` (whole pixels)."""
+    out = np.zeros((s.size, s.size), np.float32)
+    h, w = img.shape
+    total = float(img.sum())
+    if total <= 0:
+        return out
+    cy = float(img.sum(axis=1) @ np.arange(h, dtype=np.float32)) / total
+    cx = float(img.sum(axis=0) @ np.arange(w, dtype=np.float32)) / total
+    top, left = int(round(s.centre - cy)), int(round(s.centre - cx))
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + h, s.size), min(left + w, s.size)
+    if y1 > y0 and x1 > x0:
+        out[y0:y1, x0:x1] = img[y0 - top : y1 - top, x0 - left : x1 - left]
+    return out
+
+
+def _restroke(ink: np.ndarray, s: PreprocessSettings) -> np.ndarray:
+    """A tight crop of one digit's ink (float, ink ~1) -> the same at `stroke_side`, strokes within MNIST's range."""
+    h, w = ink.shape
+    k = s.stroke_side / max(h, w)
+    nh, nw = max(1, int(round(h * k))), max(1, int(round(w * k)))
+    interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
+    cov = np.clip(cv2.resize(ink, (nw, nh), interpolation=interp), 0.0, 1.0)  # ink coverage per mid-res pixel
+    pad = s.stroke_side // 4  # room for thickening without touching the border
+    cov = cv2.copyMakeBorder(cov, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0.0)
+    area = float(cov.sum())
+    connected = cov >= 0.2  # a low level keeps sub-pixel strokes in one piece
+    perim = _perimeter(connected)
+    if area <= 0 or perim <= 0:
+        return cov
+    px28 = s.box / s.stroke_side  # one mid-res pixel at the 28x28 scale
+    width = 2.0 * area / perim * px28  # stroke width at the 28x28 scale; exact for long strokes, any thinness
+    lo, hi = s.stroke_range
+    if lo <= width <= hi:
+        return cov
+    target = s.stroke_target / px28  # in mid-res pixels
+    if width < lo:
+        base = connected.astype(np.uint8)
+        cur = 2.0 * float(base.sum()) / max(_perimeter(base), 1.0)
+        d = int(round(target - cur)) + 1
+        if d <= 1:
+            return cov
+        out = cv2.dilate(base, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
+    else:
+        base = (cov >= 0.5).astype(np.uint8)
+        cur = 2.0 * float(base.sum()) / max(_perimeter(base), 1.0)
+        d = int(round(cur - target)) + 1
+        if d <= 1:
+            return cov
+        out = cv2.erode(base, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
+        if out.sum() < 0.25 * base.sum():  # a blob, not strokes: thinning would erase it; keep as drawn
+            return cov
+    return out.astype(np.float32)
+
+
+def _normalize(ink: np.ndarray, s: PreprocessSettings, adjust_stroke: bool) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+    """(28, 28) float32 digit and the ink's box within `ink` (None and zeros when there is no ink)."""
+    box = _bbox(ink > 0)
+    if box is None:
+        return np.zeros((s.size, s.size), np.float32), None
+    x0, y0, x1, y1 = box
+    crop = np.ascontiguousarray(ink[y0:y1, x0:x1], dtype=np.float32)
+    if adjust_stroke:
+        crop = _restroke(crop, s)
+        inner = _bbox(crop > 0)
+        if inner is None:
+            return np.zeros((s.size, s.size), np.float32), None
+        crop = crop[inner[1] : inner[3], inner[0] : inner[2]]
+    img = np.clip(_fit_box(np.ascontiguousarray(crop), s.box), 0.0, 1.0)
+    return _place(img, s), box
+
+
+def normalize_digit(ink: np.ndarray, adjust_stroke: bool = False, settings: PreprocessSettings = DEFAULT) -> np.ndarray:
+    """One digit's ink (any size, ink bright, zero background) -> (28, 28) float32: MNIST's 20x20 box and centre of mass."""
+    ink = _to_unit(np.asarray(ink))
+    if ink.ndim != 2:
+        raise ImageError(f"a digit's ink must be (H, W), not shape {ink.shape}")
+    return _normalize(ink, settings, adjust_stroke)[0]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Finding digits: components -> candidates (merged pieces, split touching digits) in reading order
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Cand:
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+    ids: tuple[int, ...]  # component labels belonging to this digit
+
+    @property
+    def w(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def h(self) -> int:
+        return self.y1 - self.y0
+
+    def union(self, o: _Cand) -> _Cand:
+        return _Cand(min(self.x0, o.x0), min(self.y0, o.y0), max(self.x1, o.x1), max(self.y1, o.y1), self.ids + o.ids)
+
+
+def _overlap(a0: int, a1: int, b0: int, b1: int) -> int:
+    """Length of the overlap of [a0, a1) and [b0, b1); negative: the gap between them."""
+    return min(a1, b1) - max(a0, b0)
+
+
+def _same_digit(a: _Cand, b: _Cand) -> bool:
+    """Whether two pieces of ink are parts of one digit (a broken 4, 5 or 7; a stroke drawn apart)."""
+    h = max(a.h, b.h)
+    ox = _overlap(a.x0, a.x1, b.x0, b.x1)
+    oy = _overlap(a.y0, a.y1, b.y0, b.y1)
+    u = a.union(b)
+    if u.w > 1.1 * u.h:  # the union would be wider than any one digit
+        return False
+    # Stacked: one above the other, mostly overlapping in x, a small vertical gap (5's flag, 7's bar).
+    if ox >= 0.5 * min(a.w, b.w) and oy >= -0.25 * h:
+        return True
+    # Side by side: a minor piece beside or inside a major one, touching or nearly (a 4 drawn in two strokes).
+    minor, major = (a, b) if a.h < b.h else (b, a)
+    if minor.h <= 0.7 * major.h and oy >= 0.6 * minor.h and ox >= -0.08 * h:
+        return True
+    return False
+
+
+def _merge(cands: list[_Cand]) -> list[_Cand]:
+    merged = True
+    while merged and len(cands) > 1:
+        merged = False
+        cands.sort(key=lambda c: c.x0)
+        for i in range(len(cands)):
+            for j in range(i + 1, len(cands)):
+                if cands[j].x0 > cands[i].x1 + max(cands[i].h, cands[j].h):
+                    break  # sorted by x0: the rest are further right
+                if _same_digit(cands[i], cands[j]):
+                    cands[i] = cands[i].union(cands[j])
+                    del cands[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return cands
+
+
+def _split_wide(c: _Cand, mask: np.ndarray, s: PreprocessSettings) -> list[_Cand]:
+    """Cut a candidate much wider than tall (touching digits) at the columns with least ink."""
+    if c.w <= s.split_aspect * c.h:
+        return [c]
+    n = max(2, int(round(c.w / (s.digit_aspect * c.h))))
+    cols = mask[c.y0 : c.y1, c.x0 : c.x1].sum(axis=0).astype(np.float32)
+    cols = np.convolve(cols, np.ones(3, np.float32) / 3, mode="same")  # ignore single-column noise
+    step = c.w / n
+    cuts = [0]
+    for k in range(1, n):
+        lo, hi = int(k * step - 0.3 * step), int(k * step + 0.3 * step) + 1
+        lo, hi = max(lo, cuts[-1] + 1), min(hi, c.w - 1)
+        if hi <= lo:
+            continue
+        cuts.append(lo + int(np.argmin(cols[lo:hi])))
+    cuts.append(c.w)
+    parts = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        sub = mask[c.y0 : c.y1, c.x0 + a : c.x0 + b]
+        bb = _bbox(sub)
+        if bb is None:
+            continue
+        parts.append(_Cand(c.x0 + a + bb[0], c.y0 + bb[1], c.x0 + a + bb[2], c.y0 + bb[3], c.ids))
+    return parts or [c]
+
+
+def _reading_order(cands: list[_Cand]) -> list[_Cand]:
+    """Rows top to bottom (a digit joins a row it overlaps by half its height), left to right within a row."""
+    rows: list[tuple[list[_Cand], int, int]] = []
+    for c in sorted(cands, key=lambda c: (c.y0 + c.y1) / 2):
+        for i, (members, r0, r1) in enumerate(rows):
+            if _overlap(c.y0, c.y1, r0, r1) >= 0.5 * min(c.h, r1 - r0):
+                members.append(c)
+                rows[i] = (members, min(r0, c.y0), max(r1, c.y1))
+                break
+        else:
+            rows.append(([c], c.y0, c.y1))
+    rows.sort(key=lambda r: (r[1] + r[2]) / 2)
+    return [c for members, _, _ in rows for c in sorted(members, key=lambda c: c.x0)]
+
+
+def _candidates(mask: np.ndarray, s: PreprocessSettings, min_px: int) -> tuple[np.ndarray, list[_Cand]]:
+    """Label a binary mask (H, W) uint8 and group its components into digits in reading order."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return labels, []
+    x, y, w, h, area = (stats[1:, i] for i in range(5))
+    dust = max(2, min_px // 3)
+    keep = np.flatnonzero((w >= dust) | (h >= dust))
+    if keep.size > 400:  # a page of noise: look at the largest marks only
+        keep = keep[np.argsort(area[keep])[-400:]]
+    cands = [_Cand(int(x[i]), int(y[i]), int(x[i] + w[i]), int(y[i] + h[i]), (int(i) + 1,)) for i in keep]
+    cands = _merge(cands)
+    cands = [p for c in cands for p in _split_wide(c, mask, s)]
+    if not cands:
+        return labels, []
+    tallest = max(c.h for c in cands)
+    cands = [c for c in cands if c.h >= max(min_px, s.min_height_frac * tallest)]
+    return labels, _reading_order(cands)
+
+
+def _cut(
+    src: np.ndarray, labels: np.ndarray, c: _Cand, f: float, s: PreprocessSettings, adjust_stroke: bool
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """One candidate's ink from `src` (f times the labels' resolution): its 28x28 and box in `src` pixels."""
+    H, W = src.shape
+    m = int(np.ceil(f)) + 1  # margin: the anti-aliased fringe below the threshold used for labelling
+    X0, Y0 = max(int(c.x0 * f) - m, 0), max(int(c.y0 * f) - m, 0)
+    X1, Y1 = min(int(np.ceil(c.x1 * f)) + m, W), min(int(np.ceil(c.y1 * f)) + m, H)
+    crop = src[Y0:Y1, X0:X1]
+    lab = labels[c.y0 : c.y1, c.x0 : c.x1]
+    mine = np.isin(lab, c.ids)
+    if (lab[~mine] > 0).any():  # another digit's ink reaches into this box: keep only this digit's pixels
+        full = np.zeros(labels.shape, np.uint8)
+        full[c.y0 : c.y1, c.x0 : c.x1] = mine
+        ly0, lx0 = int(Y0 / f), int(X0 / f)
+        ly1, lx1 = int(np.ceil(Y1 / f)), int(np.ceil(X1 / f))
+        sub = full[ly0:ly1, lx0:lx1]
+        sub = cv2.dilate(sub, np.ones((3, 3), np.uint8))
+        sub = cv2.resize(sub, (int(round((lx1 - lx0) * f)), int(round((ly1 - ly0) * f))), interpolation=cv2.INTER_NEAREST)
+        oy, ox = Y0 - int(round(ly0 * f)), X0 - int(round(lx0 * f))
+        sub = sub[oy : oy + crop.shape[0], ox : ox + crop.shape[1]]
+        if sub.shape != crop.shape:
+            sub = cv2.resize(sub, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_NEAREST)
+        crop = crop * sub.astype(crop.dtype)
+    img, bb = _normalize(_to_unit(crop) if crop.dtype != np.float32 else crop, s, adjust_stroke)
+    if bb is None:
+        return None
+    return img, (X0 + bb[0], Y0 + bb[1], X0 + bb[2], Y0 + bb[3])
+
+
+def split_digits(ink: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
+    """(H, W) ink in [0, 1], ink bright -> its digits in reading order (boxes in `ink`'s pixels); [] when none."""
+    s = settings
+    ink = _to_unit(np.asarray(ink))
+    if ink.ndim != 2:
+        raise ImageError(f"ink must be (H, W), not shape {ink.shape}")
+    mask = (ink >= s.ink_threshold).astype(np.uint8)
+    labels, cands = _candidates(mask, s, s.min_height_px)
+    digits = []
+    for c in cands[: Limits().max_digits]:
+        got = _cut(ink, labels, c, 1.0, s, adjust_stroke=True)
+        if got is not None:
+            digits.append(Digit(got[0], got[1]))
+    return digits
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Canvas
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _alpha_ink(layers: list[np.ndarray]) -> np.ndarray | None:
+    """The union of the layers' alpha, (H, W) uint8; None when no layer has an alpha channel."""
+    ink = None
+    for layer in layers:
+        if layer is None:
+            continue
+        layer = np.asarray(layer)
+        if layer.ndim != 3 or layer.shape[2] != 4:
+            continue
+        a = _to_uint8(layer[:, :, 3]) if layer.dtype != np.uint8 else cv2.extractChannel(np.ascontiguousarray(layer), 3)
+        ink = a if ink is None else (np.maximum(ink, a) if ink.shape == a.shape else ink)
+    return ink
+
+
+def _digits_from_alpha(alpha: np.ndarray, s: PreprocessSettings) -> list[Digit]:
+    """(H, W) uint8 ink (alpha) -> digits; components found on an area-downscaled copy for speed."""
+    H, W = alpha.shape
+    f = max(1, int(np.ceil(max(H, W) / s.canvas_find_side)))
+    small = cv2.resize(alpha, (max(1, W // f), max(1, H // f)), interpolation=cv2.INTER_AREA) if f > 1 else alpha
+    # A thin stroke averages down to a faint line at 1/f: scale the threshold with the downscale.
+    thr = max(8, s.alpha_threshold // f)
+    mask = (small >= thr).astype(np.uint8)
+    min_px = max(2, s.min_height_px // f)
+    labels, cands = _candidates(mask, s, min_px)
+    digits = []
+    for c in cands[: Limits().max_digits]:
+        got = _cut(alpha, labels, c, float(f), s, adjust_stroke=True)
+        if got is not None:
+            digits.append(Digit(got[0], got[1]))
+    return digits
+
+
+def _composite_ink(composite: np.ndarray, s: PreprocessSettings) -> np.ndarray:
+    """A flattened canvas (any theme, any brush colour) -> (H, W) uint8 ink: distance from the background colour."""
+    a = _to_uint8(composite)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    rgb = a[:, :, : min(3, a.shape[2])].astype(np.int16)
+    step = max(1, max(rgb.shape[:2]) // 100)
+    bg = np.median(rgb[::step, ::step].reshape(-1, rgb.shape[2]), axis=0).astype(np.int16)
+    dist = np.abs(rgb - bg).max(axis=2).astype(np.float32)  # any colour on any background
+    peak = float(np.percentile(dist[dist > 0], 99)) if (dist > 0).any() else 0.0
+    if peak < 255 * s.min_contrast:
+        return np.zeros(a.shape[:2], np.uint8)
+    return np.clip(dist * (255.0 / peak), 0, 255).astype(np.uint8)
+
+
+def canvas_to_mnist(
+    layers: list[np.ndarray] | None, composite: np.ndarray | None = None, settings: PreprocessSettings = DEFAULT
+) -> list[Digit]:
+    """The sketchpad's strokes (RGBA layers, else the composite) -> its digits in reading order; [] when nothing drawn."""
+    s = settings
+    alpha = _alpha_ink(list(layers)) if layers else None
+    if alpha is not None:
+        _check_array(alpha, "the canvas")
+        return _digits_from_alpha(alpha, s)
+    if composite is None:
+        return []
+    composite = _check_array(np.asarray(composite), "the canvas")
+    if composite.ndim == 3 and composite.shape[2] == 4:
+        a = _to_uint8(composite[:, :, 3])
+        if int(a.min()) < 250 and float((a > 127).mean()) < 0.5:  # strokes on transparent: alpha is the ink
+            return _digits_from_alpha(np.ascontiguousarray(a), s)
+    return _digits_from_alpha(_composite_ink(composite, s), s)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Photos, scans and bitmaps
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _is_bitmap(shape: tuple[int, ...], s: PreprocessSettings) -> bool:
+    h, w = shape[:2]
+    return max(h, w) <= s.bitmap_max_side and max(h, w) <= 1.5 * min(h, w)
+
+
+def bitmap_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
+    """A small image of one digit (16x16, 28x28, 32x32; either polarity) -> [that digit] as MNIST made it; [] if blank."""
+    s = settings
+    image = _check_array(np.asarray(image), "the image")
+    if image.ndim == 3 and image.shape[2] == 4:
+        a = _to_unit(image[:, :, 3])
+        if float(a.min()) < 0.98 and float((a > 0.5).mean()) < 0.5:  # a transparent PNG: the alpha is the ink
+            g = a
+        else:
+            g = _grey(image)
+    else:
+        g = _grey(image)
+    # The background is what the border shows (a digit may cover half of a 16x16 USPS bitmap, never its rim).
+    rim = np.concatenate([g[0], g[-1], g[1:-1, 0], g[1:-1, -1]])
+    bg = float(np.median(rim))
+    lo, hi = float(g.min()), float(g.max())
+    if hi - lo < s.min_contrast:
+        return []
+    if bg > (lo + hi) / 2:  # dark ink on light paper
+        g, bg, lo, hi = 1.0 - g, 1.0 - bg, 1.0 - hi, 1.0 - lo
+    noise = float(np.percentile(np.abs(rim - np.median(rim)), 90))
+    floor = bg + noise
+    if hi - floor < s.min_contrast:
+        return []
+    peak = float(np.percentile(g[g > floor], 98)) if (g > floor).sum() > 4 else hi
+    ink = np.clip((g - floor) / max(peak - floor, 1e-3), 0.0, 1.0).astype(np.float32)
+    img, box = _normalize(ink, s, adjust_stroke=False)
+    if box is None:
+        return []
+    return [Digit(img, box)]
+
+
+def _ink_map(grey: np.ndarray, s: PreprocessSettings) -> np.ndarray | None:
+    """(H, W) grey in [0, 1] -> (H, W) float32 ink contrast in [0, 1], background removed; None when flat."""
+    H, W = grey.shape
+    # Polarity from a thumbnail: the paper is most of the picture, so the median is paper.
+    t = max(1, int(max(H, W) / 256))
+    thumb = cv2.resize(grey, (max(1, W // t), max(1, H // t)), interpolation=cv2.INTER_AREA) if t > 1 else grey
+    p1, med, p99 = np.percentile(thumb, [0.5, 50, 99.5])
+    if p99 - p1 < s.min_contrast:
+        return None
+    g = 1.0 - grey if med > (p1 + p99) / 2 else grey  # ink bright from here on
+    # Background: a grey-level opening removes everything narrower than the kernel (strokes), keeps the light
+    # field, shadows and the table beyond the sheet's edge (step edges survive an opening). Done at 1/d scale.
+    d = max(1, int(max(H, W) / 400))
+    small = cv2.resize(g, (max(1, W // d), max(1, H // d)), interpolation=cv2.INTER_AREA) if d > 1 else g
+    k = _odd(max(small.shape) / 7)
+    bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.blur(bg, (max(1, k // 4), max(1, k // 4)))  # soften the opening's blocky steps
+    if d > 1:
+        bg = cv2.resize(bg, (W, H), interpolation=cv2.INTER_LINEAR)
+    gs = cv2.GaussianBlur(g, (0, 0), 0.8)  # paper grain and sensor noise
+    # Divide by the paper's brightness so ink in shadow counts as much as ink in light (reflectance contrast).
+    return np.clip((gs - bg) / np.maximum(1.0 - bg, 0.25), 0.0, 1.0).astype(np.float32)
+
+
+def _remove_lines(mask: np.ndarray) -> np.ndarray:
+    """Drop long thin horizontal or vertical lines (ruled or squared paper) from a binary mask (H, W) uint8."""
+    H, W = mask.shape
+    out = mask.copy()
+    for horizontal in (True, False):
+        length = (W if horizontal else H) // 5
+        if length < 20:
+            continue
+        along = (length, 1) if horizontal else (1, length)  # cv2 kernel sizes are (width, height)
+        # Thicken across the line first, so that a slightly tilted line still makes long runs.
+        thick = cv2.dilate(mask, np.ones((5, 1) if horizontal else (1, 5), np.uint8))
+        lines = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(along[::-1], np.uint8))
+        lines = cv2.bitwise_and(lines, mask)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        if count <= 1:
+            continue
+        extent = float(stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT].sum())
+        thickness = float(stats[1:, cv2.CC_STAT_AREA].sum()) / extent  # mean thickness of the lines
+        # Keep the pixels of strokes crossing the line: their runs across it are longer than the line is thick.
+        cross = int(np.ceil(2 * thickness)) + 2
+        across = np.ones((cross, 1) if horizontal else (1, cross), np.uint8)
+        crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, across)
+        out[(lines > 0) & (crossing == 0)] = 0
+    return out
+
+
+def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
+    """A photo, scan or bitmap (grey/RGB/RGBA; uint8, uint16 or float) -> its digits in reading order; [] when no ink."""
+    s = settings
+    image = _check_array(np.asarray(image), "the image")
+    if _is_bitmap(image.shape, s):
+        return bitmap_to_mnist(image, s)
+    if image.ndim == 3 and image.shape[2] == 4:
+        a = _to_uint8(image[:, :, 3])
+        if int(a.min()) < 250 and float((a > 127).mean()) < 0.5:  # strokes on transparent: alpha is the ink
+            return _digits_from_alpha(np.ascontiguousarray(a), s)
+    H, W = image.shape[:2]
+    grey = _grey(image)
+    sc = min(1.0, s.photo_work_side / max(H, W))
+    if sc < 1.0:
+        grey = cv2.resize(grey, (max(1, int(W * sc)), max(1, int(H * sc))), interpolation=cv2.INTER_AREA)
+    ink = _ink_map(grey, s)
+    if ink is None:
+        return []
+    u8 = np.clip(ink * 255, 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    thr = max(otsu / 255.0, s.min_contrast)
+    mask = (ink > thr).astype(np.uint8)
+    mask = _remove_lines(mask)
+    labels, cands = _candidates(mask, s, s.min_height_px)
+    cands = _drop_edges(cands, labels, mask.shape)
+    hy, wx = H / grey.shape[0], W / grey.shape[1]
+    digits = []
+    for c in cands[: Limits().max_digits]:
+        region = ink * (labels > 0)  # only kept components, so stray specks inside a box stay out
+        sel = np.isin(labels[c.y0 : c.y1, c.x0 : c.x1], c.ids)
+        vals = ink[c.y0 : c.y1, c.x0 : c.x1][sel]
+        level = float(np.percentile(vals, 90)) if vals.size else 1.0
+        got = _cut(np.clip(region / max(level, 1e-3), 0, 1), labels, c, 1.0, s, adjust_stroke=True)
+        if got is None:
+            continue
+        x0, y0, x1, y1 = got[1]
+        box = (int(x0 * wx), int(y0 * hy), min(W, int(np.ceil(x1 * wx))), min(H, int(np.ceil(y1 * hy))))
+        digits.append(Digit(got[0], box))
+    return digits
+
+
+def _drop_edges(cands: list[_Cand], labels: np.ndarray, shape: tuple[int, int]) -> list[_Cand]:
+    """Drop candidates that are the sheet's edge or the table: touching the border and spanning much of it."""
+    H, W = shape
+    keep = []
+    for c in cands:
+        touches = c.x0 == 0 or c.y0 == 0 or c.x1 == W or c.y1 == H
+        if touches and (c.w > 0.6 * W or c.h > 0.6 * H):
+            continue
+        keep.append(c)
+    return keep if keep else cands
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------------------
+
+
+def most_prominent(digits: list[Digit]) -> int | None:
+    """Index of the digit to report when one answer is wanted: the tallest box (then the largest); None for []."""
+    if not digits:
+        return None
+    keys = [((d.box[3] - d.box[1]), (d.box[2] - d.box[0]) * (d.box[3] - d.box[1])) for d in digits]
+    return max(range(len(digits)), key=lambda i: keys[i])
+
+
+def to_model_batch(digits: list[Digit]) -> np.ndarray:
+    """Digits -> the model's input, (N, 28, 28, 1) float32 in [0, 1]; (0, 28, 28, 1) for []."""
+    if not digits:
+        return np.zeros((0, 28, 28, 1), np.float32)
+    return np.stack([d.image for d in digits]).astype(np.float32)[..., None]
