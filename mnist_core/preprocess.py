@@ -92,6 +92,9 @@ class PreprocessSettings:
     # Weakest contrast (fraction of the paper's brightness, 0-1) that can be ink; a page whose darkest marks
     # are fainter than this is blank ("no digit found").
     min_contrast: float = 0.15
+    # Photo marks whose mean ink contrast is below this fraction of the darkest digit-sized mark's are not
+    # ink (table texture, the tips of shadows, faint ruled lines): one pen wrote the digits.
+    relative_contrast: float = 0.6
     # Candidates shorter than this fraction of the tallest candidate are specks, dots or punctuation.
     min_height_frac: float = 0.4
     # Smallest digit height in pixels at the analysis resolution; shorter marks are dust.
@@ -486,16 +489,41 @@ def _reading_order(cands: list[_Cand]) -> list[_Cand]:
     return [c for members, _, _ in rows for c in sorted(members, key=lambda c: c.x0)]
 
 
-def _candidates(mask: np.ndarray, s: PreprocessSettings, min_px: int) -> tuple[np.ndarray, list[_Cand]]:
-    """Label a binary mask (H, W) uint8 and group its components into digits in reading order."""
+def _candidates(
+    mask: np.ndarray, s: PreprocessSettings, min_px: int, ink: np.ndarray | None = None
+) -> tuple[np.ndarray, list[_Cand]]:
+    """Label a binary mask (H, W) uint8 and group its components into digits in reading order.
+
+    Given the photo's `ink` map, components touching the border and spanning most of it (the sheet's edge, the
+    table, a shadow's rim) are dropped first, unless nothing else is left, and so are marks much fainter than
+    the darkest one of digit size (table texture, shadows' tips, faint lines): one pen wrote the digits.
+    """
+    drop_edges = ink is not None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return labels, []
+    H, W = mask.shape
     x, y, w, h, area = (stats[1:, i] for i in range(5))
-    dust = max(2, min_px // 3)
-    keep = np.flatnonzero((w >= dust) | (h >= dust))
+    keep = np.flatnonzero((w >= 2) | (h >= 2))
+    if drop_edges and keep.size:
+        touches = (x[keep] == 0) | (y[keep] == 0) | (x[keep] + w[keep] == W) | (y[keep] + h[keep] == H)
+        edge = touches & ((w[keep] > 0.6 * W) | (h[keep] > 0.6 * H))
+        if not edge.all():
+            keep = keep[~edge]
     if keep.size > 400:  # a page of noise: look at the largest marks only
         keep = keep[np.argsort(area[keep])[-400:]]
+    if keep.size == 0:
+        return labels, []
+    if ink is not None:
+        mean = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n)[1:] / np.maximum(area, 1)
+        big = keep[h[keep] >= max(min_px, 0.25 * int(h[keep].max()))]
+        ref = float(mean[big].max()) if big.size else float(mean[keep].max())
+        keep = keep[mean[keep] >= s.relative_contrast * ref]
+        if keep.size == 0:
+            return labels, []
+    # Dust and specks: much smaller than the tallest mark in both directions (before they can merge with a digit).
+    tallest = int(h[keep].max())
+    keep = keep[np.maximum(w[keep], h[keep]) >= max(2, 0.15 * tallest)]
     cands = [_Cand(int(x[i]), int(y[i]), int(x[i] + w[i]), int(y[i] + h[i]), (int(i) + 1,)) for i in keep]
     cands = _merge(cands)
     cands = [p for c in cands for p in _split_wide(c, mask, s)]
@@ -507,7 +535,13 @@ def _candidates(mask: np.ndarray, s: PreprocessSettings, min_px: int) -> tuple[n
 
 
 def _cut(
-    src: np.ndarray, labels: np.ndarray, c: _Cand, f: float, s: PreprocessSettings, adjust_stroke: bool
+    src: np.ndarray,
+    labels: np.ndarray,
+    c: _Cand,
+    f: float,
+    s: PreprocessSettings,
+    adjust_stroke: bool,
+    gain: float = 1.0,
 ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
     """One candidate's ink from `src` (f times the labels' resolution): its 28x28 and box in `src` pixels."""
     H, W = src.shape
@@ -530,7 +564,10 @@ def _cut(
         if sub.shape != crop.shape:
             sub = cv2.resize(sub, (crop.shape[1], crop.shape[0]), interpolation=cv2.INTER_NEAREST)
         crop = crop * sub.astype(crop.dtype)
-    img, bb = _normalize(_to_unit(crop) if crop.dtype != np.float32 else crop, s, adjust_stroke)
+    crop = _to_unit(crop) if crop.dtype != np.float32 else crop
+    if gain != 1.0:
+        crop = np.clip(crop * np.float32(gain), 0.0, 1.0)
+    img, bb = _normalize(crop, s, adjust_stroke)
     if bb is None:
         return None
     return img, (X0 + bb[0], Y0 + bb[1], X0 + bb[2], Y0 + bb[3])
@@ -665,54 +702,87 @@ def bitmap_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -
     return [Digit(img, box)]
 
 
-def _ink_map(grey: np.ndarray, s: PreprocessSettings) -> np.ndarray | None:
-    """(H, W) grey in [0, 1] -> (H, W) float32 ink contrast in [0, 1], background removed; None when flat."""
+def _polarity_dark_ink(grey: np.ndarray) -> bool:
+    """Whether the ink is darker than the paper: the paper is the median, the ink the farther tail."""
     H, W = grey.shape
-    # Polarity from a thumbnail: the paper is most of the picture, so the median is paper.
-    t = max(1, int(max(H, W) / 256))
+    t = max(1, int(max(H, W) / 512))
     thumb = cv2.resize(grey, (max(1, W // t), max(1, H // t)), interpolation=cv2.INTER_AREA) if t > 1 else grey
-    p1, med, p99 = np.percentile(thumb, [0.5, 50, 99.5])
-    if p99 - p1 < s.min_contrast:
-        return None
-    g = 1.0 - grey if med > (p1 + p99) / 2 else grey  # ink bright from here on
-    # Background: a grey-level opening removes everything narrower than the kernel (strokes), keeps the light
-    # field, shadows and the table beyond the sheet's edge (step edges survive an opening). Done at 1/d scale.
-    d = max(1, int(max(H, W) / 400))
+    lo, med, hi = np.percentile(thumb, [0.2, 50, 99.8])
+    return bool(med - lo >= hi - med)
+
+
+def _ink_map(g: np.ndarray, k: int) -> np.ndarray:
+    """(H, W) ink-bright grey in [0, 1] -> (H, W) float32 ink contrast in [0, 1] with the background removed.
+
+    The background is a grey-level opening with a k x k square: it removes every bright structure narrower than
+    k (strokes) and keeps the light field, shadows and the table beyond the sheet's edge (an opening keeps step
+    edges). Computed at a reduced scale, where a square kernel stays cheap.
+    """
+    H, W = g.shape
+    d = max(1, min(int(max(H, W) / 400), k // 9))
     small = cv2.resize(g, (max(1, W // d), max(1, H // d)), interpolation=cv2.INTER_AREA) if d > 1 else g
-    k = _odd(max(small.shape) / 7)
-    bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    bg = cv2.blur(bg, (max(1, k // 4), max(1, k // 4)))  # soften the opening's blocky steps
+    ks = _odd(k / d)
+    bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (ks, ks)))
     if d > 1:
         bg = cv2.resize(bg, (W, H), interpolation=cv2.INTER_LINEAR)
     gs = cv2.GaussianBlur(g, (0, 0), 0.8)  # paper grain and sensor noise
-    # Divide by the paper's brightness so ink in shadow counts as much as ink in light (reflectance contrast).
-    return np.clip((gs - bg) / np.maximum(1.0 - bg, 0.25), 0.0, 1.0).astype(np.float32)
+    # Divided by the paper's brightness, floored at half of white so that the texture of a dark table is not
+    # amplified into ink.
+    return np.clip((gs - bg) / np.maximum(1.0 - bg, 0.5), 0.0, 1.0).astype(np.float32)
+
+
+def _threshold(ink: np.ndarray, s: PreprocessSettings) -> float | None:
+    """The ink level separating strokes from paper (Otsu, kept above `min_contrast`); None for a blank page."""
+    peak = float(np.percentile(ink, 99.98))
+    if peak < 2 * s.min_contrast:
+        return None
+    u8 = np.clip(ink * 255, 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(np.clip(otsu / 255.0, s.min_contrast, 0.5 * peak))
 
 
 def _remove_lines(mask: np.ndarray) -> np.ndarray:
-    """Drop long thin horizontal or vertical lines (ruled or squared paper) from a binary mask (H, W) uint8."""
+    """Drop ruled and squared paper's lines from a binary mask (H, W) uint8.
+
+    A line is a run along a third of the picture or more (tilted a little: it is thickened across first), thinner
+    than the pen's strokes; where a stroke crosses it, the stroke's pixels stay.
+    """
     H, W = mask.shape
-    out = mask.copy()
+    found = []
     for horizontal in (True, False):
-        length = (W if horizontal else H) // 5
+        length = (W if horizontal else H) // 3
         if length < 20:
             continue
-        along = (length, 1) if horizontal else (1, length)  # cv2 kernel sizes are (width, height)
-        # Thicken across the line first, so that a slightly tilted line still makes long runs.
-        thick = cv2.dilate(mask, np.ones((5, 1) if horizontal else (1, 5), np.uint8))
-        lines = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones(along[::-1], np.uint8))
+        across = np.ones((5, 1) if horizontal else (1, 5), np.uint8)  # (rows, cols)
+        along = np.ones((1, length) if horizontal else (length, 1), np.uint8)
+        lines = cv2.morphologyEx(cv2.dilate(mask, across), cv2.MORPH_OPEN, along)
         lines = cv2.bitwise_and(lines, mask)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-        if count <= 1:
+        if lines.any():
+            found.append((horizontal, lines))
+    if not found:
+        return mask
+    any_line = np.zeros_like(mask)
+    for _, lines in found:
+        any_line |= lines
+    rest = cv2.bitwise_and(mask, 1 - any_line)
+    stroke = _stroke_px(rest) if rest.any() else 0.0
+    out = mask.copy()
+    for horizontal, lines in found:
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+        extent = stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT].astype(np.float32)
+        thickness = stats[1:, cv2.CC_STAT_AREA] / np.maximum(extent, 1.0)
+        thin = np.flatnonzero(thickness <= max(2.0, 0.6 * stroke)) + 1  # thinner than the pen: paper, not ink
+        if thin.size == 0:
             continue
-        extent = float(stats[1:, cv2.CC_STAT_WIDTH if horizontal else cv2.CC_STAT_HEIGHT].sum())
-        thickness = float(stats[1:, cv2.CC_STAT_AREA].sum()) / extent  # mean thickness of the lines
-        # Keep the pixels of strokes crossing the line: their runs across it are longer than the line is thick.
-        cross = int(np.ceil(2 * thickness)) + 2
-        across = np.ones((cross, 1) if horizontal else (1, cross), np.uint8)
-        crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, across)
-        out[(lines > 0) & (crossing == 0)] = 0
+        cross = int(np.ceil(2 * float(thickness[thin - 1].max()))) + 2
+        crossing = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((cross, 1) if horizontal else (1, cross), np.uint8))
+        out[np.isin(lab, thin) & (crossing == 0)] = 0
     return out
+
+
+def _stroke_px(mask: np.ndarray) -> float:
+    """Mean stroke width (pixels) of a binary mask: 2 * area / perimeter."""
+    return 2.0 * float(np.count_nonzero(mask)) / max(_perimeter(mask), 1.0)
 
 
 def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
@@ -730,42 +800,41 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
     sc = min(1.0, s.photo_work_side / max(H, W))
     if sc < 1.0:
         grey = cv2.resize(grey, (max(1, int(W * sc)), max(1, int(H * sc))), interpolation=cv2.INTER_AREA)
-    ink = _ink_map(grey, s)
-    if ink is None:
-        return []
-    u8 = np.clip(ink * 255, 0, 255).astype(np.uint8)
-    otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    thr = max(otsu / 255.0, s.min_contrast)
-    mask = (ink > thr).astype(np.uint8)
-    mask = _remove_lines(mask)
-    labels, cands = _candidates(mask, s, s.min_height_px)
-    cands = _drop_edges(cands, labels, mask.shape)
-    hy, wx = H / grey.shape[0], W / grey.shape[1]
+    g = 1.0 - grey if _polarity_dark_ink(grey) else grey  # ink bright from here on
+    h, w = g.shape
+    # Pass 1: a kernel a seventh of the picture (no stroke is wider) finds the digits and their stroke width;
+    # pass 2: a kernel three strokes wide, so that shadows and the table fit in it and stay background.
+    k = _odd(max(h, w) / 7)
+    for final in (False, True):
+        ink = _ink_map(g, k)
+        thr = _threshold(ink, s)
+        if thr is None:
+            return []
+        mask = _remove_lines((ink > thr).astype(np.uint8))
+        labels, cands = _candidates(mask, s, s.min_height_px, ink)
+        if not cands:
+            return []
+        if final:
+            break
+        strokes = np.isin(labels, [i for c in cands for i in c.ids])
+        k2 = _odd(max(3.0 * _stroke_px(strokes.astype(np.uint8)), 9))
+        if k2 >= 0.7 * k:
+            break
+        k = k2
+    hy, wx = H / h, W / w
+    kept = np.where(np.isin(labels, [i for c in cands for i in c.ids]), ink, 0.0).astype(np.float32)
     digits = []
     for c in cands[: Limits().max_digits]:
-        region = ink * (labels > 0)  # only kept components, so stray specks inside a box stay out
         sel = np.isin(labels[c.y0 : c.y1, c.x0 : c.x1], c.ids)
         vals = ink[c.y0 : c.y1, c.x0 : c.x1][sel]
-        level = float(np.percentile(vals, 90)) if vals.size else 1.0
-        got = _cut(np.clip(region / max(level, 1e-3), 0, 1), labels, c, 1.0, s, adjust_stroke=True)
+        level = float(np.percentile(vals, 90)) if vals.size else 1.0  # this digit's full ink
+        got = _cut(kept, labels, c, 1.0, s, adjust_stroke=True, gain=1.0 / max(level, 1e-3))
         if got is None:
             continue
         x0, y0, x1, y1 = got[1]
         box = (int(x0 * wx), int(y0 * hy), min(W, int(np.ceil(x1 * wx))), min(H, int(np.ceil(y1 * hy))))
         digits.append(Digit(got[0], box))
     return digits
-
-
-def _drop_edges(cands: list[_Cand], labels: np.ndarray, shape: tuple[int, int]) -> list[_Cand]:
-    """Drop candidates that are the sheet's edge or the table: touching the border and spanning much of it."""
-    H, W = shape
-    keep = []
-    for c in cands:
-        touches = c.x0 == 0 or c.y0 == 0 or c.x1 == W or c.y1 == H
-        if touches and (c.w > 0.6 * W or c.h > 0.6 * H):
-            continue
-        keep.append(c)
-    return keep if keep else cands
 
 
 # ----------------------------------------------------------------------------------------------------------
