@@ -1,0 +1,477 @@
+"""Command line: ``python -m mnist_core train | evaluate | predict | models``.
+
+TensorFlow is imported only inside the commands that need it, so ``--help`` and argument
+errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .config import TrainSettings
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    """An expected failure: printed as one line, no traceback."""
+
+
+def _quiet_tensorflow() -> None:
+    # TensorFlow's C++ start-up chatter is not for the person at the terminal.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+# ---------------------------------------------------------------------------------- train
+class _JobLog:
+    """Appends JSON events to <job-dir>/log.jsonl and turns <job-dir>/cancel or SIGTERM into a flag."""
+
+    def __init__(self, job_dir: str | None, cancel: threading.Event):
+        self.path = None
+        self.cancel = cancel
+        if job_dir:
+            d = Path(job_dir)
+            d.mkdir(parents=True, exist_ok=True)
+            self.path = d / "log.jsonl"
+            self.cancel_file = d / "cancel"
+            threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self):
+        while not self.cancel.is_set():
+            if self.cancel_file.exists():
+                self.cancel.set()
+            time.sleep(0.2)
+
+    def write(self, event: str, **fields) -> None:
+        if self.path is None:
+            return
+        line = json.dumps({"event": event, "time": time.time(), **fields}, default=float)
+        with open(self.path, "a") as f:
+            f.write(line + "\n")
+            f.flush()
+
+
+class _Bar:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __call__(self, p) -> None:
+        if not self.enabled:
+            return
+        width = 24
+        done = (p.epoch - 1 + p.step / p.steps) / p.epochs
+        bar = "#" * int(done * width) + "-" * (width - int(done * width))
+        line = (f"\repoch {p.epoch}/{p.epochs} [{bar}] loss {p.loss:.4f} acc {p.accuracy:.4f}"
+                f" | {p.elapsed_s:5.0f}s, ETA {p.eta_s:4.0f}s")
+        if p.event == "epoch" and p.val_accuracy is not None:
+            line += f" | val loss {p.val_loss:.4f} val acc {p.val_accuracy:.4f}\n"
+        elif p.event == "epoch":
+            line += "\n"
+        sys.stderr.write(line)
+        sys.stderr.flush()
+
+
+def _settings_from(args) -> TrainSettings:
+    defaults = TrainSettings()
+    settings = TrainSettings(
+        arch=args.arch,
+        epochs=args.epochs if args.epochs is not None else defaults.epochs,
+        batch_size=args.batch_size if args.batch_size is not None else defaults.batch_size,
+        lr=args.lr if args.lr is not None else defaults.lr,
+        augment=args.augment if args.augment is not None else (args.arch == "cnn"),
+        seed=args.seed,
+        limit=args.limit,
+        validation=args.validation if args.validation is not None else defaults.validation,
+        sample_weight=args.sample_weight,
+        schedule=args.schedule,
+        label_smoothing=args.label_smoothing if args.label_smoothing is not None else defaults.label_smoothing,
+    )
+    settings.validate()
+    return settings
+
+
+def _finetune_data(data, extra, replay: int, seed: int):
+    """Fine-tuning set: a random replay of `replay` MNIST digits, so the user's digits don't erase MNIST."""
+    import numpy as np  # noqa: PLC0415
+
+    from .data import MnistData  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(data.x_train))[: max(replay, 100)]
+    return MnistData(data.x_train[idx], data.y_train[idx], data.x_test, data.y_test, data.source, data.subset)
+
+
+def cmd_train(args) -> int:
+    """Train, evaluate on the test set, register the version (and optionally activate it)."""
+    settings = _settings_from(args)   # bad settings fail here, before TensorFlow loads
+    cancel = threading.Event()
+    log = _JobLog(args.job_dir, cancel)
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    try:
+        return _train(args, settings, cancel, log)
+    except Exception as e:
+        log.write("failed", message=str(e) or type(e).__name__)
+        raise
+
+
+def _train(args, settings: TrainSettings, cancel, log) -> int:
+    _quiet_tensorflow()
+    t_import = time.perf_counter()
+    import keras  # noqa: PLC0415
+
+    from . import evaluate as ev  # noqa: PLC0415
+    from . import training  # noqa: PLC0415
+    from .data import load_mnist  # noqa: PLC0415
+    from .recognize import Recognizer  # noqa: PLC0415
+    from .registry import Registry  # noqa: PLC0415
+
+    import_s = time.perf_counter() - t_import
+    registry = Registry()
+    data = load_mnist(args.data)
+    extra = None
+    if args.samples:
+        from .samples import SampleStore  # noqa: PLC0415
+
+        extra = SampleStore(args.samples).arrays()
+    init_model, parent = None, None
+    if args.finetune:
+        parent = args.finetune
+        init_model = registry.load(parent)
+        if not extra or not len(extra[0]):
+            raise CliError("fine-tuning needs saved samples (--samples DB with at least one digit)")
+        data = _finetune_data(data, extra, settings.limit or 5000, settings.seed)
+        settings = TrainSettings(**{**asdict(settings), "limit": None})
+    log.write("start", settings=asdict(settings), data=data.describe(), subset=data.subset, pid=os.getpid(),
+              parent=parent)
+    if not args.json:
+        print(f"data: {data.describe()}", file=sys.stderr)
+
+    bar = _Bar(enabled=not args.quiet)
+
+    def progress(p):
+        bar(p)
+        log.write(p.event if p.event == "epoch" else "progress", **p.to_dict())
+
+    try:
+        result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress, cancel=cancel)
+    except training.TrainingFailed as e:
+        log.write("failed", message=str(e))
+        raise CliError(str(e)) from None
+    if result.cancelled:
+        log.write("cancelled", epochs_done=result.epochs_done)
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+
+    # A clean copy without optimizer state: smaller files, nothing to deserialize but the net.
+    model = keras.models.clone_model(result.model)
+    model.set_weights(result.model.get_weights())
+    recognizer = Recognizer(model, "new")
+    metrics = ev.evaluate(recognizer.predict, data.x_test, data.y_test)
+    active_before = registry.active()
+    active_accuracy = None
+    if registry.exists(active_before):
+        try:
+            active_accuracy = ev.evaluate(Recognizer(registry.load(active_before), active_before).predict,
+                                          data.x_test, data.y_test)["accuracy"]
+        except Exception:  # a broken active model must not lose the new one
+            active_accuracy = None
+    card = {
+        "arch": settings.arch,
+        "params": int(model.count_params()),
+        "data": {"source": data.source, "subset": data.subset, "train_size": result.train_size,
+                 "test_size": int(len(data.x_test)), "user_samples": result.extra_size},
+        "settings": asdict(settings),
+        "metrics": metrics,
+        "train_seconds": round(result.train_seconds, 2),
+        "setup_seconds": round(result.setup_seconds, 2),
+        "import_seconds": round(import_s, 2),
+        "epochs_done": result.epochs_done,
+        "history": result.history,
+        "parent": parent,
+        "keras": keras.__version__,
+    }
+    artifacts = {
+        "curves.png": ev.plot_curves(result.history),
+        "confusion.png": ev.plot_confusion(metrics["confusion"]),
+        "mistakes.png": ev.plot_mistakes(data.x_test, metrics["worst"]),
+    }
+    vid = registry.save(model, card, artifacts)
+    card = registry.card(vid)
+    activated = False
+    better = active_accuracy is None or metrics["accuracy"] > active_accuracy
+    if args.activate or (args.activate_if_better and better):
+        registry.activate(vid)
+        activated = True
+    if args.output:
+        from .registry import write_atomic  # noqa: PLC0415
+
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, registry.model_path(vid).read_bytes())
+        write_atomic(out.with_suffix(".json"), json.dumps({**card, "id": "default"}, indent=2).encode())
+    log.write("done", version=vid, card=card, active_before=active_before, active_accuracy=active_accuracy,
+              activated=activated)
+    summary = {
+        "version": vid,
+        "test_accuracy": metrics["accuracy"],
+        "train_seconds": round(result.train_seconds, 2),
+        "setup_seconds": round(result.setup_seconds, 2),
+        "epochs": result.epochs_done,
+        "arch": settings.arch,
+        "data": data.source,
+        "activated": activated,
+        "active_before": active_before,
+        "active_accuracy": active_accuracy,
+    }
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"version {vid}: test accuracy {metrics['accuracy']:.2%} ({metrics['errors']} errors in "
+              f"{metrics['count']:,}); trained {result.epochs_done} epochs in {result.train_seconds:.1f} s "
+              f"(+{result.setup_seconds:.1f} s setup)" + (", activated" if activated else ""))
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------- evaluate
+def _load_for(args):
+    from .registry import Registry, load_model_file  # noqa: PLC0415
+
+    if getattr(args, "model", None):
+        return load_model_file(args.model), str(args.model)
+    registry = Registry()
+    vid = args.version or registry.active()
+    return registry.load(vid), vid
+
+
+def cmd_evaluate(args) -> int:
+    """Test-set metrics of a version or a model file."""
+    _quiet_tensorflow()
+    from . import evaluate as ev  # noqa: PLC0415
+    from .data import load_mnist  # noqa: PLC0415
+    from .recognize import Recognizer  # noqa: PLC0415
+
+    model, name = _load_for(args)
+    data = load_mnist(args.data)
+    t = time.perf_counter()
+    metrics = ev.evaluate(Recognizer(model, name).predict, data.x_test, data.y_test)
+    seconds = time.perf_counter() - t
+    if args.json:
+        print(json.dumps({"model": name, "data": data.source, "seconds": round(seconds, 3), **metrics}))
+        return EXIT_OK
+    print(f"model {name} on {data.describe()}")
+    print(f"accuracy {metrics['accuracy']:.2%}  ({metrics['errors']} errors in {metrics['count']:,}; {seconds:.2f} s)")
+    print("digit  precision  recall  support")
+    for c in metrics["per_class"]:
+        print(f"{c['digit']:>5}  {c['precision']:9.2%}  {c['recall']:6.2%}  {c['support']:7}")
+    print("confusion (rows true, columns predicted):")
+    for d, row in enumerate(metrics["confusion"]):
+        print(f"{d}: " + " ".join(f"{v:5}" for v in row))
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------------------- predict
+def _expand(paths: list[str]) -> list[Path]:
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def cmd_predict(args) -> int:
+    """Read digits (or numbers) from image files and folders, in batches."""
+    _quiet_tensorflow()
+    import numpy as np  # noqa: PLC0415
+
+    from . import preprocess as pp  # noqa: PLC0415
+    from .recognize import Recognizer  # noqa: PLC0415
+
+    model, name = _load_for(args)
+    recognizer = Recognizer(model, name)
+    files = _expand(args.paths)
+    failed = False
+    chunk = 2048  # files read per model call: bounded memory, one batch per chunk
+    for start in range(0, len(files), chunk):
+        part = files[start:start + chunk]
+        per_file: list = []
+        images = []
+        for f in part:
+            try:
+                digits = pp.photo_to_mnist(pp.load_image(f))
+                if not args.number:
+                    k = pp.most_prominent(digits)
+                    digits = [] if k is None else [digits[k]]
+                per_file.append((len(images), digits))
+                images.extend(d.image for d in digits)
+            except Exception as e:  # one bad file must not stop the rest
+                per_file.append((str(e) or type(e).__name__, None))
+        probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
+        for f, (first, digits) in zip(part, per_file):
+            if digits is None:
+                failed = True
+                _print_error(f, first, args.json)
+                continue
+            rows = probs[first:first + len(digits)]
+            _print_result(f, digits, rows, args)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _print_error(path, message, as_json):
+    if as_json:
+        print(json.dumps({"path": str(path), "error": message}))
+    else:
+        print(f"{path}\terror\t{message}")
+    print(f"error: {path}: {message}", file=sys.stderr)
+
+
+def _print_result(path, digits, rows, args):
+    if args.number:
+        found = [{"digit": int(r.argmax()), "confidence": round(float(r.max()), 4),
+                  "box": [int(v) for v in d.box]} for d, r in zip(digits, rows)]
+        number = "".join(str(x["digit"]) for x in found)
+        if args.json:
+            print(json.dumps({"path": str(path), "number": number, "digits": found}))
+        else:
+            conf = min((x["confidence"] for x in found), default=0.0)
+            print(f"{path}\t{number}\t{conf:.4f}")
+        return
+    if not len(rows):
+        if args.json:
+            print(json.dumps({"path": str(path), "digit": None, "confidence": 0.0, "probabilities": [0.0] * 10}))
+        else:
+            print(f"{path}\t-\t0.0000")
+        return
+    r = rows[0]
+    if args.json:
+        print(json.dumps({"path": str(path), "digit": int(r.argmax()), "confidence": round(float(r.max()), 4),
+                          "probabilities": [round(float(v), 6) for v in r], "box": [int(v) for v in digits[0].box]}))
+    else:
+        print(f"{path}\t{int(r.argmax())}\t{float(r.max()):.4f}")
+
+
+# --------------------------------------------------------------------------------- models
+def cmd_models(args) -> int:
+    """List, activate or delete model versions."""
+    from .registry import Registry  # noqa: PLC0415
+
+    registry = Registry()
+    if args.action == "list":
+        active = registry.active()
+        cards = registry.versions()
+        if args.json:
+            print(json.dumps([{**c, "active": c["id"] == active} for c in cards]))
+            return EXIT_OK
+        print(f"{'':2}{'version':22}{'arch':5} {'accuracy':>9} {'train s':>8}  data")
+        for c in cards:
+            if "broken" in c:
+                print(f"  {c['id']:22}BROKEN: {c['broken']}")
+                continue
+            acc = (c.get("metrics") or {}).get("accuracy")
+            print(f"{'*' if c['id'] == active else ' '} {c['id']:22}{c.get('arch', '?'):5} "
+                  f"{acc:9.2%} {c.get('train_seconds', 0):8.1f}  {(c.get('data') or {}).get('source', '?')}"
+                  if acc is not None else f"  {c['id']:22}{c.get('arch', '?')}")
+        return EXIT_OK
+    if not args.id:
+        raise CliError(f"models {args.action} needs a version id")
+    if args.action == "activate":
+        registry.activate(args.id)
+        print(f"active: {args.id}")
+    else:
+        registry.delete(args.id)
+        print(f"deleted: {args.id}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's argument parser (no heavy imports)."""
+    p = argparse.ArgumentParser(prog="python -m mnist_core", description="Train, evaluate and use MNIST digit models.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model and register it as a new version")
+    t.add_argument("--data", help="MNIST .npz (Keras layout) or a folder of IDX files; default: env MNIST_DATA, "
+                                  "Keras' download, else the offline 5,000-digit subset")
+    t.add_argument("--arch", choices=("cnn", "mlp"), default="cnn", help="cnn (default) or the tutorial's mlp")
+    t.add_argument("--epochs", type=int, help=f"passes over the data (default {TrainSettings.epochs})")
+    t.add_argument("--batch-size", type=int, help=f"default {TrainSettings.batch_size}")
+    t.add_argument("--lr", type=float, help=f"peak learning rate (default {TrainSettings.lr})")
+    t.add_argument("--schedule", choices=("onecycle", "constant"), default=TrainSettings.schedule)
+    t.add_argument("--label-smoothing", type=float, help=f"default {TrainSettings.label_smoothing}")
+    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random rotation/shift/zoom/thickness (default: on for cnn, off for mlp)")
+    t.add_argument("--limit", type=int, help="train on the first N digits only")
+    t.add_argument("--validation", type=int, help=f"digits held out for validation curves (default {TrainSettings.validation})")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--samples", help="SQLite file of the user's labelled digits to add to the training data")
+    t.add_argument("--sample-weight", type=float, default=TrainSettings.sample_weight,
+                   help="weight of each user digit relative to an MNIST digit")
+    t.add_argument("--finetune", metavar="VERSION", help="fine-tune this version on --samples plus an MNIST replay")
+    act = t.add_mutually_exclusive_group()
+    act.add_argument("--activate", action="store_true", help="make the new version the active one")
+    act.add_argument("--activate-if-better", action="store_true", help="activate only if it beats the active one")
+    t.add_argument("--output", help="also write the model to this .keras file (card beside it as .json)")
+    t.add_argument("--job-dir", help=argparse.SUPPRESS)  # the app's job folder: log.jsonl, cancel file
+    t.add_argument("--json", action="store_true", help="print one JSON summary line at the end")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    def which(sp):
+        g = sp.add_mutually_exclusive_group()
+        g.add_argument("--version", help="a registered version id (default: the active one)")
+        g.add_argument("--model", help="a .keras model file")
+
+    e = sub.add_parser("evaluate", help="test-set accuracy, per-class metrics, confusion matrix")
+    which(e)
+    e.add_argument("--data", help="as for train")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_evaluate)
+
+    r = sub.add_parser("predict", help="read digits from image files or folders")
+    which(r)
+    r.add_argument("--number", action="store_true", help="read each image as a number of several digits")
+    r.add_argument("--json", action="store_true", help="one JSON object per line")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif) or folders")
+    r.set_defaults(func=cmd_predict)
+
+    m = sub.add_parser("models", help="list, activate or delete model versions")
+    m.add_argument("action", choices=("list", "activate", "delete"))
+    m.add_argument("id", nargs="?", help="version id (for activate and delete)")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    from .data import DataError  # noqa: PLC0415
+    from .registry import RegistryError  # noqa: PLC0415
+
+    try:
+        return args.func(args)
+    except ValueError as e:  # bad settings (TrainSettings.validate), bad inputs, DataError
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE if not isinstance(e, DataError) else EXIT_ERROR
+    except (CliError, RegistryError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Settings as small frozen dataclasses: paths, limits, training defaults.
+
+No TensorFlow here: this module is imported by the CLI's ``--help`` path and by
+preprocessing-only code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The project root: the shipped default model lives in <root>/models.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _home_from_env() -> Path:
+    return Path(os.environ.get("MNIST_STUDIO_HOME", "data")).expanduser()
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the studio keeps its state on disk."""
+
+    # The data directory; env MNIST_STUDIO_HOME, default ./data (git-ignored).
+    home: Path = field(default_factory=_home_from_env)
+    # The model shipped in the repository, used whenever no version is active.
+    default_model: Path = PROJECT_ROOT / "models" / "default.keras"
+
+    @property
+    def models(self) -> Path:
+        """Folder of registered versions: models/<version>/{model.keras, card.json}."""
+        return self.home / "models"
+
+    @property
+    def active(self) -> Path:
+        """File holding the active version id, replaced atomically."""
+        return self.home / "active"
+
+    @property
+    def samples_db(self) -> Path:
+        """The user's labelled digits (SQLite, WAL)."""
+        return self.home / "samples.sqlite3"
+
+    @property
+    def jobs(self) -> Path:
+        """Training runs' logs: jobs/<id>/log.jsonl."""
+        return self.home / "jobs"
+
+    @property
+    def default_card(self) -> Path:
+        """The card beside the shipped model."""
+        return self.default_model.with_suffix(".json")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what a request may make the server do."""
+
+    # Largest image accepted, in pixels (width * height); 40 MP covers phone photos,
+    # while a 30000x30000 "decompression bomb" (900 MP) is refused before decoding.
+    max_pixels: int = 40_000_000
+    # Largest upload, in bytes; a 40 MP JPEG is well under this.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    # Most digits read from one image; more is a page of text, not a number.
+    max_digits: int = 64
+    # Largest batch passed to the model in one call (bounds memory per request).
+    max_batch: int = 4096
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """One training run's recipe. The defaults are the measured fast CNN recipe."""
+
+    # "cnn" (the default, >= 99.5%) or "mlp" (the tutorial's 13,002-parameter model).
+    arch: str = "cnn"
+    # Full passes over the training data.
+    epochs: int = 6
+    # Larger batches keep two CPU cores busy; the one-cycle schedule makes up for fewer steps.
+    batch_size: int = 128
+    # Peak learning rate of the one-cycle schedule (Adam).
+    lr: float = 3e-3
+    # "onecycle" (warm-up then cosine decay) or "constant".
+    schedule: str = "onecycle"
+    # Random rotation, shift, zoom and stroke thickness, applied per batch as tensor ops.
+    augment: bool = True
+    # Label smoothing for the cross-entropy; a little helps the last tenth of a point.
+    label_smoothing: float = 0.05
+    # Seed for weights, shuffling and augmentation.
+    seed: int = 0
+    # Use only the first `limit` training digits (None: all); tests train in seconds with it.
+    limit: int | None = None
+    # Digits held out from the training set to report validation curves while training.
+    validation: int = 5000
+    # Weight of each user sample relative to one MNIST digit in the loss.
+    sample_weight: float = 5.0
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first setting that is out of range."""
+        if self.arch not in ("cnn", "mlp"):
+            raise ValueError(f"arch must be 'cnn' or 'mlp', not {self.arch!r}")
+        if not (isinstance(self.epochs, int) and 1 <= self.epochs <= 200):
+            raise ValueError(f"epochs must be an integer from 1 to 200, not {self.epochs!r}")
+        if not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 8192):
+            raise ValueError(f"batch size must be an integer from 1 to 8192, not {self.batch_size!r}")
+        if not (isinstance(self.lr, (int, float)) and 1e-6 <= self.lr <= 1.0):
+            raise ValueError(f"learning rate must be between 1e-6 and 1, not {self.lr!r}")
+        if self.schedule not in ("onecycle", "constant"):
+            raise ValueError(f"schedule must be 'onecycle' or 'constant', not {self.schedule!r}")
+        if not (0.0 <= self.label_smoothing < 0.5):
+            raise ValueError(f"label smoothing must be in [0, 0.5), not {self.label_smoothing!r}")
+        if self.limit is not None and not (isinstance(self.limit, int) and self.limit >= 100):
+            raise ValueError(f"limit must be at least 100 digits, not {self.limit!r}")
+        if not (isinstance(self.validation, int) and self.validation >= 0):
+            raise ValueError(f"validation must be a count >= 0, not {self.validation!r}")
+        if not (isinstance(self.sample_weight, (int, float)) and 0.0 <= self.sample_weight <= 100.0):
+            raise ValueError(f"sample weight must be between 0 and 100, not {self.sample_weight!r}")

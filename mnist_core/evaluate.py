@@ -1,0 +1,120 @@
+"""Accuracy, per-class precision and recall, confusion matrix and the worst mistakes, as data;
+and the same drawn to PNG on request (matplotlib, imported only then)."""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+import numpy as np
+
+
+def metrics_from_probs(probs: np.ndarray, labels: np.ndarray, worst: int = 16) -> dict:
+    """Metrics of (N, 10) probabilities against (N,) labels, JSON-ready."""
+    labels = np.asarray(labels, dtype=np.int64)
+    pred = probs.argmax(1)
+    confusion = np.zeros((10, 10), np.int64)  # rows: true digit, columns: predicted
+    np.add.at(confusion, (labels, pred), 1)
+    per_class = []
+    for d in range(10):
+        tp = int(confusion[d, d])
+        support, predicted = int(confusion[d].sum()), int(confusion[:, d].sum())
+        per_class.append({
+            "digit": d,
+            "precision": tp / predicted if predicted else 0.0,
+            "recall": tp / support if support else 0.0,
+            "support": support,
+        })
+    wrong = np.flatnonzero(pred != labels)
+    # Worst: wrong answers given with the most confidence.
+    order = wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")][:worst]
+    eps = 1e-7
+    return {
+        "accuracy": float((pred == labels).mean()) if len(labels) else 0.0,
+        "loss": float(-np.log(np.clip(probs[np.arange(len(labels)), labels], eps, 1.0)).mean()) if len(labels) else 0.0,
+        "count": int(len(labels)),
+        "errors": int(len(wrong)),
+        "per_class": per_class,
+        "confusion": confusion.tolist(),
+        "worst": [{"index": int(i), "label": int(labels[i]), "predicted": int(pred[i]),
+                   "confidence": float(probs[i, pred[i]])} for i in order],
+    }
+
+
+def evaluate(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,
+             batch: int = 2000, worst: int = 16) -> dict:
+    """Run `predict` ((N, 28, 28, 1) float32 -> (N, 10)) over `images` in batches and return metrics."""
+    from .data import to_model_input  # noqa: PLC0415
+
+    x = to_model_input(images)
+    probs = np.concatenate([predict(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else np.zeros((0, 10))
+    return metrics_from_probs(probs, labels, worst)
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _pyplot():
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")  # no screen on a server
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    return plt
+
+
+def plot_curves(history: dict[str, list[float]]) -> bytes:
+    """Loss and accuracy per epoch, training and validation, as PNG bytes."""
+    plt = _pyplot()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, key, title in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+        for prefix, style in (("", "-o"), ("val_", "--s")):
+            ys = history.get(prefix + key) or []
+            if ys:
+                ax.plot(range(1, len(ys) + 1), ys, style, label=("validation " if prefix else "training ") + key)
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    return _png(fig)
+
+
+def plot_confusion(confusion: list[list[int]]) -> bytes:
+    """The 10x10 confusion matrix (rows true, columns predicted) as PNG bytes."""
+    plt = _pyplot()
+    cm = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    # Log scale so a handful of errors shows beside a thousand correct answers.
+    ax.imshow(np.log1p(cm), cmap="Blues")
+    for (i, j), v in np.ndenumerate(cm):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if i == j else ("crimson" if v else "black"))
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix")
+    return _png(fig)
+
+
+def plot_mistakes(images: np.ndarray, worst: list[dict], columns: int = 8) -> bytes:
+    """The worst mistakes as a grid of digits titled 'true→predicted (confidence)', PNG bytes."""
+    plt = _pyplot()
+    n = max(1, len(worst))
+    rows = (n + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.1, rows * 1.3), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, w in zip(axes.flat, worst):
+        ax.imshow(np.asarray(images[w["index"]]).reshape(28, 28), cmap="gray", interpolation="nearest")
+        ax.set_title(f"{w['label']}→{w['predicted']} ({w['confidence']:.0%})", fontsize=8)
+    if not worst:
+        axes.flat[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    return _png(fig)

@@ -1,0 +1,213 @@
+"""Model versions on disk: models/<version>/{model.keras, card.json}, one of them active.
+
+Every write lands in a temporary name first and is renamed into place, so a crash or a
+kill leaves either the old state or the new one, never half a model or no model. The
+shipped model (``models/default.keras`` in the repository) is the version "default",
+used whenever no other version is active.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import Paths
+
+DEFAULT_ID = "default"
+# 20261128-093012-a1b2: sortable by creation time, no path characters possible.
+_ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
+
+
+class RegistryError(Exception):
+    """A version is unknown, invalid, broken, or cannot be written; the message says which."""
+
+
+def validate_version_id(vid: object) -> str:
+    """Return `vid` if it is a well-formed version id ("default" or 20261128-093012-a1b2), else raise."""
+    if isinstance(vid, str) and (vid == DEFAULT_ID or _ID_RE.fullmatch(vid)):
+        return vid
+    shown = repr(vid)[:60]
+    raise RegistryError(f"invalid version id {shown}: expected 'default' or one like 20261128-093012-a1b2")
+
+
+def new_version_id() -> str:
+    """A fresh id from the UTC time and 16 random bits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:4]
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and os.replace (readers see old or new)."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+
+
+def check_model_shape(model, where: str) -> None:
+    """Raise RegistryError unless `model` maps (N, 28, 28, 1) to (N, 10)."""
+    try:
+        ins, outs = tuple(model.inputs[0].shape[1:]), tuple(model.outputs[0].shape[1:])
+    except Exception as e:  # subclassed or odd objects
+        raise RegistryError(f"{where}: not a digit model ({e})") from None
+    if ins not in ((28, 28, 1), (28, 28)) or outs != (10,):
+        raise RegistryError(f"{where}: not a digit model (input {ins}, output {outs}; expected (28, 28, 1) -> (10,))")
+
+
+def load_model_file(path: str | os.PathLike):
+    """Load a .keras file in Keras' safe mode, checking it is a 28x28 -> 10 model."""
+    import keras  # noqa: PLC0415  (slow import, only when a model is needed)
+
+    path = Path(path)
+    if not path.is_file():
+        raise RegistryError(f"{path}: no such model file")
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        raise RegistryError(f"{path}: corrupt or not a Keras model file ({first})") from None
+    check_model_shape(model, str(path))
+    return model
+
+
+class Registry:
+    """Versioned models in the data directory, plus the shipped default."""
+
+    def __init__(self, paths: Paths | None = None):
+        self.paths = paths or Paths()
+
+    # -- reading --------------------------------------------------------------------------
+    def _dir(self, vid: str) -> Path:
+        return self.paths.models / validate_version_id(vid)
+
+    def model_path(self, vid: str) -> Path:
+        """Path of a version's model.keras (the shipped file for "default")."""
+        if validate_version_id(vid) == DEFAULT_ID:
+            return self.paths.default_model
+        return self._dir(vid) / "model.keras"
+
+    def exists(self, vid: str) -> bool:
+        """Whether the version's model file is present."""
+        return self.model_path(vid).is_file()
+
+    def card(self, vid: str) -> dict:
+        """A version's card (raises RegistryError if unknown or unreadable)."""
+        validate_version_id(vid)
+        path = self.paths.default_card if vid == DEFAULT_ID else self._dir(vid) / "card.json"
+        if not self.model_path(vid).is_file():
+            raise RegistryError(f"no model version {vid!r}")
+        try:
+            card = json.loads(path.read_text())
+        except FileNotFoundError:
+            card = {}
+        except (OSError, ValueError) as e:
+            raise RegistryError(f"version {vid}: unreadable card ({e})") from None
+        card["id"] = vid
+        return card
+
+    def versions(self) -> list[dict]:
+        """Cards of every version, newest first, the shipped default last; broken ones flagged."""
+        out = []
+        if self.paths.models.is_dir():
+            for d in sorted(self.paths.models.iterdir(), reverse=True):
+                if not _ID_RE.fullmatch(d.name):
+                    continue  # temporary folders of interrupted saves, stray files
+                try:
+                    out.append(self.card(d.name))
+                except RegistryError as e:
+                    out.append({"id": d.name, "broken": str(e)})
+        if self.paths.default_model.is_file():
+            out.append(self.card(DEFAULT_ID))
+        return out
+
+    def active(self) -> str:
+        """The active version id; "default" when none is set or the pointer names a missing version."""
+        try:
+            vid = self.paths.active.read_text().strip()
+            if vid and self.exists(validate_version_id(vid)):
+                return vid
+        except (OSError, RegistryError):
+            pass
+        return DEFAULT_ID
+
+    def load(self, vid: str):
+        """Load a version's model (Keras safe mode)."""
+        if not self.exists(vid):
+            raise RegistryError(f"no model version {vid!r}")
+        return load_model_file(self.model_path(vid))
+
+    # -- writing --------------------------------------------------------------------------
+    def save(self, model, card: dict, artifacts: dict[str, bytes] | None = None) -> str:
+        """Register `model` with `card` (+ small files such as plots); returns the new version id.
+
+        Written into a temporary folder and renamed into place: a crash leaves no partial version.
+        """
+        vid = new_version_id()
+        final = self._dir(vid)
+        tmp = self.paths.models / f".tmp-{vid}"
+        card = {**card, "id": vid, "created": card.get("created") or datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        try:
+            tmp.mkdir(parents=True, exist_ok=False)
+            model.save(tmp / "model.keras")
+            (tmp / "card.json").write_text(json.dumps(card, indent=2))
+            for name, data in (artifacts or {}).items():
+                if not re.fullmatch(r"[a-z0-9_]+\.(png|json)", name):
+                    raise RegistryError(f"bad artifact name {name!r}")
+                (tmp / name).write_bytes(data)
+            for f in tmp.iterdir():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+            os.rename(tmp, final)
+            _fsync_dir(self.paths.models)
+        except RegistryError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        except Exception as e:  # disk full, permissions, a model that cannot be serialised
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RegistryError(f"could not save the model: {e}") from None
+        return vid
+
+    def activate(self, vid: str) -> None:
+        """Make `vid` the active version (checked loadable first; atomic pointer update)."""
+        self.load(vid)  # refuse a corrupt or foreign model before it can go live
+        self.paths.home.mkdir(parents=True, exist_ok=True)
+        try:
+            write_atomic(self.paths.active, (vid + "\n").encode())
+        except OSError as e:
+            raise RegistryError(f"could not activate {vid}: {e}") from None
+
+    def delete(self, vid: str) -> None:
+        """Delete a version (never the shipped default, never the active one)."""
+        validate_version_id(vid)
+        if vid == DEFAULT_ID:
+            raise RegistryError("the shipped default model cannot be deleted")
+        if vid == self.active():
+            raise RegistryError(f"{vid} is the active model; activate another version first")
+        d = self._dir(vid)
+        if not d.is_dir():
+            raise RegistryError(f"no model version {vid!r}")
+        # Rename first so a crash mid-delete leaves no half-deleted version in the list.
+        trash = self.paths.models / f".del-{vid}"
+        os.rename(d, trash)
+        shutil.rmtree(trash, ignore_errors=True)

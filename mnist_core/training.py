@@ -1,0 +1,227 @@
+"""The one training function used by the CLI and the app: fit with a progress callback,
+a cancel flag, optional user samples with a weight, and fine-tuning."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from .augment import augment_batch
+from .config import TrainSettings
+from .data import MnistData, to_model_input
+from .models import build_model
+
+
+class TrainingFailed(RuntimeError):
+    """Training could not produce a usable model (for example the loss became NaN)."""
+
+
+@dataclass
+class Progress:
+    """One progress report; `event` is "step" (during an epoch) or "epoch" (at its end)."""
+
+    event: str
+    epoch: int                      # 1-based
+    epochs: int
+    step: int                       # steps done in this epoch
+    steps: int                      # steps per epoch
+    loss: float
+    accuracy: float
+    elapsed_s: float                # since the first step started
+    eta_s: float                    # estimated seconds to the end of training
+    val_loss: float | None = None   # only at "epoch"
+    val_accuracy: float | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass
+class TrainResult:
+    """What a run produced; `model` is None only when cancelled before an epoch finished."""
+
+    model: keras.Model | None
+    history: dict[str, list[float]] = field(default_factory=dict)  # per-epoch loss/accuracy/val_*
+    train_seconds: float = 0.0      # first step to the end, data already in memory
+    setup_seconds: float = 0.0      # building, compiling and tracing (the first step's overhead)
+    epochs_done: int = 0
+    cancelled: bool = False
+    train_size: int = 0
+    extra_size: int = 0
+
+
+class _Reporter(keras.callbacks.Callback):
+    """Turns Keras' callbacks into Progress reports, watches the cancel flag and NaN losses."""
+
+    def __init__(self, epochs, steps, progress, cancel, every_s=0.5):
+        super().__init__()
+        self.epochs, self.steps = epochs, steps
+        self.progress, self.cancel, self.every_s = progress, cancel, every_s
+        self.epoch = 0
+        self.t0 = self.t_first = None
+        self.last_report = 0.0
+        self.cancelled = False
+        self.diverged = False
+        self.history: dict[str, list[float]] = {}
+
+    def _eta(self, done_steps):
+        elapsed = time.perf_counter() - self.t_first
+        total = self.epochs * self.steps
+        return elapsed / max(done_steps, 1) * (total - done_steps)
+
+    def on_train_begin(self, logs=None):
+        self.t0 = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.t_first is None and batch == 1:
+            # The first step includes tracing and compiling: time from the second step on,
+            # and count the first as setup.
+            self.t_first = time.perf_counter()
+            self.setup = self.t_first - self.t0
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        loss = float(logs.get("loss", 0.0))
+        if not math.isfinite(loss):
+            self.diverged = True
+            self.model.stop_training = True
+            return
+        if self.cancel is not None and self.cancel.is_set():
+            self.cancelled = True
+            self.model.stop_training = True
+            return
+        now = time.perf_counter()
+        if self.progress and self.t_first is not None and now - self.last_report >= self.every_s:
+            self.last_report = now
+            done = (self.epoch - 1) * self.steps + batch + 1
+            self.progress(Progress("step", self.epoch, self.epochs, batch + 1, self.steps, loss,
+                                   float(logs.get("accuracy", 0.0)), now - self.t_first, self._eta(done)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.cancelled or self.diverged:
+            return
+        if not math.isfinite(float(logs.get("loss", 0.0))):
+            self.diverged = True
+            self.model.stop_training = True
+            return
+        for k, v in logs.items():
+            if k in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                self.history.setdefault(k, []).append(float(v))
+        if self.progress:
+            now = time.perf_counter()
+            t_first = self.t_first or self.t0
+            self.progress(Progress("epoch", self.epoch, self.epochs, self.steps, self.steps,
+                                   float(logs.get("loss", 0.0)), float(logs.get("accuracy", 0.0)),
+                                   now - t_first, self._eta(self.epoch * self.steps) if self.t_first else 0.0,
+                                   _maybe(logs.get("val_loss")), _maybe(logs.get("val_accuracy"))))
+
+
+def _maybe(v):
+    return None if v is None else float(v)
+
+
+def _dataset(x, y, w, batch_size, augment, seed, shuffle=True):
+    """tf.data over in-memory tensors; augmentation runs per batch as tensor ops."""
+    y1 = tf.one_hot(y.astype(np.int32), 10)
+    parts = (x, y1) if w is None else (x, y1, w)
+    ds = tf.data.Dataset.from_tensor_slices(parts)
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    if augment:
+        counter = tf.data.Dataset.counter()
+
+        def aug(i, batch):
+            return (augment_batch(batch[0], tf.stack([tf.cast(seed, tf.int64), i])),) + tuple(batch[1:])
+
+        ds = tf.data.Dataset.zip((counter, ds)).map(aug, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _optimizer(settings: TrainSettings, total_steps: int) -> keras.optimizers.Optimizer:
+    if settings.schedule == "onecycle":
+        # One cycle: linear warm-up from lr/10 over the first 15% of steps, then cosine to lr/100.
+        warmup = max(1, int(0.15 * total_steps))
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=settings.lr / 10, decay_steps=max(1, total_steps - warmup),
+            alpha=0.01 / 0.1, warmup_target=settings.lr, warmup_steps=warmup)
+    else:
+        lr = settings.lr
+    return keras.optimizers.Adam(learning_rate=lr)
+
+
+def fit(
+    settings: TrainSettings,
+    data: MnistData,
+    *,
+    extra: tuple[np.ndarray, np.ndarray] | None = None,
+    init_model: keras.Model | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    jit_compile: bool | str = "auto",
+) -> TrainResult:
+    """Train a model per `settings` on `data` (+ `extra` user digits weighted by settings.sample_weight).
+
+    `extra` is (x: (M, 28, 28) float32 in [0, 1] or uint8, y: (M,) ints). With `init_model`
+    the model is fine-tuned from those weights instead of built fresh. Raises TrainingFailed
+    when the loss diverges; returns with `cancelled=True` soon after `cancel` is set.
+    """
+    settings.validate()
+    keras.utils.set_random_seed(settings.seed)
+    x = to_model_input(data.x_train[: settings.limit])        # (N, 28, 28, 1) float32 in [0, 1]
+    y = np.asarray(data.y_train[: settings.limit], dtype=np.int64)
+    n_val = min(settings.validation, len(x) // 10)
+    # Hold out the last n_val training digits for the validation curves (the test set stays unseen).
+    x_val, y_val = x[len(x) - n_val:], y[len(y) - n_val:]
+    x, y = x[: len(x) - n_val], y[: len(y) - n_val]
+    w = None
+    n_extra = 0
+    if extra is not None and len(extra[0]):
+        xe, ye = to_model_input(extra[0]), np.asarray(extra[1], dtype=np.int64)
+        if xe.shape[1:] != (28, 28, 1) or len(xe) != len(ye) or ye.min() < 0 or ye.max() > 9:
+            raise ValueError("extra samples must be 28x28 images with labels 0-9, as many labels as images")
+        n_extra = len(xe)
+        w = np.concatenate([np.ones(len(x), np.float32), np.full(n_extra, settings.sample_weight, np.float32)])
+        x, y = np.concatenate([x, xe]), np.concatenate([y, ye])
+    if len(x) == 0:
+        raise ValueError("no training data")
+
+    steps = math.ceil(len(x) / settings.batch_size)
+    model = init_model if init_model is not None else build_model(settings.arch)
+    model.compile(
+        optimizer=_optimizer(settings, steps * settings.epochs),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        jit_compile=jit_compile,
+    )
+    train = _dataset(x, y, w, settings.batch_size, settings.augment, settings.seed)
+    val = (x_val, tf.one_hot(y_val, 10)) if n_val else None
+    reporter = _Reporter(settings.epochs, steps, progress, cancel)
+    model.fit(train, epochs=settings.epochs, validation_data=val, callbacks=[reporter], verbose=0)
+    end = time.perf_counter()
+    if reporter.diverged:
+        raise TrainingFailed("training diverged: the loss became NaN or infinite (try a lower learning rate)")
+    t_first = reporter.t_first or end
+    result = TrainResult(
+        model=model if reporter.history else None,
+        history=reporter.history,
+        train_seconds=end - t_first,  # building and the first step are reported apart
+        setup_seconds=getattr(reporter, "setup", 0.0),
+        epochs_done=len(reporter.history.get("loss", [])),
+        cancelled=reporter.cancelled,
+        train_size=len(x) - n_extra,
+        extra_size=n_extra,
+    )
+    return result
