@@ -88,7 +88,7 @@ class JobRequest:
         s = self.settings
         args = ["--job-dir", str(job_dir), "--arch", s.arch, "--epochs", str(s.epochs)]
         args += ["--batch-size", str(s.batch_size), "--lr", repr(float(s.lr)), "--seed", str(s.seed)]
-        args += ["--augment" if s.augment else "--no-augment"]
+        args += ["--validation", str(s.validation), "--augment" if s.augment else "--no-augment", "--quiet"]
         if s.limit is not None:
             args += ["--limit", str(s.limit)]
         if self.data is not None:
