@@ -161,7 +161,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
 
     def progress(p):
         bar(p)
-        log.write(p.event if p.event == "epoch" else "progress", **p.to_dict())
+        fields = p.to_dict()
+        kind = fields.pop("event")
+        log.write("epoch" if kind == "epoch" else "progress", **fields)
 
     try:
         result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress, cancel=cancel)

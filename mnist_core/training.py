@@ -192,6 +192,8 @@ def fit(
         xe, ye = to_model_input(extra[0]), np.asarray(extra[1], dtype=np.int64)
         if xe.shape[1:] != (28, 28, 1) or len(xe) != len(ye) or ye.min() < 0 or ye.max() > 9:
             raise ValueError("extra samples must be 28x28 images with labels 0-9, as many labels as images")
+        if not np.isfinite(xe).all():
+            raise ValueError("extra samples contain NaN or infinite pixels")
         n_extra = len(xe)
         w = np.concatenate([np.ones(len(x), np.float32), np.full(n_extra, settings.sample_weight, np.float32)])
         x, y = np.concatenate([x, xe]), np.concatenate([y, ye])

@@ -1,0 +1,82 @@
+"""mnist_core.recognize: the fast paths give the same answers as a plain model call; swaps are clean."""
+
+import threading
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+
+from mnist_core.models import build_cnn, build_mlp  # noqa: E402
+from mnist_core.recognize import Recognizer, as_batch  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cnn():
+    keras.utils.set_random_seed(1)
+    return build_cnn()
+
+
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_same_predictions_as_plain_model_call(cnn, n):
+    x = np.random.default_rng(n).random((n, 28, 28, 1), dtype=np.float32)
+    expected = np.asarray(cnn(x, training=False))
+    got = Recognizer(cnn).predict(x)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_chunked_batches_agree_with_one_batch(cnn):
+    from mnist_core.config import Limits
+
+    x = np.random.default_rng(0).random((50, 28, 28), dtype=np.float32)
+    whole = Recognizer(cnn).predict(x)
+    chunked = Recognizer(cnn, limits=Limits(max_batch=8)).predict(x)
+    np.testing.assert_allclose(chunked, whole, atol=1e-5)
+    singles = np.concatenate([Recognizer(cnn).predict(x[i]) for i in range(5)])
+    np.testing.assert_allclose(singles, whole[:5], atol=1e-5)
+
+
+@pytest.mark.parametrize("bad,words", [
+    (np.full((1, 28, 28), np.nan, np.float32), "NaN"),
+    (np.full((1, 28, 28), np.inf, np.float32), "NaN or infinite"),
+    (np.zeros((1, 27, 28), np.float32), "must be"),
+    (np.array(["a"] * 784).reshape(1, 28, 28), "numeric"),
+])
+def test_bad_arrays_are_refused(bad, words):
+    with pytest.raises(ValueError, match=words):
+        as_batch(bad)
+
+
+def test_uint8_and_out_of_range_are_normalised():
+    assert as_batch(np.full((28, 28), 255, np.uint8)).max() == 1.0
+    assert as_batch(np.full((2, 28, 28), 7.0, np.float32)).max() == 1.0
+
+
+def test_empty_batch():
+    assert Recognizer(build_mlp()).predict(np.zeros((0, 28, 28), np.float32)).shape == (0, 10)
+
+
+def test_swap_while_serving_never_mixes_models(cnn):
+    """Threads predict while the model is swapped back and forth; every answer matches one whole model."""
+    mlp = build_mlp()
+    x = np.random.default_rng(3).random((4, 28, 28, 1), dtype=np.float32)
+    answers = {"a": np.asarray(cnn(x, training=False)), "b": np.asarray(mlp(x, training=False))}
+    rec = Recognizer(cnn, "a")
+    errors, stop = [], threading.Event()
+
+    def client():
+        while not stop.is_set():
+            got = rec.predict(x)
+            if not any(np.allclose(got, ref, atol=1e-5) for ref in answers.values()):
+                errors.append(got)
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for i in range(6):
+        rec.swap(mlp if i % 2 == 0 else cnn, "b" if i % 2 == 0 else "a")
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert rec.version == "a"
