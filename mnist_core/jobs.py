@@ -370,7 +370,12 @@ class JobManager:
             raise ValueError("Fine-tuning needs saved samples: correct a few predictions first.")
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
-                raise JobBusy(self.status())
+                if self.status().running:
+                    raise JobBusy(self.status())
+                try:  # its log says it is over: it is only exiting
+                    self._proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    raise JobBusy(self.status()) from None
             job_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
             if not self._acquire(job_id):
                 raise JobBusy(self.status())
@@ -507,13 +512,29 @@ class JobManager:
         return holder.get("job") == job_id and _pid_alive(pid)
 
     def wait(self, timeout: float) -> JobStatus:
-        """Poll until the job shown is no longer running or ``timeout`` seconds pass."""
+        """Poll until the job shown is over (and our trainer has exited) or ``timeout`` seconds pass."""
         deadline = time.monotonic() + timeout
         status = self.status()
         while status.running and time.monotonic() < deadline:
             time.sleep(0.1)
             status = self.status()
+        if not status.running:
+            self._finish_exiting(max(0.0, deadline - time.monotonic()))
         return status
+
+    def _finish_exiting(self, timeout: float = 10.0) -> None:
+        """Wait for our trainer, whose log is already over, to exit and free the lock."""
+        proc = self._proc
+        if proc is not None:
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return
+            deadline = time.monotonic() + 1.0
+            while self.lock_path.exists() and (self._read_lock() or {}).get("pid") == proc.pid:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)  # the watcher thread is releasing the lock
 
     def _prune(self) -> None:
         """Drop the oldest finished job folders beyond ``options.keep``."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # The full MNIST for development machines; tests fall back to the offline subset without it.
@@ -28,3 +31,138 @@ def tmp_home(tmp_path, monkeypatch) -> Path:
 def mnist_path() -> str | None:
     """Path of the full MNIST file when ../shared/data has it, else None (the offline subset is used)."""
     return str(SHARED_MNIST) if SHARED_MNIST.exists() else None
+
+
+# A stand-in for `python -m mnist_core train`: writes the same job-log events and honours the cancel
+# file, in milliseconds and without TensorFlow. Env FAKE_MODE: "ok", "fail" (failed event), "crash"
+# (exit 5, no event), "stubborn" (ignores the cancel file: SIGTERM stops it), "slow" (1 s a step).
+FAKE_TRAINER = textwrap.dedent(
+    """
+    import json, os, sys, time
+    from pathlib import Path
+    args = sys.argv[1:]
+    job = Path(args[args.index("--job-dir") + 1])
+    epochs = int(args[args.index("--epochs") + 1])
+    mode = os.environ.get("FAKE_MODE", "ok")
+    (job / "argv.json").write_text(json.dumps({"argv": args, "env": sorted(os.environ)}))
+    def emit(**e):
+        with open(job / "log.jsonl", "a") as f:
+            f.write(json.dumps(e) + "\\n")
+    emit(event="start", settings={"epochs": epochs, "arch": "cnn"}, data="fake data", pid=os.getpid())
+    if mode == "crash":
+        print("Traceback: something broke", flush=True)
+        sys.exit(5)
+    steps = 4
+    pause = 1.0 if mode in ("slow", "stubborn") else 0.02
+    for epoch in range(1, epochs + 1):
+        for step in range(1, steps + 1):
+            if (job / "cancel").exists() and mode != "stubborn":
+                emit(event="cancelled")
+                sys.exit(3)
+            time.sleep(pause)
+            emit(event="progress", epoch=epoch, epochs=epochs, step=step, steps=steps,
+                 loss=1.0 / (epoch * step), accuracy=0.5, eta_s=1.0, elapsed_s=0.1)
+        emit(event="epoch", epoch=epoch, loss=1.0 / epoch, accuracy=0.8, val_loss=1.2 / epoch, val_accuracy=0.7)
+    if mode == "fail":
+        emit(event="failed", message="the data went missing")
+        sys.exit(1)
+    emit(event="done", version="v1", card={"id": "v1", "train_seconds": 1.5}, active_before="default",
+         active_accuracy=0.9, activated=False)
+    """
+)
+
+
+@pytest.fixture
+def fake_trainer(tmp_path) -> list[str]:
+    """The command of a fake trainer (see FAKE_TRAINER), for JobManager(command=...)."""
+    script = tmp_path / "fake_trainer.py"
+    script.write_text(FAKE_TRAINER)
+    return [sys.executable, str(script)]
+
+
+def ink_layer(text: str, size: int = 400, thickness: int = 28) -> np.ndarray:
+    """A Sketchpad-like layer: ``text`` in thick strokes as alpha on transparent, (size, size, 4) uint8."""
+    import cv2
+
+    alpha = np.zeros((size, size), np.uint8)
+    scale = 9.0 if len(text) == 1 else 12.6 / len(text)
+    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    cv2.putText(alpha, text, ((size - w) // 2, (size + h) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, 255, thickness, cv2.LINE_AA)
+    layer = np.zeros((size, size, 4), np.uint8)
+    layer[..., 3] = alpha
+    return layer
+
+
+def paper_photo(text: str, size: tuple[int, int] = (900, 600)) -> np.ndarray:
+    """A photo-like RGB image: dark ``text`` written on slightly uneven light paper."""
+    import cv2
+
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    paper = (215 + 25 * xx / w - 10 * yy / h).astype(np.uint8)
+    img = np.dstack([paper, paper, paper - 8]).copy()
+    scale = 12.0 / max(len(text), 2)
+    (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 22)
+    cv2.putText(img, text, ((w - tw) // 2, (h + th) // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (40, 40, 60), 22, cv2.LINE_AA)
+    return img
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory) -> dict[str, Path]:
+    """Image files for the app's tests: canvases, photos, and broken or hostile uploads."""
+    import io
+
+    from PIL import Image
+
+    d = tmp_path_factory.mktemp("images")
+    out: dict[str, Path] = {}
+
+    def save(name: str, array_or_image, **kw) -> None:
+        im = array_or_image if isinstance(array_or_image, Image.Image) else Image.fromarray(array_or_image)
+        im.save(d / name, **kw)
+        out[name] = d / name
+
+    for text in ("3", "7", "42", "305"):
+        save(f"layer_{text}.png", ink_layer(text))
+    save("layer_empty.png", np.zeros((400, 400, 4), np.uint8))
+    composite = np.full((400, 400, 3), 255, np.uint8)
+    composite[ink_layer("7")[..., 3] > 127] = 0
+    save("composite_7.png", composite)
+    save("photo_2024.jpg", paper_photo("2024"), quality=90)
+    save("photo_blank.jpg", paper_photo(""), quality=90)
+    save("one_pixel.png", np.zeros((1, 1), np.uint8))
+    grey16 = (paper_photo("58")[..., 0].astype(np.uint16) * 257)
+    save("photo_16bit.png", Image.fromarray(grey16, mode="I;16"))
+    save("photo_cmyk.jpg", Image.fromarray(paper_photo("58")).convert("CMYK"), quality=90)
+    frames = [Image.fromarray(paper_photo(t)) for t in ("58", "13")]
+    frames[0].save(d / "anim.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    out["anim.gif"] = d / "anim.gif"
+    (d / "not_an_image.png").write_bytes(b"this is plain text, not a PNG at all\n" * 20)
+    out["not_an_image.png"] = d / "not_an_image.png"
+    (d / "empty.png").write_bytes(b"")
+    out["empty.png"] = d / "empty.png"
+    full = io.BytesIO()
+    Image.fromarray(paper_photo("58")).save(full, format="PNG")
+    (d / "truncated.png").write_bytes(full.getvalue()[: len(full.getvalue()) // 3])
+    out["truncated.png"] = d / "truncated.png"
+    full = io.BytesIO()
+    Image.fromarray(paper_photo("58")).save(full, format="JPEG")
+    (d / "truncated.jpg").write_bytes(full.getvalue()[: len(full.getvalue()) // 3])
+    out["truncated.jpg"] = d / "truncated.jpg"
+    out["bomb.png"] = _bomb_png(d / "bomb.png")
+    return out
+
+
+def _bomb_png(path: Path, side: int = 30000) -> Path:
+    """A small PNG whose header claims side x side grey pixels (900 MP): a decompression bomb."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" + b"\x00" * side
+    body = zlib.compress(row * 64, 9)  # only the first rows: the header alone must be refused
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    return path

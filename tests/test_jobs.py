@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import time
 
 import numpy as np
@@ -16,50 +15,9 @@ from mnist_core.config import Paths, TrainSettings
 from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest, validate_job_id
 from mnist_core.samples import SampleStore
 
-# A stand-in for `python -m mnist_core train`: writes the same log events, honours the cancel file.
-# Behaviour by env FAKE_MODE: "ok", "fail" (failed event), "crash" (exit 5, no event), "stubborn"
-# (ignores the cancel file and SIGTERM is what stops it), "slow" (long epochs).
-FAKE_TRAINER = textwrap.dedent(
-    """
-    import json, os, sys, time
-    from pathlib import Path
-    args = sys.argv[1:]
-    job = Path(args[args.index("--job-dir") + 1])
-    epochs = int(args[args.index("--epochs") + 1])
-    mode = os.environ.get("FAKE_MODE", "ok")
-    (job / "argv.json").write_text(json.dumps({"argv": args, "env": sorted(os.environ)}))
-    def emit(**e):
-        with open(job / "log.jsonl", "a") as f:
-            f.write(json.dumps(e) + "\\n")
-    emit(event="start", settings={"epochs": epochs, "arch": "cnn"}, data="fake data", pid=os.getpid())
-    if mode == "crash":
-        print("Traceback: something broke", flush=True)
-        sys.exit(5)
-    steps = 4
-    pause = 1.0 if mode in ("slow", "stubborn") else 0.02
-    for epoch in range(1, epochs + 1):
-        for step in range(1, steps + 1):
-            if (job / "cancel").exists() and mode != "stubborn":
-                emit(event="cancelled")
-                sys.exit(3)
-            time.sleep(pause)
-            emit(event="progress", epoch=epoch, epochs=epochs, step=step, steps=steps,
-                 loss=1.0 / (epoch * step), accuracy=0.5, eta_s=1.0, elapsed_s=0.1)
-        emit(event="epoch", epoch=epoch, loss=1.0 / epoch, accuracy=0.8, val_loss=1.2 / epoch, val_accuracy=0.7)
-    if mode == "fail":
-        emit(event="failed", message="the data went missing")
-        sys.exit(1)
-    emit(event="done", version="v1", card={"id": "v1", "train_seconds": 1.5}, active_before="default",
-         active_accuracy=0.9, activated=False)
-    """
-)
-
-
 @pytest.fixture
-def fake(tmp_path):
-    script = tmp_path / "fake_trainer.py"
-    script.write_text(FAKE_TRAINER)
-    return [sys.executable, str(script)]
+def fake(fake_trainer):
+    return fake_trainer
 
 
 def manager(home, fake, **options) -> JobManager:
