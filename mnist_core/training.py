@@ -211,7 +211,8 @@ def fit(
     train = _dataset(x, y, w, settings.batch_size, settings.augment, settings.seed)
     val = (x_val, tf.one_hot(y_val, 10)) if n_val else None
     reporter = _Reporter(settings.epochs, steps, progress, cancel)
-    model.fit(train, epochs=settings.epochs, validation_data=val, callbacks=[reporter], verbose=0)
+    model.fit(train, epochs=settings.epochs, validation_data=val, callbacks=[reporter], verbose=0,
+              shuffle=False)  # the dataset shuffles itself
     end = time.perf_counter()
     if reporter.diverged:
         raise TrainingFailed("training diverged: the loss became NaN or infinite (try a lower learning rate)")

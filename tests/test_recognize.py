@@ -17,23 +17,47 @@ def cnn():
     return build_cnn()
 
 
-@pytest.mark.parametrize("n", [1, 7, 300])
-def test_same_predictions_as_plain_model_call(cnn, n):
+@pytest.fixture(scope="module")
+def recognizers(cnn):
+    """One recognizer per compiled path (TF Lite conversion takes seconds: done once)."""
+    return {False: Recognizer(cnn, lite=False), True: Recognizer(cnn, lite=True)}
+
+
+@pytest.mark.parametrize("lite,path", [(False, "tf.function"), (True, "tflite")])
+@pytest.mark.parametrize("n", [1, 7, 600])
+def test_same_predictions_as_plain_model_call(cnn, recognizers, n, lite, path):
     x = np.random.default_rng(n).random((n, 28, 28, 1), dtype=np.float32)
     expected = np.asarray(cnn(x, training=False))
-    got = Recognizer(cnn).predict(x)
-    np.testing.assert_allclose(got, expected, atol=1e-5)
+    rec = recognizers[lite]
+    assert rec.compiled == path
+    np.testing.assert_allclose(rec.predict(x), expected, atol=1e-5)
 
 
-def test_chunked_batches_agree_with_one_batch(cnn):
+@pytest.mark.parametrize("lite", [False, True])
+def test_chunked_batches_agree_with_one_batch(recognizers, lite, monkeypatch):
     from mnist_core.config import Limits
 
+    rec = recognizers[lite]
     x = np.random.default_rng(0).random((50, 28, 28), dtype=np.float32)
-    whole = Recognizer(cnn).predict(x)
-    chunked = Recognizer(cnn, limits=Limits(max_batch=8)).predict(x)
+    whole = rec.predict(x)
+    monkeypatch.setattr(rec, "limits", Limits(max_batch=8))
+    chunked = rec.predict(x)
     np.testing.assert_allclose(chunked, whole, atol=1e-5)
-    singles = np.concatenate([Recognizer(cnn).predict(x[i]) for i in range(5)])
+    singles = np.concatenate([rec.predict(x[i]) for i in range(5)])
     np.testing.assert_allclose(singles, whole[:5], atol=1e-5)
+
+
+def test_background_compilation_takes_over(cnn):
+    import time
+
+    rec = Recognizer(cnn)  # serves through tf.function at once, TF Lite when built
+    first = rec.predict(np.zeros((1, 28, 28)))
+    for _ in range(300):
+        if rec.compiled == "tflite":
+            break
+        time.sleep(0.1)
+    assert rec.compiled == "tflite"
+    np.testing.assert_allclose(rec.predict(np.zeros((1, 28, 28))), first, atol=1e-5)
 
 
 @pytest.mark.parametrize("bad,words", [
@@ -61,7 +85,7 @@ def test_swap_while_serving_never_mixes_models(cnn):
     mlp = build_mlp()
     x = np.random.default_rng(3).random((4, 28, 28, 1), dtype=np.float32)
     answers = {"a": np.asarray(cnn(x, training=False)), "b": np.asarray(mlp(x, training=False))}
-    rec = Recognizer(cnn, "a")
+    rec = Recognizer(cnn, "a", lite=False)
     errors, stop = [], threading.Event()
 
     def client():
