@@ -522,7 +522,10 @@ def _result(s: JobStatus):
         lines.append(f"The active model `{before}` scores {before_acc:.2%} on the same test set: "
                      f"the new one is {verdict} it ({diff:+.2f} points).")
     lines.append("It is **now active**." if res.get("activated") else "Press *Activate* to make it live.")
-    folder = studio().registry.model_path(vid).parent if vid else None
+    try:
+        folder = studio().registry.model_path(vid).parent
+    except RegistryError:  # the log names a version the registry does not know: show no plots
+        folder = None
     images = [_png_file(folder / name) if folder else None for name in ("confusion.png", "mistakes.png")]
     return "\n\n".join(lines), images[0], images[1], vid
 

@@ -66,7 +66,7 @@ FAKE_TRAINER = textwrap.dedent(
     if mode == "fail":
         emit(event="failed", message="the data went missing")
         sys.exit(1)
-    emit(event="done", version="v1", card={"id": "v1", "train_seconds": 1.5}, active_before="default",
+    emit(event="done", version="20990101-000000-abcd", card={"id": "20990101-000000-abcd", "train_seconds": 1.5}, active_before="default",
          active_accuracy=0.9, activated=False)
     """
 )

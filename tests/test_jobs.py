@@ -36,7 +36,7 @@ def test_job_runs_to_done_with_progress_curves_and_result(tmp_path, fake):
     assert started.running and validate_job_id(started.id) == started.id
     status = jobs.wait(30)
     assert status.status == "done" and status.fraction == 1.0
-    assert status.result["version"] == "v1" and status.elapsed_s == 1.5
+    assert status.result["version"] == "20990101-000000-abcd" and status.elapsed_s == 1.5
     assert status.data == "fake data" and status.epochs == 2
     points = [(p["split"], p["metric"]) for p in status.curves]
     assert points.count(("validation", "loss")) == 2 and points.count(("train", "loss")) == 2 * 4 + 2

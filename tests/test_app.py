@@ -1,0 +1,332 @@
+"""The app's handlers called directly, without a server: prediction, corrections, admin, bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import pytest
+
+import app
+from mnist_core.config import Paths
+from mnist_core.jobs import JobManager, JobOptions
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, mnist_path):
+    """The app's services over a fresh data directory (the shipped default model serving)."""
+    home = tmp_path_factory.mktemp("home")
+    app.build_app(app.StudioConfig(paths=Paths(home=home), data=mnist_path))
+    return app.studio()
+
+
+def canvas(path, composite=None) -> dict:
+    """A Sketchpad value as Gradio passes it with preprocessing off: FileData dicts."""
+    return {
+        "background": None,
+        "layers": [{"path": str(path)}] if path else [],
+        "composite": {"path": str(composite)} if composite else None,
+    }
+
+
+@pytest.mark.parametrize("name, number", [("layer_3.png", "3"), ("layer_7.png", "7"), ("layer_42.png", "42"), ("layer_305.png", "305")])
+def test_predict_drawing_reads_digits_and_numbers(studio, images, name, number):
+    label, read, html = app.predict_drawing(canvas(images[name]))
+    assert read == number
+    assert len(label) == 3 and max(label, key=label.get) in number
+    assert abs(sum(label.values()) - 1) < 0.05 or max(label.values()) > 0.5
+    assert html.count("<img") == len(number) and "image-rendering:pixelated" in html
+
+
+def test_composite_only_canvas_is_read(studio, images):
+    label, read, _ = app.predict_drawing(canvas(None, composite=images["composite_7.png"]))
+    assert read == "7" and max(label, key=label.get) == "7"
+
+
+def test_canvas_sent_as_blobs_is_read_and_freed(studio, images):
+    blobs = studio.canvas_blobs
+    blobs["abc"] = type("Blobs", (), {"layers": [images["layer_7.png"].read_bytes()], "composite": None})()
+    _, read, _ = app.predict_drawing({"background": None, "layers": [], "composite": None, "id": "abc"})
+    assert read == "7" and "abc" not in blobs
+    assert app.predict_drawing({"layers": [], "id": "gone"})[1] == ""  # consumed already: empty, no error
+
+
+@pytest.mark.parametrize("value", [None, {}, canvas(None), canvas("layer_empty.png")])
+def test_empty_canvas_says_so(studio, images, value):
+    if value and value["layers"]:
+        value = canvas(images["layer_empty.png"])
+    label, read, html = app.predict_drawing(value)
+    assert label == {} and read == "" and "Nothing drawn" in html
+
+
+@pytest.mark.parametrize("name, message", [
+    ("not_an_image.png", "not an image"),
+    ("empty.png", "0 bytes"),
+    ("truncated.png", "truncated"),
+    ("bomb.png", "too large"),
+])
+def test_bad_canvas_uploads_get_clear_errors(studio, images, name, message):
+    with pytest.raises(gr.Error, match=f"(?i)cannot read this image.*{message}"):
+        app.predict_drawing(canvas(images[name]))
+
+
+def test_noop_twin_returns_a_constant(studio, images):
+    assert app.noop_drawing(canvas(images["layer_7.png"])) == app.noop_drawing(None)
+
+
+def test_save_drawing_sample_stores_input_and_strokes(studio, images):
+    before = len(studio.samples)
+    message = app.save_drawing_sample(canvas(images["layer_42.png"]), 2, "3")
+    assert "Saved as a **3**" in message
+    saved = studio.samples.list(limit=1)[0]
+    assert saved["label"] == 3 and saved["source"] == "draw" and len(studio.samples) == before + 1
+    original = studio.samples.get(saved["id"])["original"]
+    assert original.startswith(b"\x89PNG")
+    # the 28x28 saved is exactly what the model saw for the second digit
+    np.testing.assert_array_equal(saved["image"], app._drawing_digits(canvas(images["layer_42.png"]))[0][1].image)
+
+
+@pytest.mark.parametrize("which, label, message", [
+    (3, 1, "pick 1 to 2"),
+    (1, 10, "label must be a digit"),
+    (1, None, "label must be a digit"),
+    ("x", 1, "Which digit"),
+])
+def test_save_sample_refuses_bad_choices(studio, images, which, label, message):
+    before = len(studio.samples)
+    with pytest.raises(gr.Error, match=message):
+        app.save_drawing_sample(canvas(images["layer_42.png"]), which, label)
+    assert len(studio.samples) == before
+
+
+def test_save_sample_needs_a_drawing(studio):
+    with pytest.raises(gr.Error, match="draw a digit first"):
+        app.save_drawing_sample(None, 0, 1)
+
+
+def test_clear_empties_everything(studio):
+    sketch, label, read, html, saved = app.clear_drawing()
+    assert sketch is None and label == {} and read == "" and "Nothing drawn" in html
+
+
+# --- photos --------------------------------------------------------------------------------------------
+
+
+def test_photo_is_read_boxed_and_previewed(studio, images):
+    label, number, boxed, html = app.predict_photo({"path": str(images["photo_2024.jpg"])})
+    assert number == "2024"
+    assert max(label, key=label.get) in "2024"
+    assert boxed.ndim == 3 and boxed.shape[2] == 3 and max(boxed.shape[:2]) <= app.UI.photo_px
+    assert html.count("<img") == 4
+    assert app.read_number(str(images["photo_2024.jpg"])) == "2024"
+
+
+@pytest.mark.parametrize("name", ["photo_16bit.png", "photo_cmyk.jpg", "anim.gif"])
+def test_odd_but_valid_photos_are_read(studio, images, name):
+    assert app.read_number({"path": str(images[name])}) == "58"  # the GIF's first frame
+
+
+def test_blank_photo_says_no_digits(studio, images):
+    label, number, boxed, html = app.predict_photo(str(images["photo_blank.jpg"]))
+    assert label == {} and number == "" and "No digits found" in html and boxed is not None
+    assert app.read_number(str(images["photo_blank.jpg"])) == ""
+
+
+@pytest.mark.parametrize("name, message", [
+    ("not_an_image.png", "not an image"),
+    ("empty.png", "0 bytes"),
+    ("truncated.png", "truncated"),
+    ("truncated.jpg", "(truncated|damaged)"),
+    ("bomb.png", "too large"),
+    ("one_pixel.png", "too small"),
+])
+def test_bad_photos_get_clear_errors(studio, images, name, message):
+    for handler in (app.predict_photo, app.read_number):
+        with pytest.raises(gr.Error, match=f"(?i){message}"):
+            handler({"path": str(images[name])})
+
+
+def test_no_photo_is_an_error(studio):
+    with pytest.raises(gr.Error, match="Upload a photo"):
+        app.predict_photo(None)
+
+
+def test_save_photo_sample_keeps_the_crop(studio, images):
+    message = app.save_photo_sample(str(images["photo_2024.jpg"]), 4, 4)
+    assert "Saved as a **4**" in message
+    saved = studio.samples.list(limit=1)[0]
+    assert saved["source"] == "photo" and saved["label"] == 4
+    from PIL import Image
+    import io
+
+    crop = Image.open(io.BytesIO(studio.samples.get(saved["id"])["original"]))
+    assert crop.width < 900 and crop.height < 600  # the digit's box, not the whole photo
+
+
+# --- retraining (a fake trainer: the real one runs in test_api and test_browser) ---------------------
+
+
+SETTINGS = dict(data="MNIST", sample_weight=5, arch="cnn", epochs=2, batch_size=64, lr=0.003, augment=True,
+                limit=1000, auto_activate=False)
+
+
+@pytest.fixture
+def fake_jobs(studio, fake_trainer, monkeypatch):
+    jobs = JobManager(studio.config.paths, command=fake_trainer, options=JobOptions(nice=0))
+    monkeypatch.setattr(studio, "jobs", jobs)
+    return jobs
+
+
+def test_train_reports_progress_curves_and_result(studio, fake_jobs):
+    out = app.train(**SETTINGS)
+    summary, progress, loss, acc, md, confusion, mistakes, vid, activate, timer = out
+    assert "Training" in summary and 'data-status="running"' in progress
+    assert timer.active is True
+    fake_jobs.wait(30)
+    summary, progress, loss, acc, md, confusion, mistakes, vid, activate, timer = app.training_status()
+    assert 'data-status="done"' in progress and 'data-fraction="1.0000"' in progress
+    assert isinstance(loss, pd.DataFrame) and set(loss["split"]) == {"train", "validation"}
+    assert (acc["metric"] == "accuracy").all() and len(acc) > 2
+    assert vid == "20990101-000000-abcd" and "Press *Activate*" in md and activate.interactive is True
+    assert timer.active is False
+    argv = json.loads(next(fake_jobs.paths.jobs.glob("*/argv.json")).read_text())["argv"]
+    assert argv[argv.index("--limit") + 1] == "1000" and "--samples" not in argv
+
+
+def test_second_start_is_told_how_far_the_first_is(studio, fake_jobs, monkeypatch):
+    monkeypatch.setenv("FAKE_MODE", "slow")
+    app.train(**SETTINGS)
+    with pytest.raises(gr.Error, match="already running.*(starting|epoch)"):
+        app.train(**SETTINGS)
+    assert "Cancelling" in app.cancel_training()
+    assert fake_jobs.wait(15).status == "cancelled"
+    assert app.cancel_training() == "No training is running."
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"epochs": -1}, "epochs"),
+    ({"batch_size": 0}, "batch size"),
+    ({"lr": 1e9}, "learning rate"),
+    ({"sample_weight": -1}, "sample weight"),
+    ({"epochs": 2.5}, "whole number"),
+    ({"epochs": None}, "missing"),
+    ({"arch": "resnet"}, "arch"),
+    ({"data": "my disk"}, "Data must be"),
+    ({"limit": 5}, "limit must be at least 100"),
+    ({"data": app.DATA_CHOICES[2]}, "needs saved samples"),
+])
+def test_bad_training_settings_are_refused(studio, fake_jobs, change, message):
+    if change.get("data") == app.DATA_CHOICES[2]:
+        for s in studio.samples.list():
+            studio.samples.delete(s["id"])
+    with pytest.raises(gr.Error, match=message):
+        app.train(**{**SETTINGS, **change})
+    assert not fake_jobs.status().running
+
+
+# --- models and samples --------------------------------------------------------------------------------
+
+
+def test_models_listing_shows_the_active_default(studio):
+    message, table, pick = app.list_models()
+    assert list(table.columns) == app.MODEL_COLUMNS
+    assert "default" in table["version"].tolist() and pick.value == "default"
+    card, curves, confusion, download = app.show_model("default")
+    assert "`default` (active)" in card and "mnist-default.keras" in json.dumps(download.value)
+
+
+@pytest.mark.parametrize("version", ["../../etc/passwd", "default/../x", "", "20991231-000000-zzzz", 7])
+def test_bad_version_ids_are_refused(studio, version):
+    for handler in (app.activate_model, app.delete_model, app.show_model):
+        if handler is app.show_model and not version:
+            continue
+        with pytest.raises(gr.Error, match="(?i)invalid version id|no model version"):
+            handler(version)
+
+
+def test_default_and_active_versions_cannot_be_deleted(studio):
+    with pytest.raises(gr.Error, match="cannot be deleted"):
+        app.delete_model("default")
+
+
+def test_samples_relabel_delete_and_list(studio, images):
+    app.save_drawing_sample(canvas(images["layer_7.png"]), 0, 7)
+    sid = studio.samples.list(limit=1)[0]["id"]
+    assert app.relabel_sample(sid, 1) == f"Sample #{sid} is now a **1**."
+    gallery, summary = app.list_samples("1")
+    assert any(caption.startswith(f"#{sid}: 1") for _, caption in gallery)
+    assert gallery[0][0].shape == (112, 112)  # 28x28 enlarged 4x with crisp pixels
+    assert "1: " in summary
+    assert app.delete_sample(sid) == f"Deleted sample #{sid}."
+    with pytest.raises(gr.Error, match="no sample"):
+        app.delete_sample(sid)
+
+
+@pytest.mark.parametrize("sample_id", ["../1", -1, 0, "1 OR 1=1", None, 1.5])
+def test_bad_sample_ids_are_refused(studio, sample_id):
+    for call in (lambda: app.relabel_sample(sample_id, 1), lambda: app.delete_sample(sample_id)):
+        with pytest.raises(gr.Error, match="sample id"):
+            call()
+
+
+# --- who may change things -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host, password, given, allowed", [
+    ("127.0.0.1", None, "", True),
+    ("localhost", None, "", True),
+    ("::1", None, "", True),
+    ("0.0.0.0", None, "anything", False),
+    ("192.168.1.5", "s3cret", "", False),
+    ("192.168.1.5", "s3cret", "wrong", False),
+    ("192.168.1.5", "s3cret", "s3cret", True),
+])
+def test_admin_actions_by_address_and_password(tmp_path, host, password, given, allowed):
+    s = app.Studio(app.StudioConfig(paths=Paths(home=tmp_path), host=host, admin_password=password))
+    if allowed:
+        s.require_admin(given)
+    else:
+        with pytest.raises(gr.Error, match="disabled|password"):
+            s.require_admin(given)
+
+
+def test_admin_handlers_are_refused_off_loopback_without_password(studio, monkeypatch):
+    off = app.Studio(app.StudioConfig(paths=studio.config.paths, host="0.0.0.0", admin_password=None))
+    monkeypatch.setattr(app, "_studio", off)
+    for call in (lambda: app.train(**SETTINGS), app.cancel_training, lambda: app.activate_model("default"),
+                 lambda: app.delete_model("default"), lambda: app.relabel_sample(1, 2), lambda: app.delete_sample(1)):
+        with pytest.raises(gr.Error, match="disabled"):
+            call()
+    assert "s3cret" not in repr(app.StudioConfig(admin_password="s3cret"))
+
+
+def test_page_disables_admin_buttons_with_a_message(studio, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "_studio", studio)  # restored after build_app replaces it
+    demo = app.build_app(app.StudioConfig(paths=Paths(home=tmp_path), host="0.0.0.0", admin_password=None))
+    try:
+        config = demo.get_config_file()
+        texts = json.dumps(config["components"])
+        assert "no admin password is set" in texts
+        buttons = {c["props"].get("value"): c["props"].get("interactive") for c in config["components"]
+                   if c["type"] == "button"}
+        assert buttons["Start training"] is False and buttons["Relabel"] is False
+    finally:
+        demo.close()
+
+
+def test_api_names_are_stable(studio, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "_studio", studio)
+    demo = app.build_app(app.StudioConfig(paths=Paths(home=tmp_path)))
+    names = {fn.api_name for fn in demo.fns.values()}
+    assert {"predict_drawing", "noop_drawing", "predict_photo", "read_number", "train", "cancel_training",
+            "activate_model", "save_sample", "training_status", "delete_model", "relabel_sample",
+            "delete_sample", "list_models", "list_samples"} <= names
+
+
+def test_samples_live_in_sqlite_wal_in_the_data_directory(studio):
+    conn = sqlite3.connect(studio.config.paths.samples_db)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
