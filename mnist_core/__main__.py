@@ -178,13 +178,13 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     # A clean copy without optimizer state: smaller files, nothing to deserialize but the net.
     model = keras.models.clone_model(result.model)
     model.set_weights(result.model.get_weights())
-    recognizer = Recognizer(model, "new")
+    recognizer = Recognizer(model, "new", lite=False)
     metrics = ev.evaluate(recognizer.predict, data.x_test, data.y_test)
     active_before = registry.active()
     active_accuracy = None
     if registry.exists(active_before):
         try:
-            active_accuracy = ev.evaluate(Recognizer(registry.load(active_before), active_before).predict,
+            active_accuracy = ev.evaluate(Recognizer(registry.load(active_before), active_before, lite=False).predict,
                                           data.x_test, data.y_test)["accuracy"]
         except Exception:  # a broken active model must not lose the new one
             active_accuracy = None
@@ -266,7 +266,7 @@ def cmd_evaluate(args) -> int:
     model, name = _load_for(args)
     data = load_mnist(args.data)
     t = time.perf_counter()
-    metrics = ev.evaluate(Recognizer(model, name).predict, data.x_test, data.y_test)
+    metrics = ev.evaluate(Recognizer(model, name, lite=False).predict, data.x_test, data.y_test)
     seconds = time.perf_counter() - t
     if args.json:
         print(json.dumps({"model": name, "data": data.source, "seconds": round(seconds, 3), **metrics}))
@@ -302,8 +302,9 @@ def cmd_predict(args) -> int:
     from .recognize import Recognizer  # noqa: PLC0415
 
     model, name = _load_for(args)
-    recognizer = Recognizer(model, name)
     files = _expand(args.paths)
+    # TF Lite pays off past a few thousand digits (its conversion takes seconds).
+    recognizer = Recognizer(model, name, lite=len(files) > 3000)
     failed = False
     chunk = 2048  # files read per model call: bounded memory, one batch per chunk
     for start in range(0, len(files), chunk):

@@ -112,7 +112,8 @@ class Recognizer:
         if not self.lite:
             return
         if self.lite == "background":
-            threading.Thread(target=self._build_lite, args=(live,), daemon=True).start()
+            # Not a daemon: killing TF Lite's converter mid-way at interpreter exit aborts the process.
+            threading.Thread(target=self._build_lite, args=(live,), daemon=False).start()
         else:
             self._build_lite(live)
 
