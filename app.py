@@ -44,6 +44,12 @@ from mnist_core.samples import SampleStore, validate_label, validate_sample_id
 
 log = logging.getLogger("mnist_studio")
 
+
+def _fail(message: str, title: str = "Error") -> gr.Error:
+    """A message for the person (bad input, refused action): shown in the page, no traceback in the log."""
+    return gr.Error(message, title=title, print_exception=False)
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Settings and services
 # ----------------------------------------------------------------------------------------------------------
@@ -163,10 +169,10 @@ class Studio:
         if mode == "open":
             return
         if mode == "disabled":
-            raise gr.Error(ADMIN_DISABLED, title="Admin actions are disabled")
+            raise _fail(ADMIN_DISABLED, title="Admin actions are disabled")
         given = (password or "").encode()
         if not hmac.compare_digest(given, self.config.admin_password.encode()):
-            raise gr.Error("Wrong or missing admin password.", title="Not allowed")
+            raise _fail("Wrong or missing admin password.", title="Not allowed")
 
 
 ADMIN_DISABLED = (
@@ -311,15 +317,15 @@ def _boxed(image: np.ndarray, digits: list[Digit], probs: np.ndarray) -> np.ndar
 def _pick(digits: list[Digit], index) -> int:
     """0-based position of the digit a person means by ``index`` (1-based; the most prominent when empty)."""
     if not digits:
-        raise gr.Error("Nothing to save: no digit was found.")
+        raise _fail("Nothing to save: no digit was found.")
     if index in (None, "", 0):
         return most_prominent(digits) or 0
     try:
         i = int(index)
     except (TypeError, ValueError):
-        raise gr.Error(f"Which digit? Give its number from 1 to {len(digits)}.") from None
+        raise _fail(f"Which digit? Give its number from 1 to {len(digits)}.") from None
     if not 1 <= i <= len(digits):
-        raise gr.Error(f"There {'is' if len(digits) == 1 else 'are'} {len(digits)} digit(s); pick 1 to {len(digits)}.")
+        raise _fail(f"There {'is' if len(digits) == 1 else 'are'} {len(digits)} digit(s); pick 1 to {len(digits)}.")
     return i - 1
 
 
@@ -328,13 +334,13 @@ def _save(digit: Digit, label, original: bytes | None, source: str) -> str:
         label = validate_label(label)
         sid = studio().samples.add(label, digit.image, original_png=original, source=source)
     except ValueError as e:
-        raise gr.Error(str(e)) from None
+        raise _fail(str(e)) from None
     total = len(studio().samples)
     return f"Saved as a **{label}** (sample #{sid}). You have {total} sample{'s' * (total != 1)}; they can train the next model."
 
 
 def _image_error(e: Exception) -> gr.Error:
-    return gr.Error(f"Cannot read this image: {e}", title="Bad image")
+    return _fail(f"Cannot read this image: {e}", title="Bad image")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -374,7 +380,7 @@ def save_drawing_sample(sketch: dict | None, digit: float | None, label):
     """Save digit number ``digit`` (1-based; default: the most prominent) of the drawing with ``label``."""
     digits, layers, composite = _drawing_digits(sketch)
     if not digits:
-        raise gr.Error("Nothing to save: draw a digit first.")
+        raise _fail("Nothing to save: draw a digit first.")
     chosen = digits[_pick(digits, digit)]
     strokes = layers[0] if layers else composite
     return _save(chosen, label, _png(strokes) if strokes is not None else None, "draw")
@@ -394,7 +400,7 @@ NO_DIGITS = "No digits found in this photo: try a closer, sharper shot of dark d
 
 def _photo(photo) -> tuple[np.ndarray, list[Digit]]:
     if _source(photo) is None:
-        raise gr.Error("Upload a photo, take one with the webcam or paste one first.")
+        raise _fail("Upload a photo, take one with the webcam or paste one first.")
     try:
         image = _read(photo, studio().config.limits)
         return image, photo_to_mnist(image)
@@ -440,21 +446,21 @@ DATA_CHOICES = ["MNIST", "MNIST + my samples", "Fine-tune the active model on my
 
 def _number_setting(value, name: str, kind=int):
     if value is None or value == "":
-        raise gr.Error(f"{name} is missing.")
+        raise _fail(f"{name} is missing.")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise gr.Error(f"{name} must be a number, not {value!r}.") from None
+        raise _fail(f"{name} must be a number, not {value!r}.") from None
     if kind is int:
         if not number.is_integer():
-            raise gr.Error(f"{name} must be a whole number, not {value!r}.")
+            raise _fail(f"{name} must be a whole number, not {value!r}.")
         return int(number)
     return number
 
 
 def _request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate) -> JobRequest:
     if data not in DATA_CHOICES:
-        raise gr.Error(f"Data must be one of: {', '.join(DATA_CHOICES)}.")
+        raise _fail(f"Data must be one of: {', '.join(DATA_CHOICES)}.")
     limit_n = _number_setting(limit if limit not in (None, "") else 0, "The digit limit")
     settings = TrainSettings(
         arch=str(arch),
@@ -563,9 +569,9 @@ def train(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, aut
     try:
         status = studio().jobs.start(_request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate))
     except JobBusy as e:
-        raise gr.Error(str(e), title="Training already running") from None
+        raise _fail(str(e), title="Training already running") from None
     except ValueError as e:
-        raise gr.Error(str(e), title="Bad training settings") from None
+        raise _fail(str(e), title="Bad training settings") from None
     return _status_outputs(status)
 
 
@@ -625,7 +631,7 @@ def _version(version) -> str:
     try:
         return validate_version_id(version)
     except RegistryError as e:
-        raise gr.Error(str(e)) from None
+        raise _fail(str(e)) from None
 
 
 def _card_markdown(vid: str) -> str:
@@ -656,7 +662,7 @@ def show_model(version):
         md = _card_markdown(vid)
         path = studio().registry.model_path(vid)
     except RegistryError as e:
-        raise gr.Error(str(e)) from None
+        raise _fail(str(e)) from None
     folder = path.parent
     download = _download_copy(path, f"mnist-{vid}.keras")
     return md, _png_file(folder / "curves.png"), _png_file(folder / "confusion.png"), gr.DownloadButton(value=download, interactive=True)
@@ -700,7 +706,7 @@ def activate_model(version, password=""):
         studio().registry.activate(vid)
         studio().refresh_now()
     except RegistryError as e:
-        raise gr.Error(str(e)) from None
+        raise _fail(str(e)) from None
     return _models_outputs(f"`{vid}` is now the active model.", vid)
 
 
@@ -711,7 +717,7 @@ def delete_model(version, password=""):
     try:
         studio().registry.delete(vid)
     except RegistryError as e:
-        raise gr.Error(str(e)) from None
+        raise _fail(str(e)) from None
     return _models_outputs(f"Deleted `{vid}`.", None)
 
 
@@ -729,7 +735,10 @@ def _enlarged(image: np.ndarray) -> np.ndarray:
 
 def list_samples(digit=ALL):
     """The saved samples (newest first, up to a page) and how many there are of each digit."""
-    label = None if digit in (None, "", ALL) else validate_label(digit)
+    try:
+        label = None if digit in (None, "", ALL) else validate_label(digit)
+    except ValueError as e:
+        raise _fail(str(e)) from None
     store = studio().samples
     counts = store.counts()
     items = [(_enlarged(s["image"]), f"#{s['id']}: {s['label']} ({s['source']})") for s in store.list(label=label, limit=UI.gallery)]
@@ -751,7 +760,7 @@ def relabel_sample(sample_id, label, password=""):
         sid, new = validate_sample_id(sample_id), validate_label(label)
         studio().samples.relabel(sid, new)
     except ValueError as e:
-        raise gr.Error(str(e)) from None
+        raise _fail(str(e)) from None
     return f"Sample #{sid} is now a **{new}**."
 
 
@@ -762,7 +771,7 @@ def delete_sample(sample_id, password=""):
         sid = validate_sample_id(sample_id)
         studio().samples.delete(sid)
     except ValueError as e:
-        raise gr.Error(str(e)) from None
+        raise _fail(str(e)) from None
     return f"Deleted sample #{sid}."
 
 
@@ -795,7 +804,7 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
         if admin == "disabled":
             gr.Markdown(f"> ⚠️ {ADMIN_DISABLED}", elem_id="admin-disabled")
         password = gr.Textbox(
-            label="Admin password", type="password", visible=admin == "password",
+            "", label="Admin password", type="password", visible=admin == "password",
             info="Needed to train, cancel, activate, delete and relabel on this address.",
         )
 
@@ -944,32 +953,38 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
 
         status_out = [train_summary, progress, loss_plot, acc_plot, result_md, confusion_img, mistakes_img,
                       new_version, activate_new, timer]
+        # Admin and id-taking events validate raw values themselves (preprocess off): a bad value through
+        # the API then gets our message, not Gradio's generic one.
+        raw = dict(preprocess=False)
         start.click(train, [data, weight, arch, epochs, batch, lr, augment, limit, auto, password], status_out,
-                    api_name="train", concurrency_limit=1)
-        cancel.click(cancel_training, password, train_summary, api_name="cancel_training")
+                    api_name="train", concurrency_limit=1, **raw)
+        cancel.click(cancel_training, password, train_summary, api_name="cancel_training", **raw)
         timer.tick(training_status, None, status_out, api_name="training_status", show_progress="hidden")
         models_out = [models_msg, models_table, model_pick]
-        activate_new.click(activate_model, [new_version, password], models_out, api_name=False).then(
+        activate_new.click(activate_model, [new_version, password], models_out, api_name=False, **raw).then(
             lambda v: f"`{v}` is now the active model.", new_version, activate_msg, api_name=False)
         demo.load(training_status, None, status_out, api_name=False)
 
         models_tab.select(list_models, None, models_out, api_name="list_models")
         model_pick.change(show_model, model_pick, [model_card, model_curves, model_confusion, download_btn],
-                          api_name="show_model")
+                          api_name="show_model", **raw)
         models_table.select(pick_model_row, None, model_pick, api_name=False)
-        activate_btn.click(activate_model, [model_pick, password], models_out, api_name="activate_model")
-        delete_btn.click(delete_model, [model_pick, password], models_out, api_name="delete_model")
+        activate_btn.click(activate_model, [model_pick, password], models_out, api_name="activate_model", **raw)
+        delete_btn.click(delete_model, [model_pick, password], models_out, api_name="delete_model", **raw)
 
         samples_out = [gallery, samples_summary]
-        samples_tab.select(list_samples, samples_filter, samples_out, api_name="list_samples")
-        samples_filter.change(list_samples, samples_filter, samples_out, api_name=False)
+        samples_tab.select(list_samples, samples_filter, samples_out, api_name="list_samples", **raw)
+        samples_filter.change(list_samples, samples_filter, samples_out, api_name=False, **raw)
         gallery.select(pick_sample, None, sample_id, api_name=False)
-        relabel_btn.click(relabel_sample, [sample_id, sample_label, password], samples_msg, api_name="relabel_sample").then(
+        relabel_btn.click(relabel_sample, [sample_id, sample_label, password], samples_msg, api_name="relabel_sample",
+                          **raw).then(
             list_samples, samples_filter, samples_out, api_name=False)
-        delete_sample_btn.click(delete_sample, [sample_id, password], samples_msg, api_name="delete_sample").then(
+        delete_sample_btn.click(delete_sample, [sample_id, password], samples_msg, api_name="delete_sample",
+                                **raw).then(
             list_samples, samples_filter, samples_out, api_name=False)
 
-    return demo
+    # Events without their own limit run up to 4 at a time (Gradio's default is 1: one by one).
+    return demo.queue(default_concurrency_limit=4)
 
 
 def launch_options(config: StudioConfig | None = None) -> dict:
@@ -991,12 +1006,15 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = StudioConfig(host=args.host, data=args.data)
     demo = build_app(config)
-    studio().warm()
     if studio().admin_mode == "disabled":
         log.warning("admin actions are disabled: set MNIST_STUDIO_ADMIN_PASSWORD to allow them on %s", args.host)
     options = launch_options(config)
     options["share"] = args.share
-    demo.queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port, **options)
+    demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **options)
+    # Only now: importing TensorFlow holds the GIL for seconds, and launch() gives up on a server
+    # that does not answer its own health check within 3 s.
+    studio().warm()
+    demo.block_thread()
 
 
 if __name__ == "__main__":
