@@ -9,6 +9,8 @@ millisecond instead of milliseconds), which takes over as soon as it is built.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import queue
 import threading
 import warnings
@@ -45,7 +47,9 @@ class LiteFunction:
 
     def __init__(self, model=None, content: bytes | None = None, pool: int = 2, chunk: int = 256):
         if content is None:
-            content = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+            # The converter prints a summary of the exported graph to stdout: not for our callers.
+            with contextlib.redirect_stdout(io.StringIO()):
+                content = tf.lite.TFLiteConverter.from_keras_model(model).convert()
         self.content = content
         self.chunk = chunk  # digits per invoke: activations stay in cache
         self._pool: queue.Queue = queue.Queue()
