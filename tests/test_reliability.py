@@ -1,0 +1,339 @@
+"""Issue 6: reliability and security, end to end.
+
+Bad input over the HTTP API (the handlers alone are in test_app / test_preprocess), kill -9 of the app,
+of a trainer and of a process saving models, divergence and disk-full through the CLI, racing training
+starts, predictions during activation and training, admin access off loopback, path traversal, uploads
+not kept, no secrets in logs. Every server here listens on loopback (one subprocess binds 0.0.0.0 to test
+the admin policy). No timed assertions: deadlines only bound hangs.
+
+docs/RELIABILITY.md lists each case, what happens, and which test shows it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from _shared import ROOT, SHARED_MNIST, data_arg
+
+keras = pytest.importorskip("keras")
+gr = pytest.importorskip("gradio")
+
+import app  # noqa: E402
+from mnist_core.config import Paths, TrainSettings  # noqa: E402
+from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest  # noqa: E402
+from mnist_core.models import build_cnn, build_mlp  # noqa: E402
+from mnist_core.registry import DEFAULT_ID, Registry  # noqa: E402
+from mnist_core.samples import SampleStore  # noqa: E402
+
+# ----------------------------------------------------------------------------------------------------------
+# Helpers: a loopback server, a plain-HTTP client of Gradio's API
+# ----------------------------------------------------------------------------------------------------------
+
+FILE = {"_type": "gradio.FileData"}
+
+
+def file_data(path) -> dict:
+    """A FileData payload naming a file already on the server (uploaded, or a hostile path)."""
+    return {"path": str(path), "meta": FILE}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Http:
+    """Gradio's HTTP API over one keep-alive connection: upload, call(api, *inputs), get."""
+
+    def __init__(self, port: int, timeout: float = 120):
+        self.port, self.timeout = port, timeout
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def _request(self, method, path, body=None, headers=None) -> tuple[int, bytes]:
+        for attempt in (0, 1):
+            try:
+                self.conn.request(method, path, body, headers or {})
+                r = self.conn.getresponse()
+                return r.status, r.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # the server closed an idle keep-alive connection: one retry on a fresh one
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get(self, path: str) -> tuple[int, bytes]:
+        return self._request("GET", path)
+
+    def upload(self, data: bytes, name: str) -> tuple[int, object]:
+        """POST /gradio_api/upload; (200, server path) or (status, message)."""
+        b = uuid.uuid4().hex
+        body = (f'--{b}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{b}--\r\n".encode()
+        status, out = self._request("POST", "/gradio_api/upload", body,
+                                    {"Content-Type": f"multipart/form-data; boundary={b}"})
+        return (status, json.loads(out)[0]) if status == 200 else (status, out.decode(errors="replace"))
+
+    def call(self, api: str, *inputs) -> tuple[str, object]:
+        """Run an API event: ("complete", outputs) or ("error", {"error": message, "title": ...})."""
+        status, body = self._request("POST", f"/gradio_api/call/{api}", json.dumps({"data": list(inputs)}),
+                                     {"Content-Type": "application/json"})
+        if status != 200:
+            return "http", {"status": status, "error": body.decode(errors="replace")}
+        event_id = json.loads(body)["event_id"]
+        status, body = self._request("GET", f"/gradio_api/call/{api}/{event_id}")
+        events = re.findall(r"event: (\w+)\ndata: (.*)\n", body.decode())
+        final = [(e, d) for e, d in events if e in ("complete", "error")]
+        assert final, f"no result for {api}: {body[:500]!r}"
+        kind, data = final[-1]
+        return kind, json.loads(data)
+
+    def ok(self, api: str, *inputs):
+        kind, out = self.call(api, *inputs)
+        assert kind == "complete", (api, out)
+        return out
+
+    def refused(self, api: str, *inputs) -> str:
+        """The error message of a call that must fail; never an unexplained error."""
+        kind, out = self.call(api, *inputs)
+        assert kind == "error", (api, out)
+        assert out and out.get("error"), f"{api}: an error without a message: {out}"
+        return out["error"]
+
+    def close(self):
+        self.conn.close()
+
+
+@dataclass
+class Server:
+    demo: object
+    port: int
+    studio: object
+
+    def http(self) -> Http:
+        return Http(self.port)
+
+
+@contextmanager
+def serving(config: app.StudioConfig):
+    """The app built for ``config``, served in this process on a free loopback port; restores app._studio."""
+    previous = app._studio
+    demo = app.build_app(config)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **app.launch_options(config))
+    try:
+        yield Server(demo, port, app.studio())
+    finally:
+        demo.close(verbose=False)
+        app._studio = previous
+
+
+def listening_address(port: int) -> str | None:
+    """The address a local TCP socket listens on for ``port`` (from /proc/net/tcp), e.g. "127.0.0.1"."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.split(":")
+            if state == "0A" and int(p, 16) == port:  # 0A: LISTEN
+                if len(addr) == 8:
+                    return socket.inet_ntoa(bytes.fromhex(addr)[::-1])
+                return "::" if set(addr) == {"0"} else addr
+    return None
+
+
+def wait_until(predicate, timeout: float, what: str, every: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s (a bound on hangs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def samples_intact(db: Path, ids) -> None:
+    """Every id is in the SQLite file and the file passes SQLite's integrity check."""
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        have = {row[0] for row in conn.execute("SELECT id FROM samples")}
+    finally:
+        conn.close()
+    missing = set(ids) - have
+    assert not missing, f"samples lost: {sorted(missing)}"
+
+
+def registry_consistent(home: Path, expect_active: str | None = None) -> Registry:
+    """The active version loads as a digit model; every listed version is whole and loads."""
+    reg = Registry(Paths(home=home))
+    active = reg.active()
+    if expect_active is not None:
+        assert active == expect_active
+    model = reg.load(active)  # safe mode, shape-checked
+    assert tuple(model.outputs[0].shape[1:]) == (10,)
+    for card in reg.versions():
+        assert "broken" not in card, card
+        reg.load(card["id"])
+    return reg
+
+
+def two_models(home: Path) -> tuple[str, str]:
+    """Register two differently initialised MLPs in ``home``; the first is made active."""
+    reg = Registry(Paths(home=home))
+    keras.utils.set_random_seed(11)
+    a = reg.save(build_mlp(), {"arch": "mlp", "note": "reliability A"})
+    reg.activate(a)
+    b = reg.save(build_mlp(), {"arch": "mlp", "note": "reliability B"})
+    return a, b
+
+
+def png_bytes(array: np.ndarray, **kw) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    (array if isinstance(array, Image.Image) else Image.fromarray(array)).save(buf, format=kw.pop("format", "PNG"), **kw)
+    return buf.getvalue()
+
+
+def sketch(path=None) -> dict:
+    """A Sketchpad value as the browser sends it: the drawn layer as an uploaded file."""
+    return {"background": None, "layers": [file_data(path)] if path else [], "composite": None}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, mnist_path):
+    """The app on loopback over a fresh data directory with two registered models, A active."""
+    home = tmp_path_factory.mktemp("served")
+    a, b = two_models(home)
+    with serving(app.StudioConfig(paths=Paths(home=home), data=mnist_path)) as server:
+        server.home, server.a, server.b = home, a, b
+        yield server
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    c = served.http()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def uploaded(client, images) -> dict[str, str]:
+    """Every test image uploaded once: name -> server path."""
+    out = {}
+    for name, path in images.items():
+        status, where = client.upload(path.read_bytes(), name)
+        assert status == 200, (name, where)
+        out[name] = where
+    return out
+
+
+def assert_still_serving(client: Http, uploaded: dict) -> None:
+    label, number, html = client.ok("predict_drawing", sketch(uploaded["layer_42.png"]))
+    assert len(number) == 2 and label["label"] in "0123456789" and html.count("<img") == 2
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 1. Bad input over HTTP: a clear message, and the server goes on serving. test_api covers the bad files
+# (0 bytes, not an image, truncated PNG/JPEG, bomb, 1x1), 16-bit/CMYK/GIF, the upload cap and bad settings.
+# ----------------------------------------------------------------------------------------------------------
+
+
+def test_nan_and_infinite_values_through_the_api(client, uploaded):
+    """Numbers as JSON NaN/Infinity in every numeric input, and a float TIFF whose pixels are NaN/inf."""
+    from PIL import Image
+
+    settings = ["MNIST", 5, "mlp", 2, 64, 0.003, False, 1000, False, ""]
+    for index, value, message in [(3, float("nan"), "Epochs must be a whole number"),
+                                  (3, float("inf"), "Epochs must be a whole number"),
+                                  (4, float("-inf"), "Batch size must be a whole number"),
+                                  (5, float("nan"), "learning rate must be between"),
+                                  (5, float("inf"), "learning rate must be between"),
+                                  (1, float("nan"), "sample weight must be between"),
+                                  (7, float("inf"), "digit limit must be a whole number")]:
+        bad = list(settings)
+        bad[index] = value
+        text = client.refused("train", *bad)
+        assert re.match(f"(?i){message}", text), text  # the message itself, not a quoted repr of it
+    for which in (float("nan"), float("inf"), float("-inf")):
+        assert "Which digit? Give its number from 1 to 2" in client.refused(
+            "save_sample", sketch(uploaded["layer_42.png"]), which, "3")
+    assert "label must be a digit" in client.refused("save_sample", sketch(uploaded["layer_7.png"]), 0, float("nan"))
+    for sid in (float("nan"), float("inf")):
+        assert "sample id must be" in client.refused("relabel_sample", sid, "3", "")
+        assert "sample id must be" in client.refused("delete_sample", sid, "")
+    pixels = np.full((120, 120), np.nan, np.float32)
+    pixels[20:100, 56:64] = np.inf  # a "1" drawn in infinities on NaN paper
+    status, path = client.upload(png_bytes(Image.fromarray(pixels, mode="F"), format="TIFF"), "nan.tiff")
+    assert status == 200
+    kind, out = client.call("read_number", file_data(path))
+    assert kind == "complete" or out.get("error"), out  # read (NaN as 0) or refused with a reason; never a crash
+    assert_still_serving(client, uploaded)
+
+
+def _unsafe_model(marker: Path):
+    """A digit-shaped model whose Lambda layer would create ``marker`` if its code ever ran."""
+    inputs = keras.Input((28, 28, 1))
+    code = eval(f"lambda t: (open({str(marker)!r}, 'w').close(), t)[1]")  # the path as a literal, no closure
+    x = keras.layers.Lambda(code)(inputs)
+    x = keras.layers.Flatten()(x)
+    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+
+
+def test_corrupt_foreign_and_unsafe_model_files_in_the_registry(served, client, uploaded, tmp_path):
+    reg = served.studio.registry
+    active = reg.active()
+    marker = tmp_path / "lambda-code-ran"
+    model = _unsafe_model(marker)
+    marker.unlink()  # building it ran the lambda once; loading must not
+    unsafe = reg.save(model, {"arch": "lambda"})
+    inputs = keras.Input((5,))
+    foreign = reg.save(keras.Model(inputs, keras.layers.Dense(3)(inputs)), {"arch": "?"})
+    truncated, garbage = reg.save(build_mlp(), {"arch": "mlp"}), reg.save(build_mlp(), {"arch": "mlp"})
+    data = reg.model_path(truncated).read_bytes()
+    reg.model_path(truncated).write_bytes(data[: len(data) // 2])
+    reg.model_path(garbage).write_bytes(b"this is not a keras file" * 100)
+    try:
+        for vid, message in [(unsafe, "corrupt or not a Keras model"), (foreign, "not a digit model"),
+                             (truncated, "corrupt or not a Keras model"), (garbage, "corrupt or not a Keras model")]:
+            assert message in client.refused("activate_model", vid, "")
+            assert reg.active() == active
+            card = client.ok("show_model", vid)[0]  # the card is still shown; the model is never loaded
+            assert vid in card
+        table = client.ok("list_models")[1]
+        assert {unsafe, foreign, truncated, garbage} <= {row[1] for row in table["data"]}
+        assert not marker.exists(), "safe mode let a Lambda layer's code run"
+        assert_still_serving(client, uploaded)
+        assert served.studio.recognizer().version == active
+    finally:
+        for vid in (unsafe, foreign, truncated, garbage):
+            reg.delete(vid)
