@@ -115,7 +115,10 @@ class Studio:
                 if self._recognizer is None:
                     from mnist_core.recognize import Recognizer  # noqa: PLC0415 (imports TensorFlow: ~6 s)
 
-                    self._recognizer = Recognizer.from_registry(self.registry)
+                    try:
+                        self._recognizer = Recognizer.from_registry(self.registry)
+                    except RegistryError as e:  # say why, instead of an error without a message
+                        raise _fail(f"The model could not be loaded: {e}", title="No model") from None
         return self._recognizer
 
     def warm(self) -> threading.Thread:
@@ -322,7 +325,7 @@ def _pick(digits: list[Digit], index) -> int:
         return most_prominent(digits) or 0
     try:
         i = int(index)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise _fail(f"Which digit? Give its number from 1 to {len(digits)}.") from None
     if not 1 <= i <= len(digits):
         raise _fail(f"There {'is' if len(digits) == 1 else 'are'} {len(digits)} digit(s); pick 1 to {len(digits)}.")
@@ -449,7 +452,7 @@ def _number_setting(value, name: str, kind=int):
         raise _fail(f"{name} is missing.")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: float(10**400)
         raise _fail(f"{name} must be a number, not {value!r}.") from None
     if kind is int:
         if not number.is_integer():
@@ -570,6 +573,8 @@ def train(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, aut
         status = studio().jobs.start(_request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate))
     except JobBusy as e:
         raise _fail(str(e), title="Training already running") from None
+    except gr.Error:  # already worded for people (gr.Error is a ValueError: don't wrap it again)
+        raise
     except ValueError as e:
         raise _fail(str(e), title="Bad training settings") from None
     return _status_outputs(status)

@@ -279,7 +279,8 @@ def test_nan_and_infinite_values_through_the_api(client, uploaded):
                                   (5, float("nan"), "learning rate must be between"),
                                   (5, float("inf"), "learning rate must be between"),
                                   (1, float("nan"), "sample weight must be between"),
-                                  (7, float("inf"), "digit limit must be a whole number")]:
+                                  (7, float("inf"), "The digit limit must be a whole number"),
+                                  (3, 10**400, "Epochs must be a number")]:  # float() of it overflows
         bad = list(settings)
         bad[index] = value
         text = client.refused("train", *bad)
@@ -337,3 +338,22 @@ def test_corrupt_foreign_and_unsafe_model_files_in_the_registry(served, client, 
     finally:
         for vid in (unsafe, foreign, truncated, garbage):
             reg.delete(vid)
+
+
+def test_an_unloadable_active_model_is_reported_and_another_can_be_activated(tmp_path, images):
+    """The active version's file damaged on disk (our writes are atomic: only something else can do this)."""
+    home = tmp_path / "home"
+    a, b = two_models(home)
+    reg = Registry(Paths(home=home))
+    reg.model_path(a).write_bytes(b"PK\x03\x04 damaged")
+    previous = app._studio
+    try:
+        app.build_app(app.StudioConfig(paths=Paths(home=home)))
+        value = {"background": None, "layers": [{"path": str(images["layer_7.png"])}], "composite": None}
+        with pytest.raises(gr.Error, match=f"model could not be loaded.*{a}.*corrupt or not a Keras model"):
+            app.predict_drawing(value)
+        app.activate_model(b)  # the admin rolls forward (or back) to a version that loads
+        assert app.predict_drawing(value)[1] == "7" or len(app.predict_drawing(value)[1]) == 1
+        assert app.studio().recognizer().version == b
+    finally:
+        app._studio = previous
