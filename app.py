@@ -509,8 +509,14 @@ def _progress_html(s: JobStatus) -> str:
 
 
 def _curves(s: JobStatus, metric: str) -> pd.DataFrame:
+    """One metric's points so far: epoch (float, fractional within an epoch), split, value."""
     rows = [p for p in s.curves if p["metric"] == metric]
-    return pd.DataFrame(rows or [], columns=["epoch", "metric", "split", "value"])
+    # Explicit dtypes: an empty frame would otherwise be "object" and the plot's x axis categorical.
+    return pd.DataFrame({
+        "epoch": pd.Series([p["epoch"] for p in rows], dtype="float64"),
+        "split": pd.Series([p["split"] for p in rows], dtype="string"),
+        "value": pd.Series([p["value"] for p in rows], dtype="float64"),
+    })
 
 
 def _result(s: JobStatus):

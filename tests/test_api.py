@@ -199,7 +199,7 @@ def _free_port() -> int:
 
 
 def _start(home: Path, port: int, *flags: str, env: dict | None = None) -> tuple[subprocess.Popen, float, Client]:
-    """`python app.py` on ``port``; returns it and the seconds until its first prediction."""
+    """`python app.py` on ``port`` (from the env); returns it, the seconds until it answered, a client."""
     env = {**os.environ, "MNIST_STUDIO_HOME": str(home), "MNIST_STUDIO_PORT": str(port), **(env or {})}
     proc = subprocess.Popen([sys.executable, "app.py", *flags], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -220,10 +220,7 @@ def test_app_py_restart_after_kill_loses_nothing(tmp_path, images):
     """`python app.py` (port from the env), a saved sample, kill -9, start again: still there."""
     port = _free_port()
     proc, _, client = _start(tmp_path, port)
-    try:
-        t0 = time.monotonic()
-        assert client.predict(sketch(images["layer_7.png"]), api_name="/predict_drawing")[1] == "7"
-        print(f"first prediction {time.monotonic() - t0:.1f} s after the page answered")
+    try:  # saving needs no model: the test does not wait for TensorFlow
         client.predict(sketch(images["layer_3.png"]), 0, "3", api_name="/save_sample")
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -233,7 +230,7 @@ def test_app_py_restart_after_kill_loses_nothing(tmp_path, images):
     try:
         gallery, summary = client.predict("all", api_name="/list_samples")
         assert summary.startswith("**1 sample**") and "3: 1" in summary
-        assert client.predict(api_name="/list_models")[2] == "default"
+        assert client.predict(api_name="/list_models")[2]["value"] == "default"
     finally:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0].decode(errors="replace")

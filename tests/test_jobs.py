@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -192,16 +191,3 @@ def test_bad_requests_are_refused(tmp_path, fake, request_, message):
 def test_job_ids_are_validated(tmp_path, fake, job_id):
     with pytest.raises(ValueError, match="job id"):
         manager(tmp_path, fake).job_dir(job_id)
-
-
-@pytest.mark.slow
-def test_real_tiny_training(tmp_path, mnist_path):
-    """The real CLI end to end: a 1-epoch MLP on 1,000 digits makes a new version."""
-    jobs = JobManager(Paths(home=tmp_path))
-    request = JobRequest(TrainSettings(arch="mlp", epochs=1, limit=1000, validation=200), data=mnist_path)
-    jobs.start(request)
-    status = jobs.wait(240)
-    assert status.status == "done", status.message
-    assert status.result["version"] and (tmp_path / "models" / status.result["version"]).is_dir()
-    assert any(p["split"] == "validation" for p in status.curves)
-    assert os.path.exists(jobs.job_dir(status.id) / "log.jsonl")
