@@ -39,7 +39,7 @@ from mnist_core.config import Limits, Paths, TrainSettings
 from mnist_core.data import describe_available
 from mnist_core.jobs import JobBusy, JobManager, JobRequest, JobStatus
 from mnist_core.preprocess import Digit, ImageError, canvas_to_mnist, load_image, most_prominent, photo_to_mnist
-from mnist_core.registry import DEFAULT_ID, Registry, RegistryError, validate_version_id
+from mnist_core.registry import Registry, RegistryError, validate_version_id
 from mnist_core.samples import SampleStore, validate_label, validate_sample_id
 
 log = logging.getLogger("mnist_studio")
@@ -240,9 +240,9 @@ def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
     if not isinstance(value, dict):
         raise ImageError("the canvas must be a Sketchpad value: {background, layers, composite}")
     blobs = studio().canvas_blobs
+    _trim(blobs)
     if value.get("id"):
         stored = blobs.pop(value["id"], None)
-        _trim(blobs)
         if stored is None:
             return [], None
         layers = [b for b in (stored.layers or []) if b]
