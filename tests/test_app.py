@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import gradio as gr
@@ -330,3 +331,10 @@ def test_samples_live_in_sqlite_wal_in_the_data_directory(studio):
     conn = sqlite3.connect(studio.config.paths.samples_db)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+def test_launch_defaults_cap_uploads_and_share_nothing(studio):
+    options = app.launch_options(studio.config)
+    assert options["share"] is False and options["max_file_size"] == studio.config.limits.max_upload_bytes
+    assert app.StudioConfig().host == "127.0.0.1"
+    assert os.environ["GRADIO_TEMP_DIR"].endswith(f"mnist-studio-{os.getuid()}")  # uploads in a folder of ours

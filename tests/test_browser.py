@@ -123,19 +123,20 @@ def test_retraining_shows_live_progress_while_drawing_still_answers(page):
     page.click("#train-start")
     first = wait_for(lambda: (p := progress(page))["fraction"] > 0 and p, 240, "training steps to be reported")
     assert first["status"] == "running"
-    later = wait_for(lambda: (p := progress(page))["points"] > first["points"] and p["fraction"] > first["fraction"] and p,
-                     60, "the progress and the curve to advance")
-    assert later["status"] == "running"
-    assert wait_for(lambda: plotted(page, "loss-plot") > 0, 30, "the loss curve to be drawn")
-    assert "left" in page.locator("#train-progress").inner_text()  # the ETA
-    # Meanwhile the Draw tab keeps answering.
+    # While it trains, the Draw tab keeps answering.
     page.get_by_role("tab", name="Draw").click()
     draw(page, ONE)
     number = page.locator("#draw-number textarea")
     wait_for(lambda: number.input_value() == "1", 60, "the prediction during training")
     assert app.studio().jobs.status().running
-    # Cancel stops it within a few seconds.
+    # Back on the Retrain tab, the bar and the curves have moved on.
     page.get_by_role("tab", name="Retrain").click()
+    later = wait_for(lambda: (p := progress(page))["points"] > first["points"] and p["fraction"] > first["fraction"] and p,
+                     60, "the progress and the curve to advance")
+    assert later["status"] == "running"
+    assert wait_for(lambda: plotted(page, "loss-plot") > 0, 30, "the loss curve to be drawn")
+    assert "left" in page.locator("#train-progress").inner_text()  # the ETA
+    # Cancel stops it within a few seconds.
     page.click("#train-cancel")
     wait_for(lambda: progress(page)["status"] == "cancelled", 30, "the training to stop")
     assert app.studio().jobs.status().status == "cancelled"
