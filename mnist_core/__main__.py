@@ -168,8 +168,7 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     try:
         result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress, cancel=cancel)
     except training.TrainingFailed as e:
-        log.write("failed", message=str(e))
-        raise CliError(str(e)) from None
+        raise CliError(str(e)) from None  # cmd_train logs the one "failed" event
     if result.cancelled:
         log.write("cancelled", epochs_done=result.epochs_done)
         print("cancelled", file=sys.stderr)

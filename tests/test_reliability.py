@@ -465,3 +465,77 @@ def test_kill_9_while_saving_models_and_samples_never_loses_either(tmp_path):
     leftovers = [p.name for p in Paths(home=home).models.iterdir() if p.name.startswith(".")]
     print(f"{rounds} kills: {len(activated)} activations and {len(samples)} samples reported before them, all "
           f"there; {len(leftovers)} leftover .tmp-/.del- folders (ignored by the registry)")
+
+
+def _events(job_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (job_dir / "log.jsonl").read_text().splitlines()]
+
+
+@contextmanager
+def _cli_in_process():
+    """Run the CLI's main() here (TensorFlow is already loaded): restores the SIGTERM handler it installs."""
+    from mnist_core.__main__ import main
+
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        yield main
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+
+
+@pytest.mark.slow
+def test_diverging_finetune_fails_is_logged_and_activates_nothing(tmp_home, tmp_path, capsys):
+    """`train --finetune <a version with infinite weights> --activate-if-better`: the loss is NaN at once."""
+    reg = Registry(Paths(home=tmp_home))
+    model = build_mlp()
+    model.set_weights([np.full_like(w, np.inf) for w in model.get_weights()])
+    inf_version = reg.save(model, {"arch": "mlp"})
+    store = SampleStore(Paths(home=tmp_home).samples_db)
+    for label in range(3):
+        store.add(label, np.eye(28, dtype=np.float32))
+    before_active, before_versions = reg.active(), {c["id"] for c in reg.versions()}
+    job = tmp_path / "job"
+    with _cli_in_process() as main:
+        code = main(["train", *data_arg(), "--arch", "mlp", "--epochs", "2", "--limit", "1000", "--validation", "100",
+                     "--finetune", inf_version, "--samples", str(store.path), "--activate-if-better",
+                     "--job-dir", str(job), "--quiet"])
+    (job / "cancel").touch()  # lets the job log's watcher thread end
+    err = capsys.readouterr().err
+    assert code == 1 and "error: training diverged" in err and "Traceback" not in err
+    events = _events(job)
+    assert [e["event"] for e in events if e["event"] in ("done", "failed", "cancelled")] == ["failed"]
+    assert "diverged" in events[-1]["message"]
+    assert reg.active() == before_active and {c["id"] for c in reg.versions()} == before_versions
+
+
+@pytest.mark.slow
+def test_disk_full_while_saving_through_the_cli_reports_and_activates_nothing(tmp_home, tmp_path, capsys, monkeypatch):
+    """`train --activate` on a disk that fills up as the version is written (fsync fails with ENOSPC)."""
+    import errno
+
+    reg = Registry(Paths(home=tmp_home))
+    models_dir = str(Paths(home=tmp_home).models)
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(models_dir):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    before_active = reg.active()
+    job = tmp_path / "job"
+    with _cli_in_process() as main:
+        code = main(["train", *data_arg(), "--arch", "mlp", "--epochs", "1", "--limit", "1000", "--validation", "100",
+                     "--activate", "--job-dir", str(job), "--quiet"])
+    (job / "cancel").touch()
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert code == 1 and "could not save the model" in err and "No space left on device" in err
+    assert "Traceback" not in err
+    events = _events(job)
+    assert [e["event"] for e in events if e["event"] in ("done", "failed", "cancelled")] == ["failed"]
+    assert "No space left on device" in events[-1]["message"]
+    assert reg.active() == before_active == DEFAULT_ID
+    assert [c["id"] for c in reg.versions()] == [DEFAULT_ID]
+    assert [p.name for p in Paths(home=tmp_home).models.iterdir()] == []  # no half version left behind
