@@ -514,6 +514,8 @@ def test_disk_full_while_saving_through_the_cli_reports_and_activates_nothing(tm
     import errno
 
     reg = Registry(Paths(home=tmp_home))
+    reg.activate(reg.save(build_mlp(), {"arch": "mlp"}))  # (an MLP is quicker to evaluate than the shipped CNN)
+    before_active, before_files = reg.active(), sorted(p.name for p in reg.paths.models.iterdir())
     models_dir = str(Paths(home=tmp_home).models)
     real_fsync = os.fsync
 
@@ -523,7 +525,6 @@ def test_disk_full_while_saving_through_the_cli_reports_and_activates_nothing(tm
         return real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
-    before_active = reg.active()
     job = tmp_path / "job"
     with _cli_in_process() as main:
         code = main(["train", *data_arg(), "--arch", "mlp", "--epochs", "1", "--limit", "1000", "--validation", "100",
@@ -536,6 +537,89 @@ def test_disk_full_while_saving_through_the_cli_reports_and_activates_nothing(tm
     events = _events(job)
     assert [e["event"] for e in events if e["event"] in ("done", "failed", "cancelled")] == ["failed"]
     assert "No space left on device" in events[-1]["message"]
-    assert reg.active() == before_active == DEFAULT_ID
-    assert [c["id"] for c in reg.versions()] == [DEFAULT_ID]
-    assert [p.name for p in Paths(home=tmp_home).models.iterdir()] == []  # no half version left behind
+    assert reg.active() == before_active
+    assert sorted(p.name for p in reg.paths.models.iterdir()) == before_files  # no half version left behind
+    registry_consistent(tmp_home, expect_active=before_active)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            pass
+        return Http(port, timeout=10).get("/config")[0] == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def app_process(home: Path, log: Path, *flags: str, **env):
+    """`python app.py` over ``home`` on a free port (TF_CPP quiet); yields (process, port); kill -9 at the end."""
+    port = free_port()
+    data = ["--data", str(SHARED_MNIST)] if SHARED_MNIST.is_file() else []
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *data, *flags], cwd=ROOT,
+                                env=_env(home, **env), stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: _answers(port) or proc.poll() is not None, 180, "the app to answer", every=0.3)
+        assert proc.poll() is None, log.read_text()[-3000:]
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(30)
+
+
+def _kill_trainer(home: Path) -> int | None:
+    """SIGKILL the trainer named by the job lock (its own process group); its pid, or None."""
+    from mnist_core.jobs import _pid_alive
+
+    try:
+        pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
+    except (OSError, ValueError, KeyError):
+        return None
+    if _pid_alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        wait_until(lambda: not _pid_alive(pid), 30, "the trainer to die")
+    return pid
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_app_then_of_its_trainer_mid_training(tmp_path, images, fake_trainer):
+    """`python app.py` (default address), samples saved and a training started through its API, kill -9 of the
+    app mid-training (the trainer runs on, apart), then kill -9 of the trainer mid-training: the active model
+    loads, no half version appears, every sample is there, and a new training can start."""
+    from mnist_core.jobs import _pid_alive
+
+    home = tmp_path / "home"
+    a, b = two_models(home)
+    ids = []
+    try:
+        with app_process(home, tmp_path / "app.log") as (proc, port):
+            assert listening_address(port) == "127.0.0.1"  # loopback unless told otherwise
+            client = Http(port)
+            for name in ("layer_3.png", "layer_7.png", "layer_42.png", "layer_305.png"):
+                status, path = client.upload(images[name].read_bytes(), name)
+                message = client.ok("save_sample", sketch(path), 1, "5")[0]
+                ids.append(int(re.search(r"sample #(\d+)", message).group(1)))
+            # 50 epochs: certainly still training when killed; activate-if-better would swap the model at the end
+            client.ok("train", "MNIST + my samples", 5, "mlp", 50, 64, 0.003, False, 2000, True, "")
+            wait_until(lambda: any('"progress"' in p.read_text() for p in Paths(home=home).jobs.glob("*/log.jsonl")),
+                       300, "the first progress event", every=0.3)
+            proc.kill()  # kill -9 of the app, mid-training
+            proc.wait(30)
+            pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
+            assert _pid_alive(pid), "the trainer died with the app"
+            samples_intact(Paths(home=home).samples_db, ids)
+            assert _kill_trainer(home) == pid  # kill -9 of the trainer, mid-training
+    finally:
+        _kill_trainer(home)
+    registry_consistent(home, expect_active=a)
+    assert {c["id"] for c in Registry(Paths(home=home)).versions()} == {a, b, DEFAULT_ID}
+    samples_intact(Paths(home=home).samples_db, ids)
+    jobs = JobManager(Paths(home=home), command=fake_trainer, options=JobOptions(nice=0))
+    assert not jobs.status().running  # the dead trainer's lock is stale, not a training forever "running"
+    jobs.start(JobRequest(TrainSettings(epochs=1, limit=1000)))
+    assert jobs.wait(60).status == "done"
