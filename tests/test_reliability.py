@@ -623,3 +623,150 @@ def test_kill_9_of_the_app_then_of_its_trainer_mid_training(tmp_path, images, fa
     assert not jobs.status().running  # the dead trainer's lock is stale, not a training forever "running"
     jobs.start(JobRequest(TrainSettings(epochs=1, limit=1000)))
     assert jobs.wait(60).status == "done"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 3. Concurrency: racing training starts, predictions while models change
+# ----------------------------------------------------------------------------------------------------------
+
+# One "app process" trying to start a training the moment a go-file appears; prints started or busy.
+STARTER = r"""
+import sys, time
+from pathlib import Path
+from mnist_core.config import Paths, TrainSettings
+from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest
+home, go, fake = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+jobs = JobManager(Paths(home=home), command=[sys.executable, fake], options=JobOptions(nice=0))
+print("ready", flush=True)
+while not go.exists():
+    time.sleep(0.0005)
+try:
+    jobs.start(JobRequest(TrainSettings(epochs=1, limit=1000)))
+    print("started", flush=True)
+except JobBusy:
+    print("busy", flush=True)
+"""
+
+
+def test_training_starts_racing_from_several_processes_exactly_one_runs(tmp_path, fake_trainer):
+    """4 processes (as 4 app instances over one data directory) start a training at the same moment, 3 times."""
+    home = tmp_path / "home"
+    env = _env(home, FAKE_MODE="slow")  # the winner's job runs for seconds: the others must see it
+    for round_ in range(3):
+        go = tmp_path / f"go-{round_}"
+        procs = [subprocess.Popen([sys.executable, "-c", STARTER, str(home), str(go), fake_trainer[1]], cwd=ROOT,
+                                  env=env, stdout=subprocess.PIPE, text=True) for _ in range(4)]
+        for p in procs:
+            assert p.stdout.readline().strip() == "ready"
+        go.touch()
+        answers = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+        assert answers == ["busy", "busy", "busy", "started"], answers
+        jobs = JobManager(Paths(home=home), options=JobOptions(nice=0))
+        assert jobs.status().running and jobs.cancel()
+        assert jobs.wait(30).status == "cancelled"
+
+
+def test_two_train_calls_at_once_over_http_one_runs(served, fake_trainer, monkeypatch):
+    monkeypatch.setenv("FAKE_MODE", "slow")
+    jobs = JobManager(served.studio.config.paths, command=fake_trainer, options=JobOptions(nice=0))
+    monkeypatch.setattr(served.studio, "jobs", jobs)
+    settings = ["MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, False, ""]
+    results = [None, None]
+    barrier = threading.Barrier(2)
+
+    def start(i):
+        c = served.http()
+        barrier.wait()
+        results[i] = c.call("train", *settings)
+        c.close()
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    kinds = sorted(kind for kind, _ in results)
+    assert kinds == ["complete", "error"], results
+    assert "already running" in next(out["error"] for kind, out in results if kind == "error")
+    assert jobs.cancel() and jobs.wait(30).status == "cancelled"
+
+
+def _expected_answers(served, images, versions) -> dict:
+    """For each test canvas: version -> (top label, its 3 confidences, number) as that whole model answers."""
+    from mnist_core.recognize import Recognizer
+
+    reg = served.studio.registry
+    out = {}
+    for name in ("layer_3.png", "layer_42.png", "layer_305.png"):
+        digits = app._drawing_digits({"layers": [{"path": str(images[name])}], "composite": None})[0]
+        x = np.stack([d.image for d in digits])
+        main = app.most_prominent(digits)
+        out[name] = {}
+        for vid in versions:
+            probs = Recognizer(reg.load(vid), vid, lite=False).predict(x)
+            out[name][vid] = (app._top3(probs[main]), app._number(probs))
+    return out
+
+
+def _which_model(answer, expected: dict) -> str | None:
+    """The version whose whole-model answer this HTTP answer is (None: none of them, a mixed answer)."""
+    label, number = answer[0], answer[1]
+    got = {c["label"]: c["confidence"] for c in label["confidences"]}
+    for vid, (top3, num) in expected.items():
+        if num == number and got.keys() == top3.keys() and all(abs(got[k] - top3[k]) < 1e-4 for k in got):
+            return vid
+    return None
+
+
+def _hammer(served, uploaded, expected, stop: threading.Event, n_clients: int) -> tuple[list, list, list]:
+    """Clients predicting until ``stop``; returns (threads, answers as (canvas, version), failures)."""
+    seen, failures = [], []
+
+    def client_loop(k):
+        c = served.http()
+        names = list(expected)
+        i = k
+        try:
+            while not stop.is_set():
+                name = names[i % len(names)]
+                i += 1
+                kind, out = c.call("predict_drawing", sketch(uploaded[name]))
+                vid = _which_model(out, expected[name]) if kind == "complete" else None
+                (seen if vid else failures).append((name, vid or out))
+        except Exception as e:  # noqa: BLE001 (reported below)
+            failures.append(("exception", repr(e)))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=client_loop, args=(k,), daemon=True) for k in range(n_clients)]
+    for t in threads:
+        t.start()
+    return threads, seen, failures
+
+
+def test_predictions_during_activations_come_from_one_whole_model(served, client, uploaded, images):
+    """4 clients predict while the live model is switched 6 times (3 through the API, 3 by another process's
+    pointer, picked up within a second): every answer is one whole model's answer, and all answer again."""
+    a, b = served.a, served.b
+    client.ok("activate_model", a, "")
+    expected = _expected_answers(served, images, [a, b])
+    stop = threading.Event()
+    threads, seen, failures = _hammer(served, uploaded, expected, stop, 4)
+    try:
+        for i in range(6):
+            target = b if i % 2 == 0 else a
+            if i < 3:
+                client.ok("activate_model", target, "")  # this app: swapped at once
+            else:
+                Registry(served.studio.config.paths).activate(target)  # e.g. a trainer's --activate
+                wait_until(lambda: served.studio.recognizer().version == target,  # the clients' requests
+                           60, "the app to pick up the new active version", every=0.3)   # trigger the check
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    assert not failures, failures[:5]
+    assert {vid for _, vid in seen} == {a, b}, "both models answered"
+    print(f"{len(seen)} answers during 6 switches, each from one whole model")
+    client.ok("activate_model", a, "")
