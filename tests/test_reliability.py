@@ -718,30 +718,36 @@ def _which_model(answer, expected: dict) -> str | None:
     return None
 
 
-def _hammer(served, uploaded, expected, stop: threading.Event, n_clients: int) -> tuple[list, list, list]:
-    """Clients predicting until ``stop``; returns (threads, answers as (canvas, version), failures)."""
-    seen, failures = [], []
+def _hammer(served, uploaded, names, stop: threading.Event, n_clients: int) -> tuple[list, list]:
+    """Clients predicting the canvases ``names`` until ``stop``; returns (threads, answers: (name, kind, out))."""
+    answers = []
 
     def client_loop(k):
         c = served.http()
-        names = list(expected)
         i = k
         try:
             while not stop.is_set():
                 name = names[i % len(names)]
                 i += 1
-                kind, out = c.call("predict_drawing", sketch(uploaded[name]))
-                vid = _which_model(out, expected[name]) if kind == "complete" else None
-                (seen if vid else failures).append((name, vid or out))
-        except Exception as e:  # noqa: BLE001 (reported below)
-            failures.append(("exception", repr(e)))
+                answers.append((name, *c.call("predict_drawing", sketch(uploaded[name]))))
+        except Exception as e:  # noqa: BLE001 (reported as a failed answer)
+            answers.append(("exception", "error", repr(e)))
         finally:
             c.close()
 
     threads = [threading.Thread(target=client_loop, args=(k,), daemon=True) for k in range(n_clients)]
     for t in threads:
         t.start()
-    return threads, seen, failures
+    return threads, answers
+
+
+def _classify(answers, expected) -> tuple[list, list]:
+    """(versions that gave each answer, answers that no whole model gives: errors or mixtures)."""
+    seen, bad = [], []
+    for name, kind, out in answers:
+        vid = _which_model(out, expected[name]) if kind == "complete" else None
+        (seen if vid else bad).append(vid or (name, kind, out))
+    return seen, bad
 
 
 def test_predictions_during_activations_come_from_one_whole_model(served, client, uploaded, images):
@@ -751,7 +757,7 @@ def test_predictions_during_activations_come_from_one_whole_model(served, client
     client.ok("activate_model", a, "")
     expected = _expected_answers(served, images, [a, b])
     stop = threading.Event()
-    threads, seen, failures = _hammer(served, uploaded, expected, stop, 4)
+    threads, answers = _hammer(served, uploaded, list(expected), stop, 4)
     try:
         for i in range(6):
             target = b if i % 2 == 0 else a
@@ -766,7 +772,36 @@ def test_predictions_during_activations_come_from_one_whole_model(served, client
         stop.set()
         for t in threads:
             t.join(60)
-    assert not failures, failures[:5]
-    assert {vid for _, vid in seen} == {a, b}, "both models answered"
+    seen, bad = _classify(answers, expected)
+    assert not bad, bad[:5]
+    assert set(seen) == {a, b}, "both models answered"
     print(f"{len(seen)} answers during 6 switches, each from one whole model")
     client.ok("activate_model", a, "")
+
+
+@pytest.mark.slow
+def test_predictions_during_a_real_training_and_its_activation(served, client, uploaded, images):
+    """A real trainer (MLP, 1 epoch on 1,000 digits, activate if better) runs while 2 clients predict: answers
+    keep coming, each from one whole model: the old one, then the new one once it is activated."""
+    old = served.studio.registry.active()
+    names = ["layer_3.png", "layer_42.png", "layer_305.png"]
+    stop = threading.Event()
+    threads, answers = _hammer(served, uploaded, names, stop, 2)
+    try:
+        client.ok("train", "MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, True, "")
+        status = served.studio.jobs.wait(300)
+        assert status.status == "done" and status.result["activated"], status
+        new = status.result["version"]
+        wait_until(lambda: served.studio.recognizer().version == new, 60, "the app to serve the new version")
+        count = len(answers)
+        wait_until(lambda: len(answers) >= count + 6, 60, "answers from the new version")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(60)
+    seen, bad = _classify(answers, _expected_answers(served, images, [old, new]))
+    assert not bad, bad[:5]
+    assert seen.count(old) > 0 and seen.count(new) >= 6
+    print(f"{len(seen)} answers during the training and its activation: {seen.count(old)} from the old model, "
+          f"{seen.count(new)} from the new one")
+    client.ok("activate_model", served.a, "")
