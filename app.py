@@ -312,8 +312,8 @@ def _boxed(image: np.ndarray, digits: list[Digit], probs: np.ndarray) -> np.ndar
     for i, (digit, p) in enumerate(zip(digits, probs), start=1):
         x0, y0, x1, y1 = (round(v * scale) for v in digit.box)
         cv2.rectangle(rgb, (x0, y0), (x1, y1), (255, 0, 80), thick)
-        text = f"{i}:{int(np.argmax(p))}"
-        cv2.putText(rgb, text, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4 * thick, (255, 0, 80), thick)
+        # Just the digit's number: its guess and confidence are listed under the photo, by that number.
+        cv2.putText(rgb, str(i), (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.25 * thick, (255, 0, 80), max(1, thick // 2))
     return rgb
 
 
@@ -674,9 +674,10 @@ def show_model(version):
         path = studio().registry.model_path(vid)
     except RegistryError as e:
         raise _fail(str(e)) from None
-    folder = path.parent
+    plots = [_png_file(path.parent / name) for name in ("curves.png", "confusion.png")]
     download = _download_copy(path, f"mnist-{vid}.keras")
-    return md, _png_file(folder / "curves.png"), _png_file(folder / "confusion.png"), gr.DownloadButton(value=download, interactive=True)
+    return (md, *(gr.Image(value=p, visible=p is not None) for p in plots),
+            gr.DownloadButton(value=download, interactive=True))
 
 
 def _download_copy(path: Path, name: str) -> str:

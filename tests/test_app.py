@@ -47,6 +47,15 @@ def test_composite_only_canvas_is_read(studio, images):
     assert read == "7" and max(label, key=label.get) == "7"
 
 
+def test_canvas_blobs_never_pile_up(studio, images):
+    """Gradio stores each stroke's canvas by id and frees it only when an event reads that id."""
+    for i in range(3 * app.UI.canvas_blobs):
+        studio.canvas_blobs[f"stale-{i}"] = object()
+    assert app.predict_drawing(canvas(images["layer_7.png"]))[1] == "7"
+    assert len(studio.canvas_blobs) <= app.UI.canvas_blobs
+    studio.canvas_blobs.clear()
+
+
 def test_canvas_sent_as_blobs_is_read_and_freed(studio, images):
     blobs = studio.canvas_blobs
     blobs["abc"] = type("Blobs", (), {"layers": [images["layer_7.png"].read_bytes()], "composite": None})()
@@ -236,6 +245,7 @@ def test_models_listing_shows_the_active_default(studio):
     assert list(table.columns) == app.MODEL_COLUMNS
     assert "default" in table["version"].tolist() and pick.value == "default"
     card, curves, confusion, download = app.show_model("default")
+    assert curves.visible is False  # the shipped model has no plots beside it
     assert "`default` (active)" in card and "mnist-default.keras" in json.dumps(download.value)
 
 
@@ -321,6 +331,7 @@ def test_page_disables_admin_buttons_with_a_message(studio, tmp_path, monkeypatc
 def test_api_names_are_stable(studio, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "_studio", studio)
     demo = app.build_app(app.StudioConfig(paths=Paths(home=tmp_path)))
+    assert demo.delete_cache == (120, 900)  # uploads leave Gradio's cache within 15 minutes (and at exit)
     names = {fn.api_name for fn in demo.fns.values()}
     assert {"predict_drawing", "noop_drawing", "predict_photo", "read_number", "train", "cancel_training",
             "activate_model", "save_sample", "training_status", "delete_model", "relabel_sample",
