@@ -161,7 +161,9 @@ def make_canvas(item: Item, rng: np.random.Generator, kind: str, side: int = 800
     y = rng.uniform(pen, max(pen + 1, side - height))
     alpha = np.zeros((side, side), np.uint8)
     draw_segments(alpha, item.segs, x, y + pen / 2, inner, int(pen))
-    colour = rng.integers(0, 256, 3) if kind == "colour" else np.array([0, 0, 0])
+    colour = np.array([0, 0, 0])
+    while kind == "colour" and np.abs(colour - np.array([39, 39, 42])).max() < 80:  # visible on the dark theme
+        colour = rng.integers(0, 256, 3)
     layer = np.zeros((side, side, 4), np.uint8)
     layer[..., :3] = colour.astype(np.uint8)
     layer[..., 3] = alpha
@@ -287,14 +289,14 @@ def make_photo(item: Item, rng: np.random.Generator, kind: str) -> np.ndarray:
         img *= light[..., None]
     elif not chalk:
         img *= (1 - np.float32(rng.uniform(0.0, 0.1)) * smooth_noise(rng, h, w, w / 2).clip(-1, 1) ** 2)[..., None]
-    # geometry: a slight rotation and perspective (the border filled with the nearest paper)
+    # geometry: a slight rotation and perspective (the scene continues, mirrored, beyond the frame)
     if kind in ("geometry", "all"):
         d = rng.uniform(0.0, 0.06, (4, 2)) * np.array([w, h])
         src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
         dst = np.float32(src + d * np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]]))
         M = cv2.getPerspectiveTransform(src, dst)
         R = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-10, 10), 1.0), [0, 0, 1]])
-        img = cv2.warpPerspective(img, (R @ M).astype(np.float64), (w, h), borderMode=cv2.BORDER_REPLICATE)
+        img = cv2.warpPerspective(img, (R @ M).astype(np.float64), (w, h), borderMode=cv2.BORDER_REFLECT_101)
     # optics and sensor
     strong = kind in ("noise", "all")
     blur = rng.uniform(0.8, 2.5) if strong else rng.uniform(0.3, 1.2)
@@ -461,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     # plain MNIST (the reference) and small bitmaps
     run("MNIST test digits as they are (28x28)", lambda it, i: (it.raw, lambda: pp.photo_to_mnist(it.raw)), items)
     run("MNIST digits shrunk to 16x16 bitmaps",
-        lambda it, i: (b := cv2.resize(pp.normalize_digit(it.raw), (16, 16), interpolation=cv2.INTER_AREA),
+        lambda it, i: (b := cv2.resize(it.raw, (16, 16), interpolation=cv2.INTER_AREA),
                        lambda: pp.photo_to_mnist(b)), items)
     run("MNIST digits as 32x32 dark-on-white bitmaps",
         lambda it, i: (b := (255 - np.pad(it.raw, 2)).astype(np.uint8), lambda: pp.photo_to_mnist(b)), items)

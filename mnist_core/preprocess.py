@@ -92,6 +92,9 @@ class PreprocessSettings:
     # Weakest contrast (fraction of the paper's brightness, 0-1) that can be ink; a page whose darkest marks
     # are fainter than this is blank ("no digit found").
     min_contrast: float = 0.15
+    # A photo's threshold is at least this fraction of the pen's level (its darkest 2%): a stroke's edge is
+    # at half its darkness, while shadows and ruled lines are fainter than the pen.
+    pen_level_frac: float = 0.55
     # Photo marks whose mean ink contrast is below this fraction of the darkest digit-sized mark's are not
     # ink (table texture, the tips of shadows, faint ruled lines): one pen wrote the digits.
     relative_contrast: float = 0.6
@@ -495,9 +498,9 @@ def _candidates(
 ) -> tuple[np.ndarray, list[_Cand]]:
     """Label a binary mask (H, W) uint8 and group its components into digits in reading order.
 
-    Given the photo's `ink` map, components touching the border and spanning most of it (the sheet's edge, the
-    table, a shadow's rim) are dropped first, unless nothing else is left, and so are marks much fainter than
-    the darkest one of digit size (table texture, shadows' tips, faint lines): one pen wrote the digits.
+    Given the photo's `ink` map, components touching the border (the sheet's edge, the table, a shadow's rim)
+    are dropped first, unless nothing else is left, and so are marks much fainter than the darkest one of
+    digit size (table texture, shadows' tips, faint lines): one pen wrote the digits.
     """
     drop_edges = ink is not None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -507,10 +510,17 @@ def _candidates(
     x, y, w, h, area = (stats[1:, i] for i in range(5))
     keep = np.flatnonzero((w >= 2) | (h >= 2))
     if drop_edges and keep.size:
+        # People frame what they photograph: marks touching the frame are the sheet's edge, the table, a
+        # shadow's rim or the next line of writing. They go while a digit-sized mark stays clear of the frame;
+        # otherwise only those spanning most of the frame go.
         touches = (x[keep] == 0) | (y[keep] == 0) | (x[keep] + w[keep] == W) | (y[keep] + h[keep] == H)
-        edge = touches & ((w[keep] > 0.6 * W) | (h[keep] > 0.6 * H))
-        if not edge.all():
-            keep = keep[~edge]
+        inner = keep[~touches]
+        if inner.size and int(h[inner].max()) >= min_px:
+            keep = inner
+        else:
+            edge = touches & ((w[keep] > 0.6 * W) | (h[keep] > 0.6 * H))
+            if not edge.all():
+                keep = keep[~edge]
     if keep.size > 400:  # a page of noise: look at the largest marks only
         keep = keep[np.argsort(area[keep])[-400:]]
     if keep.size == 0:
@@ -706,12 +716,21 @@ def bitmap_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -
 
 
 def _polarity_dark_ink(grey: np.ndarray) -> bool:
-    """Whether the ink is darker than the paper: the paper is the median, the ink the farther tail."""
+    """Whether the ink is darker than the paper.
+
+    A large median filter gives the paper's level whatever the polarity (the ink is a minority in any window),
+    under shadows too; the ink is then the side where pixels stand out from it most, beyond the noise.
+    """
     H, W = grey.shape
     t = max(1, int(max(H, W) / 512))
     thumb = cv2.resize(grey, (max(1, W // t), max(1, H // t)), interpolation=cv2.INTER_AREA) if t > 1 else grey
-    lo, med, hi = np.percentile(thumb, [0.2, 50, 99.8])
-    return bool(med - lo >= hi - med)
+    u8 = np.clip(thumb * 255 + 0.5, 0, 255).astype(np.uint8)
+    paper = cv2.medianBlur(u8, min(255, _odd(max(u8.shape) / 7)))
+    r = u8.astype(np.int16) - paper.astype(np.int16)
+    noise = 3.0 * 1.4826 * float(np.median(np.abs(r))) + 2.0
+    dark = float(np.clip(-r - noise, 0, None).sum())
+    bright = float(np.clip(r - noise, 0, None).sum())
+    return dark >= bright
 
 
 def _ink_map(g: np.ndarray, k: int) -> np.ndarray:
@@ -806,21 +825,26 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
     g = 1.0 - grey if _polarity_dark_ink(grey) else grey  # ink bright from here on
     h, w = g.shape
     # Pass 1: a kernel a seventh of the picture (no stroke is wider) finds the digits and their stroke width;
-    # pass 2: a kernel three strokes wide, so that shadows and the table fit in it and stay background.
+    # pass 2: a kernel three strokes wide (and 0.3 of the digit's height), so that shadows and the table fit in it and stay background.
     k = _odd(max(h, w) / 7)
     for final in (False, True):
         ink = _ink_map(g, k)
         thr = _threshold(ink, s)
         if thr is None:
             return []
+        # The pen's own level (the darkest 2% of what passed) raises the threshold over shadows' tips and faint
+        # lines touching the digit, which a global threshold keeps when they are a large part of the picture.
+        level = float(np.percentile(ink[ink > thr], 98))
+        thr = max(thr, s.pen_level_frac * level)
         mask = _remove_lines((ink > thr).astype(np.uint8))
         labels, cands = _candidates(mask, s, s.min_height_px, ink)
         if not cands:
             return []
         if final:
             break
-        strokes = np.isin(labels, [i for c in cands for i in c.ids])
-        k2 = _odd(max(3.0 * _stroke_px(strokes.astype(np.uint8)), 9))
+        tallest = max(cands, key=lambda c: c.h)  # the digit whose strokes set the second kernel
+        strokes = np.isin(labels[tallest.y0 : tallest.y1, tallest.x0 : tallest.x1], tallest.ids)
+        k2 = _odd(max(3.0 * _stroke_px(strokes.astype(np.uint8)), 0.3 * tallest.h, 9))
         if k2 >= 0.7 * k:
             break
         k = k2
