@@ -538,6 +538,7 @@ class JobManager:
 
     def _prune(self) -> None:
         """Drop the oldest finished job folders beyond ``options.keep``."""
-        dirs = sorted(p for p in self.paths.jobs.iterdir() if p.is_dir() and _JOB_ID.fullmatch(p.name))
+        dirs = sorted((p for p in self.paths.jobs.iterdir() if p.is_dir() and _JOB_ID.fullmatch(p.name)),
+                      key=lambda p: (p.stat().st_mtime_ns, p.name))  # ids are per second: mtime orders within one
         for old in dirs[: max(0, len(dirs) - self.options.keep + 1)]:
             shutil.rmtree(old, ignore_errors=True)
