@@ -260,10 +260,11 @@ def cmd_evaluate(args) -> int:
     _quiet_tensorflow()
     from . import evaluate as ev  # noqa: PLC0415
     from .data import load_mnist  # noqa: PLC0415
+
+    data = load_mnist(args.data)  # first: a bad data file is reported before TensorFlow loads
     from .recognize import Recognizer  # noqa: PLC0415
 
     model, name = _load_for(args)
-    data = load_mnist(args.data)
     t = time.perf_counter()
     metrics = ev.evaluate(Recognizer(model, name, lite=False).predict, data.x_test, data.y_test)
     seconds = time.perf_counter() - t

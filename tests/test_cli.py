@@ -50,7 +50,7 @@ def test_bad_training_parameters(tmp_path, args, words):
 @pytest.mark.parametrize("content,words", [
     (b"", "cannot read"),
     (b"garbage" * 100, "cannot read"),
-])
+], ids=["empty", "garbage"])
 def test_corrupt_data_file_is_one_line(tmp_path, content, words):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(content)
@@ -60,7 +60,7 @@ def test_corrupt_data_file_is_one_line(tmp_path, content, words):
     assert str(bad) in proc.stderr and words in proc.stderr
 
 
-@pytest.mark.parametrize("content", [b"", b"PK\x03\x04not really a zip"])
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04not really a zip"], ids=["empty", "broken-zip"])
 def test_corrupt_model_file_is_one_line(tmp_path, content):
     bad = tmp_path / "bad.keras"
     bad.write_bytes(content)
