@@ -17,10 +17,12 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import tensorflow as tf
 
 from .config import Limits
-from .registry import DEFAULT_ID, Registry, load_model_file
+from .registry import DEFAULT_ID, TF_IMPORT_LOCK, Registry, load_model_file
+
+with TF_IMPORT_LOCK:  # this module is imported lazily, from a thread (see registry.TF_IMPORT_LOCK)
+    import tensorflow as tf
 
 
 def as_batch(images: np.ndarray) -> np.ndarray:

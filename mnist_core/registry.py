@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +22,12 @@ from .config import Paths
 DEFAULT_ID = "default"
 # 20261128-093012-a1b2: sortable by creation time, no path characters possible.
 _ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
+
+
+# TensorFlow's first import is not thread-safe: two threads importing it at once (the app's model warm-up and
+# a request that loads a model) leave it broken for the whole process ("Registering two gradient with name
+# ..." on every later try). The imports that can happen in a server's threads (here and in recognize) hold it.
+TF_IMPORT_LOCK = threading.Lock()
 
 
 class RegistryError(Exception):
@@ -77,7 +84,8 @@ def check_model_shape(model, where: str) -> None:
 
 def load_model_file(path: str | os.PathLike):
     """Load a .keras file in Keras' safe mode, checking it is a 28x28 -> 10 model."""
-    import keras  # noqa: PLC0415  (slow import, only when a model is needed)
+    with TF_IMPORT_LOCK:
+        import keras  # noqa: PLC0415  (slow import, only when a model is needed)
 
     path = Path(path)
     if not path.is_file():

@@ -467,6 +467,39 @@ def test_kill_9_while_saving_models_and_samples_never_loses_either(tmp_path):
           f"there; {len(leftovers)} leftover .tmp-/.del- folders (ignored by the registry)")
 
 
+# Two threads load TensorFlow for the first time at once, as the app's warm-up and an Activate request can.
+FIRST_IMPORTS = r"""
+import sys, threading
+errors, go = [], threading.Barrier(2)
+def run(f):
+    go.wait()
+    try:
+        f()
+    except BaseException as e:
+        errors.append(repr(e)[:300])
+def recognizer():
+    from mnist_core.recognize import Recognizer
+def load():
+    from mnist_core.registry import load_model_file
+    load_model_file(sys.argv[1])
+threads = [threading.Thread(target=run, args=(f,)) for f in (recognizer, load)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(errors)
+"""
+
+
+@pytest.mark.slow
+def test_tensorflow_imported_from_two_threads_at_once_still_works(tmp_path):
+    """Without a lock around the lazy imports this failed every time here: a _DeadlockError in one thread,
+    "partially initialized module" in the other, and TensorFlow unusable in that process from then on."""
+    model = tmp_path / "mlp.keras"
+    build_mlp().save(model)
+    proc = subprocess.run([sys.executable, "-c", FIRST_IMPORTS, str(model)], cwd=ROOT, env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr[-3000:]
+
+
 def _events(job_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (job_dir / "log.jsonl").read_text().splitlines()]
 
@@ -558,7 +591,7 @@ def app_process(home: Path, log: Path, *flags: str, **env):
     data = ["--data", str(SHARED_MNIST)] if SHARED_MNIST.is_file() else []
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *data, *flags], cwd=ROOT,
-                                env=_env(home, **env), stdout=out, stderr=subprocess.STDOUT)
+                                env=_env(home, PYTHONUNBUFFERED="1", **env), stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: _answers(port) or proc.poll() is not None, 180, "the app to answer", every=0.3)
         assert proc.poll() is None, log.read_text()[-3000:]
@@ -805,3 +838,168 @@ def test_predictions_during_a_real_training_and_its_activation(served, client, u
     print(f"{len(seen)} answers during the training and its activation: {seen.count(old)} from the old model, "
           f"{seen.count(new)} from the new one")
     client.ok("activate_model", served.a, "")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 4. Security: admin off loopback, secrets, path traversal, uploads not kept, safe mode (section 1), address
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _admin_calls(version: str, sample_id: int, password: str) -> list[tuple[str, list]]:
+    return [
+        ("train", ["MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, False, password]),
+        ("cancel_training", [password]),
+        ("activate_model", [version, password]),
+        ("delete_model", [version, password]),
+        ("relabel_sample", [sample_id, "4", password]),
+        ("delete_sample", [sample_id, password]),
+    ]
+
+
+@pytest.mark.parametrize("password", [None, "correct horse battery staple"])
+def test_admin_actions_off_loopback_over_http(tmp_path, images, fake_trainer, monkeypatch, password):
+    """Served as on a network address (host 0.0.0.0 in the config; the socket here stays on loopback):
+    without a password every admin event is refused as disabled; with one, a missing or wrong password is
+    refused and the right one works. Predicting and saving samples need no password."""
+    home = tmp_path / "home"
+    a, b = two_models(home)
+    sample = SampleStore(Paths(home=home).samples_db).add(3, np.eye(28, dtype=np.float32))
+    config = app.StudioConfig(paths=Paths(home=home), host="0.0.0.0", admin_password=password)
+    with serving(config) as server:
+        monkeypatch.setattr(server.studio, "jobs", JobManager(config.paths, command=fake_trainer,
+                                                              options=JobOptions(nice=0)))
+        monkeypatch.setenv("FAKE_MODE", "slow")
+        c = server.http()
+        status, path = c.upload(images["layer_7.png"].read_bytes(), "seven.png")
+        assert len(c.ok("predict_drawing", sketch(path))[1]) == 1
+        assert "Saved as a **7**" in c.ok("save_sample", sketch(path), 0, "7")[0]
+        tries = ["", "wrong", "correct horse battery stapl", "correct horse battery staple "] if password else ["", "x"]
+        for given in tries:
+            for api, inputs in _admin_calls(b, sample, given):
+                message = c.refused(api, *inputs)
+                assert ("disabled" in message and "MNIST_STUDIO_ADMIN_PASSWORD" in message) if password is None \
+                    else message == "Wrong or missing admin password.", (api, message)
+        reg = Registry(config.paths)
+        assert reg.active() == a and reg.exists(b) and not server.studio.jobs.status().running
+        assert SampleStore(config.paths.samples_db).get(sample)["label"] == 3
+        if password:
+            calls = dict(_admin_calls(b, sample, password))
+            assert "Training" in c.ok("train", *calls["train"])[0]
+            assert "Cancelling" in c.ok("cancel_training", *calls["cancel_training"])[0]
+            assert server.studio.jobs.wait(30).status == "cancelled"
+            assert "is now the active model" in c.ok("activate_model", *calls["activate_model"])[0]
+            assert "Deleted" in c.ok("delete_model", a, password)[0] and not reg.exists(a)
+            assert "is now a **4**" in c.ok("relabel_sample", *calls["relabel_sample"])[0]
+            assert "Deleted sample" in c.ok("delete_sample", *calls["delete_sample"])[0]
+        c.close()
+
+
+@pytest.mark.slow
+def test_app_on_all_interfaces_keeps_the_password_out_of_logs_files_and_the_trainer(tmp_path, images):
+    """`python app.py --host 0.0.0.0` with MNIST_STUDIO_ADMIN_PASSWORD: bound to all interfaces, admin events
+    need the password, and neither it nor a wrong one shows up in the app's output, the data directory's
+    files, or the trainer's environment and command line."""
+    home = tmp_path / "home"
+    a, b = two_models(home)
+    password, wrong = f"pw-{secrets.token_hex(8)}", f"wrong-{secrets.token_hex(8)}"
+    log = tmp_path / "app.log"
+    try:
+        with app_process(home, log, "--host", "0.0.0.0", MNIST_STUDIO_ADMIN_PASSWORD=password) as (proc, port):
+            assert listening_address(port) == "0.0.0.0"
+            c = Http(port)  # (reached through loopback, as a network client would through the address)
+            status, path = c.upload(images["layer_3.png"].read_bytes(), "three.png")
+            sid = int(re.search(r"sample #(\d+)", c.ok("save_sample", sketch(path), 0, "3")[0]).group(1))
+            for given in ("", wrong):
+                assert c.refused("relabel_sample", sid, "8", given) == "Wrong or missing admin password."
+                assert c.refused("activate_model", b, given) == "Wrong or missing admin password."
+            assert "is now a **8**" in c.ok("relabel_sample", sid, "8", password)[0]
+            assert "is now the active model" in c.ok("activate_model", b, password)[0]
+            assert "Training" in c.ok("train", "MNIST", 5, "mlp", 50, 64, 0.003, False, 1000, False, password)[0]
+            pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            assert b"MNIST_STUDIO_HOME=" in environ and b"MNIST_STUDIO_ADMIN_PASSWORD" not in environ
+            assert password.encode() not in environ + cmdline
+            assert "Cancelling" in c.ok("cancel_training", password)[0]
+            c.close()
+            proc.send_signal(signal.SIGINT)  # a normal stop: whatever it would log is written
+            proc.wait(60)
+    finally:
+        _kill_trainer(home)
+    output = log.read_bytes()
+    assert b"Running on local URL" in output
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.name == "output.log" for p in files)  # the trainer's output, as the app keeps it
+    for blob, where in [(output, "the app's output")] + [(p.read_bytes(), str(p)) for p in files]:
+        assert password.encode() not in blob and wrong.encode() not in blob, f"a password in {where}"
+
+
+@pytest.mark.parametrize("vid", ["../../etc/passwd", "..", "default/../../x", "/etc/passwd", "models/default",
+                                 "20261128-093012-a1b2/../../x", "%2e%2e%2fetc", "20261128-093012-a1b2\x00",
+                                 "20261128-093012-a1b2\n", " default"])
+def test_no_path_traversal_through_version_ids(served, client, vid):
+    for api, inputs in [("activate_model", (vid, "")), ("delete_model", (vid, "")), ("show_model", (vid,))]:
+        assert "invalid version id" in client.refused(api, *inputs)
+    registry_consistent(served.home, load_all=False)
+
+
+@pytest.mark.parametrize("sid", ["../1", "1/../2", "1; DROP TABLE samples", "0x10", "1e3", -1, 0, 2**64, [1], {"id": 1}])
+def test_no_path_or_sql_tricks_through_sample_ids(served, client, sid):
+    store = served.studio.samples
+    before = store.counts()
+    for api, inputs in [("relabel_sample", (sid, "4", "")), ("delete_sample", (sid, ""))]:
+        assert "sample id must be a positive integer" in client.refused(api, *inputs)
+    assert store.counts() == before
+
+
+def test_no_path_traversal_through_file_names_and_paths(served, client, uploaded, tmp_path):
+    cache = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
+    target = tmp_path / "escaped.png"
+    for name in (f"../../../../../..{target}", str(target), "..\\..\\escaped.png", "../..", ".."):
+        status, where = client.upload(b"\x89PNG not really", name)
+        assert (status == 200 and Path(where).resolve().is_relative_to(cache)) or \
+            (status == 400 and "Invalid file name" in where), (name, status, where)
+    assert not target.exists()
+    paths = served.studio.config.paths
+    secret_files = [paths.samples_db, Registry(paths).model_path(served.a), Registry(paths).model_path(served.a).parent / "card.json",
+                    paths.active, ROOT / "app.py", Path("/etc/passwd")]
+    for f in secret_files:
+        for hostile in (str(f), f"{cache}/../../../../../..{f}", os.path.relpath(f, ROOT)):
+            for api, inputs in [("predict_photo", (file_data(hostile),)), ("predict_drawing", (sketch(hostile),)),
+                                ("save_photo_sample", (file_data(hostile), 0, "1"))]:
+                kind, out = client.call(api, *inputs)
+                assert kind == "error" and "root:" not in json.dumps(out) and "SQLite" not in json.dumps(out), (api, out)
+            for url in (f"/gradio_api/file={hostile}", f"/gradio_api/file={hostile.replace('/', '%2F')}",
+                        f"/gradio_api/file/{hostile}"):
+                status, body = client.get(url)
+                assert status in (403, 404) and b"root:" not in body and b"SQLite" not in body, (url, status)
+    assert_still_serving(client, uploaded)
+
+
+def test_uploads_are_not_kept_only_saved_samples_are(tmp_path, images):
+    """Uploads live in the app's own cache folder, never in the data directory; the cache is emptied at
+    shutdown (and, while serving, of files older than 15 min every 2 min: delete_cache=(120, 900)). A sample
+    the user saves keeps its crop in the database."""
+    home = tmp_path / "home"
+    two_models(home)
+    cache = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
+    with serving(app.StudioConfig(paths=Paths(home=home))) as server:
+        assert server.demo.delete_cache == (120, 900)
+        c = server.http()
+        kept = []
+        for name in ("photo_2024.jpg", "layer_42.png", "not_an_image.png"):
+            status, path = c.upload(images[name].read_bytes(), name)
+            kept.append(Path(path))
+        c.call("predict_photo", file_data(kept[0]))
+        c.call("predict_drawing", sketch(kept[1]))
+        c.call("read_number", file_data(kept[2]))
+        message = c.ok("save_photo_sample", file_data(kept[0]), 1, "2")[0]
+        sid = int(re.search(r"sample #(\d+)", message).group(1))
+        c.close()
+        assert all(p.is_file() and p.resolve().is_relative_to(cache) for p in kept)
+        stray = [p for p in home.rglob("*") if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif")
+                 and p.parent.parent != Paths(home=home).models]
+        assert not stray, stray
+    assert not any(p.exists() for p in kept), "uploads left in the cache after shutdown"
+    sample = SampleStore(Paths(home=home).samples_db).get(sid)
+    assert sample["label"] == 2 and sample["original"].startswith(b"\x89PNG")
