@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hmac
+import html
 import io
 import ipaddress
 import logging
@@ -210,7 +211,7 @@ def is_loopback(host: str) -> bool:
 
 
 def _source(value):
-    """A file path, bytes or array from what Gradio passes: FileData dict, path, bytes or array; None if empty."""
+    """A file path or bytes from what Gradio passes (FileData dict, path, canvas blob); None if empty."""
     if value is None:
         return None
     if isinstance(value, dict):
@@ -219,12 +220,10 @@ def _source(value):
 
 
 def _read(value, limits: Limits) -> np.ndarray:
-    """Decode one image (path, bytes or array) safely; ImageError with a message for people."""
+    """Decode one image (an uploaded file or bytes) safely; ImageError with a message for people."""
     src = _source(value)
-    if isinstance(src, np.ndarray):
-        if src.shape[0] * (src.shape[1] if src.ndim > 1 else 1) > limits.max_pixels:
-            raise ImageError("image too large")
-        return src
+    if isinstance(src, str) and not os.path.exists(src):  # Gradio's cache forgets uploads after 15 minutes
+        raise ImageError("the upload has expired: please upload the image again")
     return load_image(src, max_pixels=limits.max_pixels)
 
 
@@ -504,7 +503,7 @@ def _progress_html(s: JobStatus) -> str:
         f'data-points="{len(s.curves)}">'
         f'<div style="background:#e5e7eb;border-radius:6px;height:14px;overflow:hidden">'
         f'<div style="width:{pct}%;background:{colour};height:14px;transition:width .4s"></div></div>'
-        f"<p><b>{s.describe()}</b></p><p style=\"opacity:.8\">{' · '.join(details)}</p></div>"
+        f"<p><b>{html.escape(s.describe())}</b></p><p style=\"opacity:.8\">{html.escape(' · '.join(details))}</p></div>"
     )
 
 

@@ -349,3 +349,8 @@ def test_launch_defaults_cap_uploads_and_share_nothing(studio):
     assert options["share"] is False and options["max_file_size"] == studio.config.limits.max_upload_bytes
     assert app.StudioConfig().host == "127.0.0.1"
     assert os.environ["GRADIO_TEMP_DIR"].endswith(f"mnist-studio-{os.getuid()}")  # uploads in a folder of ours
+
+
+def test_an_expired_upload_says_so(studio, tmp_path):
+    with pytest.raises(gr.Error, match="upload has expired"):
+        app.read_number({"path": str(tmp_path / "gone.png")})
