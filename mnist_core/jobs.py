@@ -366,8 +366,9 @@ class JobManager:
     def start(self, request: JobRequest) -> JobStatus:
         """Start a job; ValueError for a bad request, JobBusy when one is running (here or elsewhere)."""
         request.validate()
-        if request.finetune is not None and not self._has_samples():
-            raise ValueError("Fine-tuning needs saved samples: correct a few predictions first.")
+        if (request.finetune is not None or request.use_samples) and not self._has_samples():
+            what = "Fine-tuning" if request.finetune is not None else "Training on your samples"
+            raise ValueError(f"{what} needs saved samples: correct a few predictions first.")
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 if self.status().running:

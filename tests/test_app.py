@@ -226,10 +226,11 @@ def test_second_start_is_told_how_far_the_first_is(studio, fake_jobs, monkeypatc
     ({"arch": "resnet"}, "arch"),
     ({"data": "my disk"}, "Data must be"),
     ({"limit": 5}, "limit must be at least 100"),
-    ({"data": app.DATA_CHOICES[2]}, "needs saved samples"),
+    ({"data": app.DATA_CHOICES[1]}, "your samples needs saved samples"),
+    ({"data": app.DATA_CHOICES[2]}, "Fine-tuning needs saved samples"),
 ])
 def test_bad_training_settings_are_refused(studio, fake_jobs, change, message):
-    if change.get("data") == app.DATA_CHOICES[2]:
+    if change.get("data") in app.DATA_CHOICES[1:]:
         for s in studio.samples.list():
             studio.samples.delete(s["id"])
     with pytest.raises(gr.Error, match=message):

@@ -52,6 +52,7 @@ def test_job_runs_to_done_with_progress_curves_and_result(tmp_path, fake):
     ],
 )
 def test_arguments_reach_the_trainer(tmp_path, fake, request_, expected, absent):
+    SampleStore(Paths(home=tmp_path).samples_db).add(3, np.zeros((28, 28), np.float32))
     jobs = manager(tmp_path, fake)
     status = jobs.start(request_)
     jobs.wait(30)
@@ -177,7 +178,8 @@ def test_bad_settings_are_refused_before_starting(tmp_path, fake, settings, mess
         (JobRequest(finetune="../../etc"), "version id"),
         (JobRequest(activate="sometimes"), "activate"),
         (JobRequest(data="/nonexistent/mnist.npz"), "no MNIST file"),
-        (JobRequest(finetune="default"), "needs saved samples"),
+        (JobRequest(finetune="default"), "Fine-tuning needs saved samples"),
+        (JobRequest(use_samples=True), "Training on your samples needs saved samples"),
     ],
 )
 def test_bad_requests_are_refused(tmp_path, fake, request_, message):
