@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from mnist_core.config import PROJECT_ROOT, Paths, TrainSettings
+from mnist_core.samples import SampleStore
 
 # Job ids are made here (time + random); anything else coming back from a user is refused.
 _JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
@@ -193,8 +194,22 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def _pid_alive(pid: int) -> bool:
-    """True when ``pid`` runs (a zombie counts as gone)."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (Linux), or None."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _start_time(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot): tells a reused pid from the process it was."""
+    stat = _proc_stat(pid)
+    return int(stat[19]) if stat and len(stat) > 19 and stat[19].isdigit() else None
+
+
+def _pid_alive(pid: int, started: int | None = None) -> bool:
+    """True when ``pid`` runs (a zombie counts as gone), and is the process started at ``started``."""
     if pid <= 0:
         return False
     try:
@@ -203,11 +218,12 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (OSError, IndexError):
-        return True
+    stat = _proc_stat(pid)
+    if stat is None:
+        return True  # no /proc: trust kill()
+    if stat[0] in ("Z", "X"):
+        return False
+    return started is None or _start_time(pid) == started
 
 
 class _LogTail:
@@ -322,8 +338,8 @@ class JobManager:
         holder = self._read_lock()
         if holder is None:
             return None
-        pid = holder.get("pid")
-        if isinstance(pid, int) and _pid_alive(pid):
+        pid, started = holder.get("pid"), holder.get("started")
+        if isinstance(pid, int) and _pid_alive(pid, started if isinstance(started, int) else None):
             return holder
         # Stale: move it aside first so that two processes never both delete a fresh lock.
         aside = self.lock_path.with_name(f"lock.stale-{secrets.token_hex(4)}")
@@ -344,13 +360,17 @@ class JobManager:
                     return False
                 continue
             with os.fdopen(fd, "w") as f:
-                json.dump({"pid": os.getpid(), "job": job_id}, f)
+                json.dump(self._holder(os.getpid(), job_id), f)
             return True
         return False
 
+    @staticmethod
+    def _holder(pid: int, job_id: str) -> dict:
+        return {"pid": pid, "started": _start_time(pid), "job": job_id}
+
     def _write_lock(self, pid: int, job_id: str) -> None:
         tmp = self.lock_path.with_name(f"lock.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps({"pid": pid, "job": job_id}))
+        tmp.write_text(json.dumps(self._holder(pid, job_id)))
         os.replace(tmp, self.lock_path)
 
     def _release(self, job_id: str) -> None:
@@ -396,8 +416,6 @@ class JobManager:
             return self.status()
 
     def _has_samples(self) -> bool:
-        from mnist_core.samples import SampleStore
-
         return self.paths.samples_db.exists() and len(SampleStore(self.paths.samples_db)) > 0
 
     def _spawn(self, job_dir: Path, request: JobRequest) -> subprocess.Popen:
@@ -510,7 +528,7 @@ class JobManager:
             if self._proc is not None and self._proc.pid == pid:
                 return self._proc.poll() is None
         holder = self._read_lock() or {}
-        return holder.get("job") == job_id and _pid_alive(pid)
+        return holder.get("job") == job_id and _pid_alive(pid, holder.get("started"))
 
     def wait(self, timeout: float) -> JobStatus:
         """Poll until the job shown is over (and our trainer has exited) or ``timeout`` seconds pass."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -141,6 +142,9 @@ def test_stale_lock_is_taken_over(tmp_path, fake):
     dead.wait()
     jobs.paths.jobs.mkdir(parents=True)
     jobs.lock_path.write_text(json.dumps({"pid": dead.pid, "job": "20000101-000000-abcdef"}))
+    assert jobs.status().status == "idle"
+    # A live pid that is not the process that took the lock (pid reuse): stale too.
+    jobs.lock_path.write_text(json.dumps({"pid": os.getpid(), "started": 1, "job": "20000101-000000-abcdef"}))
     assert jobs.status().status == "idle"
     jobs.lock_path.write_text("garbage")
     assert jobs.start(tiny()).running
