@@ -9,8 +9,6 @@ millisecond instead of milliseconds), which takes over as soon as it is built.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import queue
 import threading
 import warnings
@@ -49,9 +47,19 @@ class LiteFunction:
 
     def __init__(self, model=None, content: bytes | None = None, pool: int = 2, chunk: int = 256):
         if content is None:
-            # The converter prints a summary of the exported graph to stdout: not for our callers.
-            with contextlib.redirect_stdout(io.StringIO()):
+            # The converter prints a summary of the exported graph to stdout (Keras' interactive logging):
+            # not for our callers. Turned off for this thread only (Keras keeps the setting per thread);
+            # redirecting sys.stdout would swallow every thread's output, and two builders at once left it
+            # on a StringIO for good.
+            import keras  # noqa: PLC0415 (loaded already: the model is a Keras model)
+
+            interactive = keras.config.is_interactive_logging_enabled()
+            keras.config.disable_interactive_logging()
+            try:
                 content = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+            finally:
+                if interactive:
+                    keras.config.enable_interactive_logging()
         self.content = content
         self.chunk = chunk  # digits per invoke: activations stay in cache
         self._pool: queue.Queue = queue.Queue()

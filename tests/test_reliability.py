@@ -500,6 +500,33 @@ def test_tensorflow_imported_from_two_threads_at_once_still_works(tmp_path):
     assert proc.returncode == 0 and proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr[-3000:]
 
 
+@pytest.mark.slow
+def test_tf_lite_builders_at_once_leave_stdout_alone(capsys):
+    """The server builds a TF Lite copy in a thread after each model switch. Redirecting sys.stdout around the
+    converter swallowed other threads' output meanwhile, and two builds at once left it on a StringIO for good
+    (seen as a load test whose report never printed)."""
+    from mnist_core.recognize import LiteFunction
+
+    model, stdout, stop, ticks = build_mlp(), sys.stdout, threading.Event(), []
+
+    def printer():
+        while not stop.is_set():
+            ticks.append(f"tick {len(ticks)}")
+            print(ticks[-1], flush=True)
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=printer)] + [threading.Thread(target=LiteFunction, args=(model,)) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads[1:]:
+        t.join(300)
+    stop.set()
+    threads[0].join(10)
+    assert sys.stdout is stdout
+    out = capsys.readouterr().out
+    assert out.split() == " ".join(ticks).split() and "Saved artifact" not in out
+
+
 def _events(job_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (job_dir / "log.jsonl").read_text().splitlines()]
 
