@@ -402,7 +402,7 @@ NO_DIGITS = "No digits found in this photo: try a closer, sharper shot of dark d
 
 def _photo(photo) -> tuple[np.ndarray, list[Digit]]:
     if _source(photo) is None:
-        raise _fail("Upload a photo, take one with the webcam or paste one first.")
+        raise _fail(NO_PHOTO)
     try:
         image = _read(photo, studio().config.limits)
         return image, photo_to_mnist(image)
@@ -410,8 +410,13 @@ def _photo(photo) -> tuple[np.ndarray, list[Digit]]:
         raise _image_error(e) from None
 
 
+NO_PHOTO = "Upload a photo, take one with the webcam or paste one."
+
+
 def predict_photo(photo):
     """Image file -> (gr.Label of the most prominent digit, the number read, the photo boxed, each digit's input)."""
+    if _source(photo) is None:  # the photo was removed
+        return {}, "", None, _digits_html([], np.zeros((0, 10)), NO_PHOTO)
     image, digits = _photo(photo)
     if not digits:
         return {}, "", _boxed(image, [], np.zeros((0, 10))), _digits_html([], np.zeros((0, 10)), NO_DIGITS)
@@ -957,7 +962,8 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
 
         photo_out = [photo_label, photo_number, photo_boxed, photo_digits]
         heavy = dict(preprocess=False, concurrency_limit=2, concurrency_id="photo")
-        photo.upload(predict_photo, photo, photo_out, api_name="predict_photo", **heavy)
+        # input: an upload, a webcam shot, a paste, or the photo removed.
+        photo.input(predict_photo, photo, photo_out, api_name="predict_photo", **heavy)
         read_btn.click(predict_photo, photo, photo_out, api_name=False, **heavy)
         read_number_btn.click(read_number, photo, photo_number, api_name="read_number", **heavy)
         photo_save.click(save_photo_sample, [photo, photo_which, photo_fix], photo_saved, api_name="save_photo_sample", **heavy)

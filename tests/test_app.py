@@ -159,9 +159,12 @@ def test_bad_photos_get_clear_errors(studio, images, name, message):
             handler({"path": str(images[name])})
 
 
-def test_no_photo_is_an_error(studio):
-    with pytest.raises(gr.Error, match="Upload a photo"):
-        app.predict_photo(None)
+def test_no_photo_says_so(studio):
+    label, number, boxed, html = app.predict_photo(None)
+    assert label == {} and number == "" and boxed is None and "Upload a photo" in html
+    for needs_a_photo in (app.read_number, lambda p: app.save_photo_sample(p, 0, 1)):
+        with pytest.raises(gr.Error, match="Upload a photo"):
+            needs_a_photo(None)
 
 
 def test_save_photo_sample_keeps_the_crop(studio, images):
