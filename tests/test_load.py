@@ -4,13 +4,14 @@ switched every few seconds; zero errors, and every answer is one whole model's a
 Bounded for CI by env: MNIST_LOAD_CALLS (predictions per client, default 25: about 30-60 s here),
 MNIST_LOAD_CLIENTS (16), MNIST_LOAD_SWITCH_S (seconds between model switches, 5; 0: none) and
 MNIST_LOAD_LIMIT_S (a bound on a hang, 900 s). The issue's full run (16 x 5,000) is
-``MNIST_LOAD_CALLS=5000 MNIST_LOAD_LIMIT_S=14400 python -m pytest tests/test_load.py -s``;
+``MNIST_LOAD_CALLS=5000 MNIST_LOAD_LIMIT_S=14400 python -m pytest tests/test_load.py -s --timeout=15000``;
 docs/RELIABILITY.md has its figures. Latencies are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import threading
 import time
 from types import SimpleNamespace
@@ -109,4 +110,5 @@ def test_16_clients_hammering_predict_drawing_get_no_errors(tmp_path, images):
     print(f"\n{CLIENTS} clients x {CALLS} predictions = {len(latencies):,} calls in {wall:.1f} s "
           f"({len(latencies) / wall:.0f}/s), 0 errors; latency ms p50 {ms[0]:.0f} p95 {ms[1]:.0f} "
           f"p99 {ms[2]:.0f} max {ms[3]:.0f}; {switches[0] if switches else 0} model switches, answers by "
-          f"model {answered_by[a]:,} / {answered_by[b]:,}")
+          f"model {answered_by[a]:,} / {answered_by[b]:,}; peak RSS of this process (server and clients) "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
