@@ -219,14 +219,14 @@ def _start(home: Path, port: int, *flags: str, env: dict | None = None) -> tuple
 def test_app_py_serves_from_env_and_a_kill_loses_nothing(tmp_path, images):
     """`python app.py` (port from the env, loopback by default), a saved sample, kill -9: the sample stays."""
     port = _free_port()
-    proc, _, client = _start(tmp_path, port)
+    proc, _, client = _start(tmp_path, port, env={"MNIST_STUDIO_ADMIN_PASSWORD": "s3cret-pw"})
     try:  # saving needs no model: the test does not wait for TensorFlow
         client.predict(sketch(images["layer_3.png"]), 0, "3", api_name="/save_sample")
         assert client.predict(api_name="/list_models")[2]["value"] == "default"
     finally:
         proc.send_signal(signal.SIGKILL)
         out = proc.communicate()[0].decode(errors="replace")
-    assert f"http://127.0.0.1:{port}" in out and "gradio.live" not in out
+    assert f"http://127.0.0.1:{port}" in out and "gradio.live" not in out and "s3cret-pw" not in out
     # The next start reads the same files: the sample (SQLite, WAL) and the active version are there.
     restarted = app.Studio(app.StudioConfig(paths=Paths(home=tmp_path)))
     assert restarted.samples.counts()[3] == 1 and restarted.registry.active() == "default"
