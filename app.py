@@ -978,7 +978,7 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
         cancel.click(cancel_training, password, train_summary, api_name="cancel_training", **raw)
         timer.tick(training_status, None, status_out, api_name="training_status", show_progress="hidden")
         models_out = [models_msg, models_table, model_pick]
-        activate_new.click(activate_model, [new_version, password], models_out, api_name=False, **raw).then(
+        activate_new.click(activate_model, [new_version, password], models_out, api_name=False, **raw).success(
             lambda v: f"`{v}` is now the active model.", new_version, activate_msg, api_name=False)
         demo.load(training_status, None, status_out, api_name=False)
 
@@ -993,12 +993,12 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
         samples_tab.select(list_samples, samples_filter, samples_out, api_name="list_samples", **raw)
         samples_filter.change(list_samples, samples_filter, samples_out, api_name=False, **raw)
         gallery.select(pick_sample, None, sample_id, api_name=False)
-        relabel_btn.click(relabel_sample, [sample_id, sample_label, password], samples_msg, api_name="relabel_sample",
-                          **raw).then(
-            list_samples, samples_filter, samples_out, api_name=False)
-        delete_sample_btn.click(delete_sample, [sample_id, password], samples_msg, api_name="delete_sample",
-                                **raw).then(
-            list_samples, samples_filter, samples_out, api_name=False)
+        relabel_btn.click(relabel_sample, [sample_id, sample_label, password], samples_msg,
+                          api_name="relabel_sample", **raw).success(list_samples, samples_filter, samples_out,
+                                                                    api_name=False, **raw)
+        delete_sample_btn.click(delete_sample, [sample_id, password], samples_msg,
+                                api_name="delete_sample", **raw).success(list_samples, samples_filter, samples_out,
+                                                                         api_name=False, **raw)
 
     # Events without their own limit run up to 4 at a time (Gradio's default is 1: one by one).
     return demo.queue(default_concurrency_limit=4)
