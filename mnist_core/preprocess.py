@@ -421,16 +421,17 @@ def _same_digit(a: _Cand, b: _Cand) -> bool:
     ox = _overlap(a.x0, a.x1, b.x0, b.x1)
     oy = _overlap(a.y0, a.y1, b.y0, b.y1)
     u = a.union(b)
-    if u.w > 1.1 * u.h:  # the union would be wider than any one digit
+    minor, major = (a, b) if a.h < b.h else (b, a)
+    # A minor piece reaching into a major one's box from the side: a 2's long tail, a 4 drawn in two strokes.
+    if minor.h <= 0.7 * major.h and oy >= 0.6 * minor.h and ox > 0 and u.w <= 1.6 * u.h:
+        return True
+    if u.w > 1.1 * u.h:  # otherwise the union would be wider than one digit
         return False
     # Stacked: one above the other, mostly overlapping in x, a small vertical gap (5's flag, 7's bar).
     if ox >= 0.5 * min(a.w, b.w) and oy >= -0.25 * h:
         return True
-    # Side by side: a minor piece beside or inside a major one, touching or nearly (a 4 drawn in two strokes).
-    minor, major = (a, b) if a.h < b.h else (b, a)
-    if minor.h <= 0.7 * major.h and oy >= 0.6 * minor.h and ox >= -0.08 * h:
-        return True
-    return False
+    # Side by side: a minor piece beside a major one, touching or nearly.
+    return minor.h <= 0.7 * major.h and oy >= 0.6 * minor.h and ox >= -0.08 * h
 
 
 def _merge(cands: list[_Cand]) -> list[_Cand]:
