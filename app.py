@@ -91,6 +91,8 @@ class UiLimits:
 
 
 UI = UiLimits()
+# Seconds an upload stays in Gradio's cache (checked every 2 minutes); all go when the server stops.
+UPLOADS_KEPT_S = 900
 
 
 class Studio:
@@ -815,7 +817,7 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
     admin_ok = admin != "disabled"
     digit_choices = [str(d) for d in range(10)]
 
-    with gr.Blocks(title="MNIST studio", analytics_enabled=False, delete_cache=(120, 900)) as demo:
+    with gr.Blocks(title="MNIST studio", analytics_enabled=False, delete_cache=(120, UPLOADS_KEPT_S)) as demo:
         gr.Markdown("# ✍️ MNIST studio\nDraw or photograph digits, correct the model, retrain it, manage its versions.")
         if admin == "disabled":
             gr.Markdown(f"> ⚠️ {ADMIN_DISABLED}", elem_id="admin-disabled")
@@ -1004,6 +1006,22 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
     return demo.queue(default_concurrency_limit=4)
 
 
+def sweep_uploads(root: str | Path | None = None, older_than_s: float = UPLOADS_KEPT_S) -> int:
+    """Delete cached uploads older than ``older_than_s`` left by a server that was killed; returns how many."""
+    root = Path(root or os.environ["GRADIO_TEMP_DIR"])
+    now, removed = time.time(), 0
+    for path in sorted(root.rglob("*"), reverse=True) if root.is_dir() else []:  # files before their folders
+        try:
+            if path.is_file() and now - path.stat().st_mtime > older_than_s:
+                path.unlink()
+                removed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        except OSError:
+            continue  # in use by another studio process, or already gone
+    return removed
+
+
 def launch_options(config: StudioConfig | None = None) -> dict:
     """demo.launch() keywords every launch uses: the upload cap, no share link, no SSR."""
     limits = (config or studio().config).limits
@@ -1022,6 +1040,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = StudioConfig(host=args.host, data=args.data)
+    sweep_uploads()  # what a killed server left behind
     demo = build_app(config)
     if studio().admin_mode == "disabled":
         log.warning("admin actions are disabled: set MNIST_STUDIO_ADMIN_PASSWORD to allow them on %s", args.host)

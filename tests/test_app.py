@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 
 import gradio as gr
 import numpy as np
@@ -358,3 +359,13 @@ def test_launch_defaults_cap_uploads_and_share_nothing(studio):
 def test_an_expired_upload_says_so(studio, tmp_path):
     with pytest.raises(gr.Error, match="upload has expired"):
         app.read_number({"path": str(tmp_path / "gone.png")})
+
+
+def test_uploads_left_by_a_killed_server_are_swept(tmp_path):
+    old, new = tmp_path / "a" / "old.png", tmp_path / "b" / "new.png"
+    for f in (old, new):
+        f.parent.mkdir()
+        f.write_bytes(b"x")
+    os.utime(old, (time.time() - 2 * app.UPLOADS_KEPT_S,) * 2)
+    assert app.sweep_uploads(tmp_path) == 1
+    assert not old.parent.exists() and new.exists()
