@@ -1,4 +1,5 @@
-"""Shared fixtures: a throwaway data directory, the MNIST file when the shared data is here, markers."""
+"""Shared fixtures: a throwaway data directory, the MNIST file when the shared data is here, a fake trainer,
+images for the app's tests (canvases, photos, broken and hostile files). Markers are in pytest.ini."""
 
 from __future__ import annotations
 
@@ -11,11 +12,6 @@ import pytest
 
 # The full MNIST for development machines; tests fall back to the offline subset without it.
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes more than a few seconds (still runs in CI)")
-    config.addinivalue_line("markers", "browser: drives Chromium through Playwright")
 
 
 @pytest.fixture
