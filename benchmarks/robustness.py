@@ -517,7 +517,9 @@ def main(argv: list[str] | None = None) -> int:
         pp.canvas_to_mnist([layer])
         ts.append(time.perf_counter() - t)
     ts = np.array(ts[20:]) * 1e3
-    timing = f"canvas_to_mnist on an 800x800 RGBA layer: p50 {np.median(ts):.2f} ms, p90 {np.percentile(ts, 90):.2f} ms (200 runs after 20 warm-up)"
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    timing = (f"canvas_to_mnist on an 800x800 RGBA layer: p50 {np.median(ts):.2f} ms, p90 {np.percentile(ts, 90):.2f} ms "
+              f"(200 runs after 20 warm-up; load averages {load})")
     log(timing)
 
     if args.out and rows:
