@@ -16,6 +16,7 @@ runs attaches to it (shows its progress, can cancel it). No TensorFlow and no Gr
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -26,7 +27,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -331,55 +333,55 @@ class JobManager:
         except FileNotFoundError:
             return None
         except (OSError, ValueError):
-            return {}  # half-written or garbage: treated as stale below
+            return {}  # garbage: treated as stale (the lock is only ever written whole, see _write_lock)
+
+    @contextmanager
+    def _mutex(self) -> Iterator[None]:
+        """Serialises taking and freeing the lock across processes (flock: freed if its holder dies).
+
+        Without it, a process could read the lock between another's create and write (empty: "stale"),
+        or two could judge the same stale lock and one delete the lock the other had just taken: two
+        trainings started at the same moment both ran.
+        """
+        self.paths.jobs.mkdir(parents=True, exist_ok=True)
+        with open(self.paths.jobs / "lock.mutex", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            yield
 
     def _live_holder(self) -> dict | None:
-        """The lock's {pid, job} when its process runs; a stale lock is removed."""
+        """The lock's {pid, job} when its process runs, else None (a stale lock is replaced by _acquire)."""
         holder = self._read_lock()
         if holder is None:
             return None
         pid, started = holder.get("pid"), holder.get("started")
         if isinstance(pid, int) and _pid_alive(pid, started if isinstance(started, int) else None):
             return holder
-        # Stale: move it aside first so that two processes never both delete a fresh lock.
-        aside = self.lock_path.with_name(f"lock.stale-{secrets.token_hex(4)}")
-        try:
-            os.replace(self.lock_path, aside)
-            aside.unlink()
-        except FileNotFoundError:
-            pass
         return None
 
     def _acquire(self, job_id: str) -> bool:
-        self.paths.jobs.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if self._live_holder() is not None:
-                    return False
-                continue
-            with os.fdopen(fd, "w") as f:
-                json.dump(self._holder(os.getpid(), job_id), f)
+        with self._mutex():
+            if self._live_holder() is not None:
+                return False
+            self._write_lock(os.getpid(), job_id)
             return True
-        return False
 
     @staticmethod
     def _holder(pid: int, job_id: str) -> dict:
         return {"pid": pid, "started": _start_time(pid), "job": job_id}
 
     def _write_lock(self, pid: int, job_id: str) -> None:
-        tmp = self.lock_path.with_name(f"lock.tmp-{os.getpid()}")
+        tmp = self.lock_path.with_name(f"lock.tmp-{os.getpid()}-{secrets.token_hex(3)}")
         tmp.write_text(json.dumps(self._holder(pid, job_id)))
         os.replace(tmp, self.lock_path)
 
     def _release(self, job_id: str) -> None:
-        holder = self._read_lock()
-        if holder is not None and holder.get("job") == job_id:
-            try:
-                self.lock_path.unlink()
-            except FileNotFoundError:
-                pass
+        with self._mutex():
+            holder = self._read_lock()
+            if holder is not None and holder.get("job") == job_id:
+                try:
+                    self.lock_path.unlink()
+                except FileNotFoundError:
+                    pass
 
     # --- public API ---
 

@@ -695,8 +695,13 @@ import sys, time
 from pathlib import Path
 from mnist_core.config import Paths, TrainSettings
 from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest
+import mnist_core.jobs as jobs_module
 home, go, fake = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 jobs = JobManager(Paths(home=home), command=[sys.executable, fake], options=JobOptions(nice=0))
+# A starter descheduled while it writes the lock (as on a busy machine): every JSON write takes 50 ms.
+real_dump, real_dumps = jobs_module.json.dump, jobs_module.json.dumps
+jobs_module.json.dump = lambda *a, **k: (time.sleep(0.05), real_dump(*a, **k))[1]
+jobs_module.json.dumps = lambda *a, **k: (time.sleep(0.05), real_dumps(*a, **k))[1]
 print("ready", flush=True)
 while not go.exists():
     time.sleep(0.0005)
