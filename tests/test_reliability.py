@@ -28,6 +28,7 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -374,9 +375,10 @@ def test_an_unloadable_active_model_is_reported_and_another_can_be_activated(tmp
 
 # Saves and activates models and adds samples in a loop, printing each step once it is done; the test kills
 # it at random moments. It keeps the 3 newest versions (deleting older ones: a kill mid-delete too).
-# argv: home, then either "keras" (model.save by Keras) or the path of a .keras file whose bytes a stand-in
-# model writes through the same Registry.save (no TensorFlow to start: a round costs a fraction of a second
-# instead of seconds; activation's load check is then a zip check, and the test loads everything itself).
+# argv: home, then "keras" (model.save by Keras; first TensorFlow is loaded from two threads at once) or the
+# path of a .keras file whose bytes a stand-in model writes through the same Registry.save (no TensorFlow to
+# start: a round costs a fraction of a second instead of seconds; activation's load check is then a zip
+# check, and the test loads everything itself). argv[3]: a .keras file for the two-thread load.
 SAVER = r"""
 import os, sys, zipfile
 import numpy as np
@@ -387,6 +389,24 @@ from mnist_core.samples import SampleStore
 paths = Paths(home=Path(sys.argv[1]))
 registry, store = Registry(paths), SampleStore(paths.samples_db)
 if sys.argv[2] == "keras":
+    # TensorFlow's first import from two threads at once, as the app's warm-up and an Activate request do
+    import threading
+    errors, go = [], threading.Barrier(2)
+    def first(f):
+        go.wait()
+        try:
+            f()
+        except BaseException as e:
+            errors.append(repr(e)[:300])
+    def recognizer():
+        from mnist_core.recognize import Recognizer
+    def load():
+        from mnist_core.registry import load_model_file
+        load_model_file(sys.argv[3])
+    threads = [threading.Thread(target=first, args=(f,)) for f in (recognizer, load)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    print("imports", "ok" if not errors else errors, flush=True)
     from mnist_core.models import build_cnn
     model = build_cnn()
 else:
@@ -425,21 +445,25 @@ def _env(home: Path, **extra) -> dict:
 def test_kill_9_while_saving_models_and_samples_never_loses_either(tmp_path):
     """Kill -9 a process saving/activating/deleting model versions and adding samples, at random moments.
 
-    Rounds: env MNIST_KILL_ROUNDS (default 12): the first with Keras writing the model, the others with the
+    Rounds: env MNIST_KILL_ROUNDS (default 9): the first with Keras writing the model, the others with the
     stand-in writer (see SAVER). After every kill: the active version loads in Keras' safe mode, every listed
     version loads, the active one never goes back to an older version, every sample reported saved is there,
     and SQLite's integrity check passes.
+
+    The Keras round also loads TensorFlow from two threads at once first: without the lock around its lazy
+    imports (registry.TF_IMPORT_LOCK) that failed every time here (a _DeadlockError in one thread, a
+    "partially initialized module" in the other, TensorFlow unusable in the process from then on).
     """
     home = tmp_path / "home"
     model_file = tmp_path / "cnn.keras"
     build_cnn().save(model_file)
     rng = random.Random(int(os.environ.get("MNIST_KILL_SEED", "6")))
-    rounds = int(os.environ.get("MNIST_KILL_ROUNDS", "12"))
+    rounds = int(os.environ.get("MNIST_KILL_ROUNDS", "9"))
     activated: list[str] = []
     samples: list[int] = []
     for round_ in range(rounds):
         writer = "keras" if round_ == 0 else str(model_file)
-        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(home), writer], cwd=ROOT, env=_env(home),
+        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(home), writer, str(model_file)], cwd=ROOT, env=_env(home),
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         lines: list[str] = []
         reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
@@ -448,11 +472,13 @@ def test_kill_9_while_saving_models_and_samples_never_loses_either(tmp_path):
             wait_until(lambda: any(line.startswith("active") for line in lines) or proc.poll() is not None,
                        240, "the saver's first activation")
             assert proc.poll() is None, "the saver died by itself"
-            time.sleep(rng.uniform(0.0, 1.0))  # then kill it wherever it is: mid-save, mid-activate, mid-delete
+            time.sleep(rng.uniform(0.0, 0.6))  # then kill it wherever it is: mid-save, mid-activate, mid-delete
         finally:
             proc.kill()
             proc.wait(30)
         reader.join(10)
+        if round_ == 0:
+            assert "imports ok\n" in lines, lines[:3]
         done = [line.split() for line in lines if line.endswith("\n") and len(line.split()) == 2]  # whole lines
         round_active = [v for kind, v in done if kind == "active"]
         samples += [int(v) for kind, v in done if kind == "sample"]
@@ -465,39 +491,6 @@ def test_kill_9_while_saving_models_and_samples_never_loses_either(tmp_path):
     leftovers = [p.name for p in Paths(home=home).models.iterdir() if p.name.startswith(".")]
     print(f"{rounds} kills: {len(activated)} activations and {len(samples)} samples reported before them, all "
           f"there; {len(leftovers)} leftover .tmp-/.del- folders (ignored by the registry)")
-
-
-# Two threads load TensorFlow for the first time at once, as the app's warm-up and an Activate request can.
-FIRST_IMPORTS = r"""
-import sys, threading
-errors, go = [], threading.Barrier(2)
-def run(f):
-    go.wait()
-    try:
-        f()
-    except BaseException as e:
-        errors.append(repr(e)[:300])
-def recognizer():
-    from mnist_core.recognize import Recognizer
-def load():
-    from mnist_core.registry import load_model_file
-    load_model_file(sys.argv[1])
-threads = [threading.Thread(target=run, args=(f,)) for f in (recognizer, load)]
-[t.start() for t in threads]
-[t.join() for t in threads]
-print(errors)
-"""
-
-
-@pytest.mark.slow
-def test_tensorflow_imported_from_two_threads_at_once_still_works(tmp_path):
-    """Without a lock around the lazy imports this failed every time here: a _DeadlockError in one thread,
-    "partially initialized module" in the other, and TensorFlow unusable in that process from then on."""
-    model = tmp_path / "mlp.keras"
-    build_mlp().save(model)
-    proc = subprocess.run([sys.executable, "-c", FIRST_IMPORTS, str(model)], cwd=ROOT, env=_env(tmp_path),
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0 and proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr[-3000:]
 
 
 @pytest.mark.slow
@@ -648,13 +641,16 @@ def _kill_trainer(home: Path) -> int | None:
 
 @pytest.mark.slow
 def test_kill_9_of_the_app_then_of_its_trainer_mid_training(tmp_path, images, fake_trainer):
-    """`python app.py` (default address), samples saved and a training started through its API, kill -9 of the
-    app mid-training (the trainer runs on, apart), then kill -9 of the trainer mid-training: the active model
-    loads, no half version appears, every sample is there, and a new training can start."""
+    """`python app.py` (default address), samples saved and a training started through its API; predictions
+    while it trains come from the whole active model; kill -9 of the app mid-training (the trainer runs on,
+    apart), then kill -9 of the trainer mid-training: the active model loads, no half version appears, every
+    sample is there, and a new training can start."""
     from mnist_core.jobs import _pid_alive
 
     home = tmp_path / "home"
     a, b = two_models(home)
+    registry = SimpleNamespace(studio=SimpleNamespace(registry=Registry(Paths(home=home))))
+    expected = _expected_answers(registry, images, [a])
     ids = []
     try:
         with app_process(home, tmp_path / "app.log") as (proc, port):
@@ -668,6 +664,9 @@ def test_kill_9_of_the_app_then_of_its_trainer_mid_training(tmp_path, images, fa
             client.ok("train", "MNIST + my samples", 5, "mlp", 50, 64, 0.003, False, 2000, True, "")
             wait_until(lambda: any('"progress"' in p.read_text() for p in Paths(home=home).jobs.glob("*/log.jsonl")),
                        300, "the first progress event", every=0.3)
+            for name in list(expected) * 3:  # the app serves on while its trainer trains
+                path = client.upload(images[name].read_bytes(), name)[1]
+                assert _which_model(client.ok("predict_drawing", sketch(path)), expected[name]) == a
             proc.kill()  # kill -9 of the app, mid-training
             proc.wait(30)
             pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
@@ -714,10 +713,13 @@ except JobBusy:
 
 
 def test_training_starts_racing_from_several_processes_exactly_one_runs(tmp_path, fake_trainer):
-    """4 processes (as 4 app instances over one data directory) start a training at the same moment, 3 times."""
+    """4 processes (as 4 app instances over one data directory) start a training at the same moment, twice.
+    Each writes the lock slowly (50 ms a JSON write): before the lock's flock mutex, more than one of them
+    started a training in every round tried (5 of 5): a lock read between another's create and write looked
+    stale."""
     home = tmp_path / "home"
     env = _env(home, FAKE_MODE="slow")  # the winner's job runs for seconds: the others must see it
-    for round_ in range(3):
+    for round_ in range(2):
         go = tmp_path / f"go-{round_}"
         procs = [subprocess.Popen([sys.executable, "-c", STARTER, str(home), str(go), fake_trainer[1]], cwd=ROOT,
                                   env=env, stdout=subprocess.PIPE, text=True) for _ in range(4)]
@@ -816,17 +818,17 @@ def _classify(answers, expected) -> tuple[list, list]:
 
 
 def test_predictions_during_activations_come_from_one_whole_model(served, client, uploaded, images):
-    """4 clients predict while the live model is switched 6 times (3 through the API, 3 by another process's
-    pointer, picked up within a second): every answer is one whole model's answer, and all answer again."""
+    """4 clients predict while the live model is switched 4 times (2 through the API, 2 by another process's
+    pointer, picked up within a second): every answer is one whole model's answer."""
     a, b = served.a, served.b
     client.ok("activate_model", a, "")
     expected = _expected_answers(served, images, [a, b])
     stop = threading.Event()
     threads, answers = _hammer(served, uploaded, list(expected), stop, 4)
     try:
-        for i in range(6):
+        for i in range(4):
             target = b if i % 2 == 0 else a
-            if i < 3:
+            if i < 2:
                 client.ok("activate_model", target, "")  # this app: swapped at once
             else:
                 Registry(served.studio.config.paths).activate(target)  # e.g. a trainer's --activate
@@ -840,36 +842,8 @@ def test_predictions_during_activations_come_from_one_whole_model(served, client
     seen, bad = _classify(answers, expected)
     assert not bad, bad[:5]
     assert set(seen) == {a, b}, "both models answered"
-    print(f"{len(seen)} answers during 6 switches, each from one whole model")
+    print(f"{len(seen)} answers during 4 switches, each from one whole model")
     client.ok("activate_model", a, "")
-
-
-@pytest.mark.slow
-def test_predictions_during_a_real_training_and_its_activation(served, client, uploaded, images):
-    """A real trainer (MLP, 1 epoch on 1,000 digits, activate if better) runs while 2 clients predict: answers
-    keep coming, each from one whole model: the old one, then the new one once it is activated."""
-    old = served.studio.registry.active()
-    names = ["layer_3.png", "layer_42.png", "layer_305.png"]
-    stop = threading.Event()
-    threads, answers = _hammer(served, uploaded, names, stop, 2)
-    try:
-        client.ok("train", "MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, True, "")
-        status = served.studio.jobs.wait(300)
-        assert status.status == "done" and status.result["activated"], status
-        new = status.result["version"]
-        wait_until(lambda: served.studio.recognizer().version == new, 60, "the app to serve the new version")
-        count = len(answers)
-        wait_until(lambda: len(answers) >= count + 6, 60, "answers from the new version")
-    finally:
-        stop.set()
-        for t in threads:
-            t.join(60)
-    seen, bad = _classify(answers, _expected_answers(served, images, [old, new]))
-    assert not bad, bad[:5]
-    assert seen.count(old) > 0 and seen.count(new) >= 6
-    print(f"{len(seen)} answers during the training and its activation: {seen.count(old)} from the old model, "
-          f"{seen.count(new)} from the new one")
-    client.ok("activate_model", served.a, "")
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -943,9 +917,9 @@ def test_app_on_all_interfaces_keeps_the_password_out_of_logs_files_and_the_trai
             sid = int(re.search(r"sample #(\d+)", c.ok("save_sample", sketch(path), 0, "3")[0]).group(1))
             for given in ("", wrong):
                 assert c.refused("relabel_sample", sid, "8", given) == "Wrong or missing admin password."
-                assert c.refused("activate_model", b, given) == "Wrong or missing admin password."
+                assert c.refused("delete_model", b, given) == "Wrong or missing admin password."
             assert "is now a **8**" in c.ok("relabel_sample", sid, "8", password)[0]
-            assert "is now the active model" in c.ok("activate_model", b, password)[0]
+            assert "Deleted" in c.ok("delete_model", b, password)[0]
             assert "Training" in c.ok("train", "MNIST", 5, "mlp", 50, 64, 0.003, False, 1000, False, password)[0]
             pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
             environ = Path(f"/proc/{pid}/environ").read_bytes()
@@ -953,6 +927,7 @@ def test_app_on_all_interfaces_keeps_the_password_out_of_logs_files_and_the_trai
             assert b"MNIST_STUDIO_HOME=" in environ and b"MNIST_STUDIO_ADMIN_PASSWORD" not in environ
             assert password.encode() not in environ + cmdline
             assert "Cancelling" in c.ok("cancel_training", password)[0]
+            _kill_trainer(home)  # (no need to wait for it to load TensorFlow and stop by itself)
             c.close()
             proc.send_signal(signal.SIGINT)  # a normal stop: whatever it would log is written
             proc.wait(60)
