@@ -69,15 +69,13 @@ def test_corrupt_model_file_is_one_line(tmp_path, content):
 
 
 def _digit_png(path, label):
-    """A real test digit (or a drawn one without ../shared) as dark ink on white paper, 4x size."""
+    """A real MNIST test digit (from the offline subset without ../shared) as dark ink on white paper, 4x size."""
     import cv2
 
-    if HAVE_MNIST:
-        with np.load(SHARED_MNIST) as f:
-            img = f["x_test"][np.flatnonzero(f["y_test"] == label)[0]]
-    else:
-        img = np.zeros((28, 28), np.uint8)
-        cv2.putText(img, str(label), (6, 23), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2, cv2.LINE_AA)
+    from _shared import small_mnist
+
+    data = small_mnist()
+    img = data.x_test[np.flatnonzero(data.y_test == label)[0]]
     big = cv2.resize(255 - img, (112, 112), interpolation=cv2.INTER_CUBIC)
     cv2.imwrite(str(path), big)
 
