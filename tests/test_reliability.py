@@ -306,8 +306,7 @@ def test_nan_and_infinite_values_through_the_api(client, uploaded):
     pixels[20:100, 56:64] = np.inf  # a "1" drawn in infinities on NaN paper
     status, path = client.upload(png_bytes(Image.fromarray(pixels, mode="F"), format="TIFF"), "nan.tiff")
     assert status == 200
-    kind, out = client.call("read_number", file_data(path))
-    assert kind == "complete" or out.get("error"), out  # read (NaN as 0) or refused with a reason; never a crash
+    assert re.fullmatch(r"\d", client.ok("read_number", file_data(path))[0])  # read, NaN as 0: one digit
     assert_still_serving(client, uploaded)
 
 
@@ -991,7 +990,6 @@ def test_uploads_are_not_kept_only_saved_samples_are(tmp_path, images):
     two_models(home)
     cache = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
     with serving(app.StudioConfig(paths=Paths(home=home))) as server:
-        assert server.demo.delete_cache == (120, 900)
         c = server.http()
         kept = []
         for name in ("photo_2024.jpg", "layer_42.png", "not_an_image.png"):
