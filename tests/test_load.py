@@ -30,6 +30,7 @@ CALLS = int(os.environ.get("MNIST_LOAD_CALLS", "20"))
 CLIENTS = int(os.environ.get("MNIST_LOAD_CLIENTS", "16"))
 LIMIT_S = float(os.environ.get("MNIST_LOAD_LIMIT_S", "900"))
 SWITCH_S = float(os.environ.get("MNIST_LOAD_SWITCH_S", "5"))  # seconds between model switches; 0: none
+REUPLOAD_S = 300  # each client sends its canvases again this often (Gradio's cache drops uploads after 15 min)
 CANVASES = ("layer_3.png", "layer_42.png", "layer_305.png")
 
 
@@ -56,14 +57,19 @@ def test_16_clients_hammering_predict_drawing_get_no_errors(tmp_path, images):
 
         def client(k: int) -> None:
             c = server.http()
+            mine, uploaded_at = dict(uploaded), time.monotonic()
             try:
                 for i in range(CALLS):
                     if time.monotonic() > deadline:
                         failures.append((k, i, "not done within MNIST_LOAD_LIMIT_S"))
                         return
+                    if time.monotonic() - uploaded_at > REUPLOAD_S:
+                        # uploads leave the cache after 15 min, as a browser's strokes would be sent anew
+                        mine = {n: c.upload(images[n].read_bytes(), n)[1] for n in CANVASES}
+                        uploaded_at = time.monotonic()
                     name = CANVASES[(k + i) % len(CANVASES)]
                     t = time.perf_counter()
-                    kind, out = c.call("predict_drawing", sketch(uploaded[name]))
+                    kind, out = c.call("predict_drawing", sketch(mine[name]))
                     dt = time.perf_counter() - t
                     vid = _which_model(out, expected[name]) if kind == "complete" else None
                     with lock:
