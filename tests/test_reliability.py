@@ -40,7 +40,7 @@ gr = pytest.importorskip("gradio")
 
 import app  # noqa: E402
 from mnist_core.config import Paths, TrainSettings  # noqa: E402
-from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest  # noqa: E402
+from mnist_core.jobs import JobManager, JobOptions, JobRequest  # noqa: E402
 from mnist_core.models import build_cnn, build_mlp  # noqa: E402
 from mnist_core.registry import DEFAULT_ID, Registry  # noqa: E402
 from mnist_core.samples import SampleStore  # noqa: E402
