@@ -236,10 +236,13 @@ class GradioHttp:
     """Plain-HTTP use of the app's API, as curl or the browser do it: upload files, then
     POST /gradio_api/call/<api_name> and read GET /gradio_api/call/<api_name>/<event_id>'s event stream."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, session_hash: str | None = None):
+        """`session_hash`: sent with every call, as one browser page does; None (curl's way): Gradio makes a
+        new session for each call."""
         import requests  # noqa: PLC0415
 
         self.url = url
+        self.session_hash = session_hash
         self.session = requests.Session()  # keep-alive, as a browser
 
     def upload(self, files: list[tuple[str, bytes]]) -> list[str]:
@@ -262,7 +265,10 @@ class GradioHttp:
 
     def call(self, api_name: str, *data) -> list:
         """Run one event and return its output list; raises RuntimeError on an error event."""
-        r = self.session.post(f"{self.url}/gradio_api/call/{api_name}", json={"data": list(data)}, timeout=60)
+        body = {"data": list(data)}
+        if self.session_hash:
+            body["session_hash"] = self.session_hash
+        r = self.session.post(f"{self.url}/gradio_api/call/{api_name}", json=body, timeout=60)
         r.raise_for_status()
         event_id = r.json()["event_id"]
         with self.session.get(f"{self.url}/gradio_api/call/{api_name}/{event_id}", stream=True, timeout=60) as s:

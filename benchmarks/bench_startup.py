@@ -10,7 +10,9 @@
   the two alternate.
 - memory: in the last app started, VmRSS after 200 warm-up predictions, then every --every predictions up to
   --predictions (--clients threads of plain-HTTP callers, 800x800 canvases), and VmHWM (peak) at the end; growth
-  is the last sample minus the warm one. Stops early (and says so) after --max-seconds.
+  is the last sample minus the warm one. Stops early (and says so) after --max-seconds. By default the callers send
+  no session_hash (as curl does), so Gradio keeps a session's state for every call (up to its
+  state_session_capacity, 10,000 by default); --session-per-client sends one per client, as a browser page.
 About 4-5 minutes on an idle 2-core EPYC. Timings are never asserted.
 """
 
@@ -46,6 +48,9 @@ def parse(argv):
     p.add_argument("--every", type=int, default=500, help="RSS sample every this many predictions")
     p.add_argument("--max-seconds", type=float, default=600, help="stop the memory check after this long")
     p.add_argument("--canvas", type=int, default=800)
+    p.add_argument("--session-per-client", action="store_true",
+                   help="each memory-check client sends one session_hash with all its calls, as a browser page "
+                        "does (default: none, as curl: Gradio keeps state for a new session per call)")
     p.add_argument("--model", default=str(c.MODEL), help="model for the tutorial-style script (the app's own)")
     return p.parse_args(argv)
 
@@ -136,7 +141,7 @@ def main(argv=None) -> int:
         stop = threading.Event()
 
         def worker(n: int):
-            cl = c.GradioHttp(app.url)
+            cl = c.GradioHttp(app.url, session_hash=f"bench-client-{n}" if args.session_per_client else None)
             i = n
             while not stop.is_set():
                 _, layer, comp = pngs[i % len(pngs)]
@@ -186,7 +191,8 @@ def main(argv=None) -> int:
         f"{c.mmm(c.summary([s['rss_mb'] for s in starts]), '{:.0f}')} | "
         f"{c.mmm(c.summary([t['peak_rss_mb'] for t in tutorial]), '{:.0f}')} | |",
         f"| steady RSS MiB after 200 predictions | {warm_rss:.0f} | | |",
-        f"| RSS MiB after {done[0]:,} more predictions ({elapsed:.0f} s, {args.clients} clients) | {end_rss:.0f} "
+        f"| RSS MiB after {done[0]:,} more predictions ({elapsed:.0f} s, {args.clients} clients"
+        f"{', one session each' if args.session_per_client else ', a new session per call (curl)'}) | {end_rss:.0f} "
         f"(growth {growth:+.0f}; {slope:+.1f} per 1,000 after the first {args.every}) | | |",
         f"| peak RSS (VmHWM) MiB | {hwm:.0f} | | |",
         f"| errors during the {done[0]:,} predictions | {len(errors)} | | |",
