@@ -15,8 +15,8 @@ GET /gradio_api/call/<api_name>/<event_id>. Every timed call includes its upload
   rounds (order swapped each round): throughput (calls/s), p50 latency, errors;
 - gradio_client: --gradio-client-calls calls of each through gradio_client's Client.predict, for reference.
 /noop_drawing is wired to the same Sketchpad with the same preprocess (off) and concurrency as /predict_drawing
-and returns a constant: the difference is the model's and the preprocessing's cost. About 3 minutes on an idle
-2-core EPYC. Timings are never asserted.
+and returns a constant: the difference is the model's and the preprocessing's cost. About 5-7 minutes at load
+5-10 here. Timings are never asserted.
 """
 
 from __future__ import annotations

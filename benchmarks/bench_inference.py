@@ -13,7 +13,7 @@ Batch: 1,000 MNIST test digits (28x28, in memory) per call, digits/s for both re
 tutorial's `model.predict` (its default batch_size 32) on both models; also per CPU-second of this process, a
 figure less sensitive to other load (on an idle machine digits/s is at most about nproc times it).
 Correctness: both recognizer paths must give the same predicted digit on all 10,000 MNIST test digits and on the
-canvases; their test accuracy is printed. About 2 minutes on an idle 2-core EPYC. Timings are never asserted.
+canvases; their test accuracy is printed. About 5 minutes at load 8-12 here. Timings are never asserted.
 """
 
 from __future__ import annotations

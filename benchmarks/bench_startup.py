@@ -13,7 +13,7 @@
   is the last sample minus the warm one. Stops early (and says so) after --max-seconds. By default the callers send
   no session_hash (as curl does), so Gradio keeps a session's state for every call (up to its
   state_session_capacity, 10,000 by default); --session-per-client sends one per client, as a browser page.
-About 4-5 minutes on an idle 2-core EPYC. Timings are never asserted.
+About 13 minutes at load 6-10 here (the memory check is bounded by --max-seconds). Timings are never asserted.
 """
 
 from __future__ import annotations
