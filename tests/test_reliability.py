@@ -137,9 +137,18 @@ class Server:
 
 
 @contextmanager
-def serving(config: app.StudioConfig):
-    """The app built for ``config``, served in this process on a free loopback port; restores app._studio."""
-    previous = app._studio
+def serving(config: app.StudioConfig, remove_cache: bool = True):
+    """The app built for ``config``, served in this process on a free loopback port; restores app._studio.
+
+    Its uploads go to a cache folder of its own: in the shared one, Gradio names an upload by the hash of its
+    bytes, and any studio process that stops deletes every upload it received, so identical test images sent
+    to other studio processes on the machine would vanish from under this one.
+    """
+    import shutil
+    import tempfile
+
+    previous, previous_cache = app._studio, os.environ.get("GRADIO_TEMP_DIR")
+    os.environ["GRADIO_TEMP_DIR"] = cache = tempfile.mkdtemp(prefix="mnist-studio-test-")
     demo = app.build_app(config)
     port = free_port()
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
@@ -149,6 +158,12 @@ def serving(config: app.StudioConfig):
     finally:
         demo.close(verbose=False)
         app._studio = previous
+        if previous_cache is None:
+            os.environ.pop("GRADIO_TEMP_DIR", None)
+        else:
+            os.environ["GRADIO_TEMP_DIR"] = previous_cache
+        if remove_cache:
+            shutil.rmtree(cache, ignore_errors=True)
 
 
 def listening_address(port: int) -> str | None:
@@ -434,7 +449,8 @@ while True:
 
 
 def _env(home: Path, **extra) -> dict:
-    env = {**os.environ, "MNIST_STUDIO_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3", **extra}
+    env = {**os.environ, "MNIST_STUDIO_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3",
+           "GRADIO_TEMP_DIR": str(home.parent / "gradio-cache"), **extra}  # see serving()
     env.pop("MNIST_STUDIO_HOST", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
@@ -986,10 +1002,12 @@ def test_uploads_are_not_kept_only_saved_samples_are(tmp_path, images):
     """Uploads live in the app's own cache folder, never in the data directory; the cache is emptied at
     shutdown (and, while serving, of files older than 15 min every 2 min: delete_cache=(120, 900)). A sample
     the user saves keeps its crop in the database."""
+    import shutil
+
     home = tmp_path / "home"
     two_models(home)
-    cache = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
-    with serving(app.StudioConfig(paths=Paths(home=home))) as server:
+    with serving(app.StudioConfig(paths=Paths(home=home)), remove_cache=False) as server:
+        cache = Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
         c = server.http()
         kept = []
         for name in ("photo_2024.jpg", "layer_42.png", "not_an_image.png"):
@@ -1006,5 +1024,6 @@ def test_uploads_are_not_kept_only_saved_samples_are(tmp_path, images):
                  and p.parent.parent != Paths(home=home).models]
         assert not stray, stray
     assert not any(p.exists() for p in kept), "uploads left in the cache after shutdown"
+    shutil.rmtree(cache, ignore_errors=True)
     sample = SampleStore(Paths(home=home).samples_db).get(sid)
     assert sample["label"] == 2 and sample["original"].startswith(b"\x89PNG")
