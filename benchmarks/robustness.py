@@ -113,6 +113,43 @@ def draw_segments(mask: np.ndarray, segs: np.ndarray, x: float, y: float, height
     cv2.polylines(mask, list(pts), False, 255, thickness=max(1, int(pen)), lineType=cv2.LINE_AA, shift=4)
 
 
+def skeleton_patch(segs: np.ndarray, height: float, pen: float) -> np.ndarray:
+    """The skeleton drawn with a round pen `pen` px wide, the whole digit `height` px tall: a tight uint8 patch."""
+    inner = max(1.0, height - pen)
+    patch = np.zeros((int(height + pen) + 2, int(seg_width(segs) * inner + 2 * pen) + 2), np.uint8)
+    draw_segments(patch, segs, pen, pen / 2 + 1, inner, int(round(pen)))
+    return patch
+
+
+def shape_patch(raw: np.ndarray, height: float, grow: float = 0.0) -> np.ndarray:
+    """The MNIST digit itself upscaled to `height` px (cubic, cut at half ink, anti-aliased), its strokes grown
+    by `grow` px on each side (negative: thinned): a tight uint8 patch."""
+    ys, xs = np.nonzero(raw > 127)
+    crop = np.pad(raw[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].astype(np.float32) / 255, 2)
+    f = 2 * height / (ys.max() - ys.min() + 1)  # drawn at twice the size, then area-downscaled (anti-aliasing)
+    big = (cv2.resize(crop, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC) > 0.5).astype(np.uint8)
+    r = int(round(2 * abs(grow)))
+    if r:
+        big = np.pad(big, r + 1)
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        big = cv2.dilate(big, disk) if grow > 0 else cv2.erode(big, disk)
+    small = cv2.resize(big.astype(np.float32), (max(1, big.shape[1] // 2), max(1, big.shape[0] // 2)),
+                       interpolation=cv2.INTER_AREA)
+    patch = (small * 255 + 0.5).astype(np.uint8)
+    ys, xs = np.nonzero(patch)
+    return patch[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] if ys.size else patch
+
+
+def paste(mask: np.ndarray, patch: np.ndarray, x: float, y: float) -> None:
+    """mask <- max(mask, patch) with the patch's top-left at (x, y), clipped to the mask."""
+    H, W = mask.shape
+    x, y = int(x), int(y)
+    ph, pw = patch.shape
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + pw, W), min(y + ph, H)
+    if x1 > x0 and y1 > y0:
+        np.maximum(mask[y0:y1, x0:x1], patch[y0 - y : y1 - y, x0 - x : x1 - x], out=mask[y0:y1, x0:x1])
+
+
 def seg_width(segs: np.ndarray) -> float:
     return float(segs[..., 0].max()) if segs.size else 0.5
 
@@ -146,25 +183,28 @@ class Sample:
 
 
 def make_canvas(item: Item, rng: np.random.Generator, kind: str, side: int = 800) -> tuple[np.ndarray, np.ndarray]:
-    """(RGBA layer (side, side, 4) uint8, light-theme composite (side, side, 3) uint8)."""
+    """(RGBA layer (side, side, 4) uint8, light-theme composite (side, side, 3) uint8).
+
+    MNIST digits are drawn as themselves, upscaled (their own stroke proportions, grown or thinned a little),
+    except "thin" (redrawn along their skeleton with a 2-5 px brush); font digits always along their strokes.
+    """
     if kind == "small":
         height = rng.uniform(50, 140)
-        pen = rng.uniform(6, 14)
-    elif kind == "thin":
-        height = rng.uniform(200, 600)
-        pen = rng.uniform(2, 5)
     elif kind == "thick":
         height = rng.uniform(200, 500)
-        pen = height * rng.uniform(0.16, 0.24)
-    else:  # typical
+    else:
         height = rng.uniform(250, 650)
-        pen = rng.uniform(12, 30)
-    inner = height - pen
-    width = seg_width(item.segs) * inner
-    x = rng.uniform(pen, max(pen + 1, side - width - pen))
-    y = rng.uniform(pen, max(pen + 1, side - height))
+    if kind == "thin" or item.raw is None:
+        pen = rng.uniform(2, 5) if kind == "thin" else rng.uniform(0.04, 0.1) * height
+        patch = skeleton_patch(item.segs, height, pen)
+    elif kind == "thick":
+        # a marker 16-24% of the height; MNIST's own strokes are about 11% of it
+        patch = shape_patch(item.raw, height, grow=height * (rng.uniform(0.16, 0.24) - 0.11) / 2)
+    else:
+        patch = shape_patch(item.raw, height, grow=height * rng.uniform(-0.015, 0.025))
+    ph, pw = patch.shape
     alpha = np.zeros((side, side), np.uint8)
-    draw_segments(alpha, item.segs, x, y + pen / 2, inner, int(pen))
+    paste(alpha, patch, rng.uniform(0, max(1, side - pw)), rng.uniform(0, max(1, side - ph)))
     colour = np.array([0, 0, 0])
     while kind == "colour" and np.abs(colour - np.array([39, 39, 42])).max() < 80:  # visible on the dark theme
         colour = rng.integers(0, 256, 3)
@@ -216,13 +256,14 @@ def make_photo(item: Item, rng: np.random.Generator, kind: str) -> np.ndarray:
     if kind == "all":
         rel = rng.uniform(0.08, 0.4)
     height = rel * h
-    pen = max(1.5, height * rng.uniform(0.06, 0.13))
-    inner = height - pen
-    width = seg_width(item.segs) * inner
-    x = rng.uniform(0.1 * w, max(0.1 * w + 1, 0.9 * w - width))
-    y = rng.uniform(0.1 * h, max(0.1 * h + 1, 0.9 * h - height))
+    if item.raw is None:  # a font digit: along its strokes, a pen 6-13% of the height
+        patch = skeleton_patch(item.segs, height, max(1.5, height * rng.uniform(0.06, 0.13)))
+    else:  # the MNIST digit itself, its strokes a little thinner or bolder
+        patch = shape_patch(item.raw, height, grow=height * rng.uniform(-0.015, 0.025))
+    ph, pw = patch.shape
     ink = np.zeros((h, w), np.uint8)
-    draw_segments(ink, item.segs, x, y + pen / 2, inner, int(round(pen)))
+    paste(ink, patch, rng.uniform(0.1 * w, max(0.1 * w + 1, 0.9 * w - pw)),
+          rng.uniform(0.1 * h, max(0.1 * h + 1, 0.9 * h - ph)))
     m = ink.astype(np.float32) * np.float32(1 / 255)  # (H, W) ink coverage in [0, 1]
 
     chalk = kind == "chalk"
@@ -366,9 +407,9 @@ def load_predict(model_path: str | None) -> tuple[Callable[[np.ndarray], np.ndar
 # ------------------------------------------------------------------------------------------------------------
 
 CANVAS = {
-    "canvas: typical (250-650 px digit, 12-30 px brush, anywhere)": "typical",
+    "canvas: typical (250-650 px digit anywhere, strokes 8-16% of its height)": "typical",
     "canvas: small digit (50-140 px) off-centre": "small",
-    "canvas: thin brush (2-5 px)": "thin",
+    "canvas: thin brush (2-5 px), redrawn along the skeleton": "thin",
     "canvas: thick marker (16-24% of the height)": "thick",
     "canvas: any brush colour, dark-theme composite only": "colour",
 }

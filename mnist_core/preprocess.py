@@ -359,14 +359,19 @@ def _restroke(ink: np.ndarray, s: PreprocessSettings) -> np.ndarray:
             return cov
         out = cv2.dilate(base, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
     else:
+        # Thick: thinned by an erosion, plus the strokes' middle line (the ridge of the distance to the paper)
+        # redrawn with the target pen, which keeps the thinner parts of a bold digit (a 3's upper arc).
+        # An erosion keeps a filled loop as a smaller blob, which the model reads better than its centre line.
         base = (cov >= 0.5).astype(np.uint8)
         cur = 2.0 * float(base.sum()) / max(_perimeter(base), 1.0)
         d = int(round(cur - target)) + 1
         if d <= 1:
             return cov
         out = cv2.erode(base, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
-        if out.sum() < 0.25 * base.sum():  # a blob, not strokes: thinning would erase it; keep as drawn
-            return cov
+        dist = cv2.distanceTransform(base, cv2.DIST_L2, 3)
+        ridge = ((dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8))) & (dist > 0)).astype(np.uint8)
+        pen = max(3, int(round(target)))
+        out |= cv2.dilate(ridge, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (pen, pen)))
     return out.astype(np.float32)
 
 
@@ -480,15 +485,19 @@ def _split_wide(c: _Cand, mask: np.ndarray, s: PreprocessSettings) -> list[_Cand
     xs = np.arange(lo, hi)
     cost = runs[lo:hi] + 0.5 * sub[:, lo:hi].sum(axis=0) / c.h + np.abs(xs - c.w / 2) / c.w
     cut = lo + int(np.argmin(cost))
-    if runs[cut] > 1 and c.w <= s.sure_split_aspect * c.h:
+    # A joint is one short stroke across the cut; the side of a bold 0 is one long one.
+    joint = runs[cut] <= 1 and sub[:, cut].sum() <= 0.35 * c.h
+    if not joint and c.w <= s.sure_split_aspect * c.h:
         return [c]
-    parts = []
+    halves = []
     for a, b in ((0, cut), (cut, c.w)):
         bb = _bbox(sub[:, a:b])
         if bb is not None:
-            part = _Cand(c.x0 + a + bb[0], c.y0 + bb[1], c.x0 + a + bb[2], c.y0 + bb[3], c.ids)
-            parts.extend(_split_wide(part, mask, s) if part.w < c.w else [part])
-    return parts or [c]
+            halves.append(_Cand(c.x0 + a + bb[0], c.y0 + bb[1], c.x0 + a + bb[2], c.y0 + bb[3], c.ids))
+    # Digits of one number are about as tall as each other; a short piece is a tail (a 2's, a 7's), not a digit.
+    if len(halves) < 2 or min(p.h for p in halves) < 0.6 * c.h:
+        return [c]
+    return [q for p in halves for q in _split_wide(p, mask, s)]
 
 
 def _reading_order(cands: list[_Cand]) -> list[_Cand]:
@@ -732,12 +741,24 @@ def bitmap_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -
 def _polarity_dark_ink(grey: np.ndarray) -> bool:
     """Whether the ink is darker than the paper.
 
-    A large median filter gives the paper's level whatever the polarity (the ink is a minority in any window),
-    under shadows too; the ink is then the side where pixels stand out from it most, beyond the noise.
+    Three cues, the first clear one decides. (1) Mass at the two ends of the range: the ink is the small end (a
+    few % of the picture), the paper the large one, whatever the shadows in between. (2) The frame: people leave
+    a margin around what they photograph, so the border is paper (or board), nearer the paper's end. (3) Local
+    contrast: a large median filter gives the paper's level around each pixel (under shadows too), and the ink
+    is the side where pixels stand out from it most, beyond the noise.
     """
     H, W = grey.shape
     t = max(1, int(max(H, W) / 512))
     thumb = cv2.resize(grey, (max(1, W // t), max(1, H // t)), interpolation=cv2.INTER_AREA) if t > 1 else grey
+    lo, hi = _pct(thumb, 0.1), _pct(thumb, 99.9)
+    band = 0.25 * (hi - lo)
+    dark_end, light_end = float((thumb <= lo + band).mean()), float((thumb >= hi - band).mean())
+    if max(dark_end, light_end) > 3.0 * min(dark_end, light_end):
+        return dark_end < light_end
+    rim = _pct(np.concatenate([thumb[0], thumb[-1], thumb[:, 0], thumb[:, -1]]), 50)
+    to_light, to_dark = hi - rim, rim - lo
+    if max(to_light, to_dark) > 1.5 * min(to_light, to_dark):
+        return to_light < to_dark
     u8 = np.clip(thumb * 255 + 0.5, 0, 255).astype(np.uint8)
     paper = cv2.medianBlur(u8, min(255, _odd(max(u8.shape) / 7)))
     r = u8.astype(np.int16) - paper.astype(np.int16)
