@@ -492,6 +492,14 @@ def test_one_wide_digit_is_not_split():
     assert len(pp.split_digits(alpha.astype(np.float32) / 255)) == 1
 
 
+def test_digit_with_a_long_tail_is_one_digit():
+    alpha = np.zeros((600, 900), np.uint8)
+    cv2.putText(alpha, "2", (450, 450), cv2.FONT_HERSHEY_SIMPLEX, 9.0, 255, 24, cv2.LINE_AA)
+    cv2.line(alpha, (460, 440), (120, 470), 255, 24, cv2.LINE_AA)  # a tail reaching far left: wider than tall
+    got = pp.split_digits(alpha.astype(np.float32) / 255)
+    assert len(got) == 1 and got[0].box[0] < 130
+
+
 def test_specks_are_not_digits():
     layer = layer_with("8", (300, 550), 10.0, 20)
     alpha = layer[..., 3].copy()
@@ -523,6 +531,18 @@ def test_photo_polarity_is_decided_from_the_image(dark_ink):
     assert_mnist_like(digit.image)
     ref = pp.canvas_to_mnist([layer_with("3", (300, 420), 7.0, 22, size=(600, 800))])[0].image
     assert np.abs(digit.image - ref).mean() < 0.05
+
+
+@pytest.mark.parametrize("shadow", [0.0, 0.45], ids=["lit", "half-in-shadow"])
+def test_bold_digit_keeps_its_polarity(shadow):
+    photo = paper_photo("8", org=(280, 470), size=(600, 800)).astype(np.float32)
+    bold = np.zeros((600, 800), np.uint8)
+    cv2.putText(bold, "8", (280, 470), cv2.FONT_HERSHEY_SIMPLEX, 7.0, 255, 70, cv2.LINE_AA)  # loops nearly shut
+    photo[bold > 128] = 25
+    photo[:, 400:] *= 1 - shadow
+    (digit,) = pp.photo_to_mnist(np.clip(photo, 0, 255).astype(np.uint8))
+    assert np.abs(np.array(digit.box) - ink_box(bold > 128)).max() <= 4  # the ink, not the paper in its loops
+    assert digit.image[14, 14] > 0.5  # the 8's waist is ink
 
 
 def test_photo_box_is_in_the_input_pixels_even_when_downscaled():
