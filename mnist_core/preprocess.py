@@ -140,7 +140,8 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
         return arr.astype(np.uint8) * 255
     if np.issubdtype(arr.dtype, np.floating):
         a = np.nan_to_num(arr.astype(np.float32))
-        scale = 255.0 if a.size == 0 or float(a.max()) <= 1.0 else (255.0 if float(a.max()) <= 255.0 else 255.0 / float(a.max()))
+        peak = float(a.max()) if a.size else 0.0
+        scale = 255.0 if peak <= 1.0 else 1.0 if peak <= 255.0 else 255.0 / peak  # [0, 1], [0, 255] or beyond
         return np.clip(a * scale + 0.5, 0, 255).astype(np.uint8)
     a = arr.astype(np.int64)
     peak = int(a.max()) if a.size else 0
@@ -187,7 +188,9 @@ def load_image(source: str | os.PathLike | bytes, max_pixels: int = Limits().max
             if width * height > max_pixels:  # checked from the header, before decoding a single pixel
                 raise _too_large(width, height, max_pixels)
             if width < _MIN_SIDE or height < _MIN_SIDE:
-                raise ImageError(f"image too small: {width}x{height}; a digit needs at least {_MIN_SIDE}x{_MIN_SIDE} pixels")
+                raise ImageError(
+                    f"image too small: {width}x{height}; a digit needs at least {_MIN_SIDE}x{_MIN_SIDE} pixels"
+                )
             im.seek(0)  # animated GIF / APNG / multi-page TIFF: the first frame
             im.load()  # a truncated or corrupt file fails here
             orientation = im.getexif().get(0x0112, 1) if hasattr(im, "getexif") else 1
@@ -198,7 +201,8 @@ def load_image(source: str | os.PathLike | bytes, max_pixels: int = Limits().max
         raise
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, MemoryError) as e:
         reason = str(e) or type(e).__name__
-        if isinstance(e, (EOFError, SyntaxError)) or any(w in reason.lower() for w in ("truncated", "broken", "damaged")):
+        damaged = any(w in reason.lower() for w in ("truncated", "broken", "damaged"))
+        if damaged or isinstance(e, (EOFError, SyntaxError)):
             raise ImageError(f"damaged or truncated image file ({reason})") from None
         raise ImageError(f"cannot read the image ({reason})") from None
 
@@ -390,7 +394,9 @@ def _restroke(ink: np.ndarray, s: PreprocessSettings) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _normalize(ink: np.ndarray, s: PreprocessSettings, adjust_stroke: bool) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
+def _normalize(
+    ink: np.ndarray, s: PreprocessSettings, adjust_stroke: bool
+) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
     """(28, 28) float32 digit and the ink's box within `ink` (None and zeros when there is no ink)."""
     box = _bbox(ink > 0)
     if box is None:
@@ -409,8 +415,13 @@ def _normalize(ink: np.ndarray, s: PreprocessSettings, adjust_stroke: bool) -> t
     return _place(img, s), box
 
 
-def normalize_digit(ink: np.ndarray, adjust_stroke: bool = False, settings: PreprocessSettings = DEFAULT) -> np.ndarray:
-    """One digit's ink (any size, ink bright, zero background) -> (28, 28) float32: MNIST's 20x20 box and centre of mass."""
+def normalize_digit(
+    ink: np.ndarray, adjust_stroke: bool = False, settings: PreprocessSettings = DEFAULT
+) -> np.ndarray:
+    """One digit's ink (any size, ink bright, zero background) -> (28, 28) float32, MNIST's box and centre of mass.
+
+    `adjust_stroke` redraws strokes outside MNIST's width range (what the canvas and photo paths do).
+    """
     ink = _to_unit(np.asarray(ink))
     if ink.ndim != 2:
         raise ImageError(f"a digit's ink must be (H, W), not shape {ink.shape}")
@@ -606,7 +617,8 @@ def _cut(
         ly1, lx1 = int(np.ceil(Y1 / f)), int(np.ceil(X1 / f))
         sub = full[ly0:ly1, lx0:lx1]
         sub = cv2.dilate(sub, np.ones((3, 3), np.uint8))
-        sub = cv2.resize(sub, (int(round((lx1 - lx0) * f)), int(round((ly1 - ly0) * f))), interpolation=cv2.INTER_NEAREST)
+        size = (int(round((lx1 - lx0) * f)), int(round((ly1 - ly0) * f)))
+        sub = cv2.resize(sub, size, interpolation=cv2.INTER_NEAREST)
         oy, ox = Y0 - int(round(ly0 * f)), X0 - int(round(lx0 * f))
         sub = sub[oy : oy + crop.shape[0], ox : ox + crop.shape[1]]
         if sub.shape != crop.shape:
@@ -652,7 +664,10 @@ def _alpha_ink(layers: list[np.ndarray]) -> np.ndarray | None:
         layer = np.asarray(layer)
         if layer.ndim != 3 or layer.shape[2] != 4:
             continue
-        a = _to_uint8(layer[:, :, 3]) if layer.dtype != np.uint8 else cv2.extractChannel(np.ascontiguousarray(layer), 3)
+        if layer.dtype == np.uint8:
+            a = cv2.extractChannel(np.ascontiguousarray(layer), 3)
+        else:
+            a = _to_uint8(layer[:, :, 3])
         ink = a if ink is None else (np.maximum(ink, a) if ink.shape == a.shape else ink)
     return ink
 
@@ -693,7 +708,7 @@ def _composite_ink(composite: np.ndarray, s: PreprocessSettings) -> np.ndarray:
 def canvas_to_mnist(
     layers: list[np.ndarray] | None, composite: np.ndarray | None = None, settings: PreprocessSettings = DEFAULT
 ) -> list[Digit]:
-    """The sketchpad's strokes (RGBA layers, else the composite) -> its digits in reading order; [] when nothing drawn."""
+    """The sketchpad's strokes (RGBA layers, else the composite) -> digits in reading order; [] when nothing drawn."""
     s = settings
     alpha = _alpha_ink(list(layers)) if layers else None
     if alpha is not None:
@@ -720,7 +735,7 @@ def _is_bitmap(shape: tuple[int, ...], s: PreprocessSettings) -> bool:
 
 
 def bitmap_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
-    """A small image of one digit (16x16, 28x28, 32x32; either polarity) -> [that digit] as MNIST made it; [] if blank."""
+    """A small image of one digit (16x16, 28x28, 32x32; either polarity) -> [it, as MNIST made it]; [] if blank."""
     s = settings
     image = _check_array(np.asarray(image), "the image")
     if image.ndim == 3 and image.shape[2] == 4:
@@ -858,7 +873,7 @@ def _stroke_px(mask: np.ndarray) -> float:
 
 
 def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
-    """A photo, scan or bitmap (grey/RGB/RGBA; uint8, uint16 or float) -> its digits in reading order; [] when no ink."""
+    """A photo, scan or bitmap (grey/RGB/RGBA; uint8, uint16 or float) -> digits in reading order; [] when no ink."""
     s = settings
     image = _check_array(np.asarray(image), "the image")
     if _is_bitmap(image.shape, s):
@@ -875,7 +890,8 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
     g = 1.0 - grey if _polarity_dark_ink(grey) else grey  # ink bright from here on
     h, w = g.shape
     # Pass 1: a kernel a seventh of the picture (no stroke is wider) finds the digits and their stroke width;
-    # pass 2: a kernel three strokes wide (and 0.3 of the digit's height), so that shadows and the table fit in it and stay background.
+    # pass 2: a kernel three strokes wide (and 0.3 of the digit's height), so that shadows and the table fit in
+    # it and stay background.
     k = _odd(max(h, w) / 7)
     for final in (False, True):
         ink = _ink_map(g, k)

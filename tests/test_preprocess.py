@@ -296,6 +296,14 @@ def test_any_dtype_and_channels_give_the_same_digit(convert):
     assert len(got) == 1 and np.abs(got[0].image - ref).mean() < 0.005
 
 
+@pytest.mark.parametrize("scale", [1.0, 1 / 255], ids=["float-0-255", "float-0-1"])
+def test_float_canvas_layers_read_like_uint8(scale):
+    layer = layer_with("6")
+    ref = pp.canvas_to_mnist([layer])[0].image
+    got = pp.canvas_to_mnist([layer.astype(np.float32) * np.float32(scale)])
+    assert len(got) == 1 and np.abs(got[0].image - ref).mean() < 0.01
+
+
 def test_transparent_png_digit_uses_its_alpha():
     rgba = np.zeros((40, 40, 4), np.uint8)  # black strokes on transparent: the RGB alone is all black
     rgba[..., 3] = DIGIT
