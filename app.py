@@ -93,6 +93,10 @@ class UiLimits:
 UI = UiLimits()
 # Seconds an upload stays in Gradio's cache (checked every 2 minutes); all go when the server stops.
 UPLOADS_KEPT_S = 900
+# Sessions whose server-side component state Gradio keeps (oldest dropped first). Every API call without a
+# session_hash (curl, scripts) is a new session of ~185 KiB here; Gradio's default of 10,000 let memory grow by
+# ~1.8 GB before levelling off. The app keeps no per-session data of its own (no gr.State): nothing is lost.
+STATE_SESSIONS_KEPT = 256
 
 
 class Studio:
@@ -116,7 +120,9 @@ class Studio:
         if self._recognizer is None:
             with self._load_lock:
                 if self._recognizer is None:
-                    from mnist_core.recognize import Recognizer  # noqa: PLC0415 (imports TensorFlow: ~6 s)
+                    # Serves the version's stored TF Lite copy through LiteRT (~0.3 s, no TensorFlow); a version
+                    # without one is loaded through Keras (imports TensorFlow: ~6 s).
+                    from mnist_core.recognize import Recognizer  # noqa: PLC0415
 
                     try:
                         self._recognizer = Recognizer.from_registry(self.registry)
@@ -1023,9 +1029,10 @@ def sweep_uploads(root: str | Path | None = None, older_than_s: float = UPLOADS_
 
 
 def launch_options(config: StudioConfig | None = None) -> dict:
-    """demo.launch() keywords every launch uses: the upload cap, no share link, no SSR."""
+    """demo.launch() keywords every launch uses: the upload cap, bounded session state, no share link, no SSR."""
     limits = (config or studio().config).limits
-    return dict(max_file_size=limits.max_upload_bytes, share=False, ssr_mode=False, show_error=False)
+    return dict(max_file_size=limits.max_upload_bytes, share=False, ssr_mode=False, show_error=False,
+                state_session_capacity=STATE_SESSIONS_KEPT)
 
 
 def main(argv: list[str] | None = None) -> None:

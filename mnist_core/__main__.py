@@ -133,7 +133,7 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     from . import evaluate as ev  # noqa: PLC0415
     from . import training  # noqa: PLC0415
     from .data import load_mnist  # noqa: PLC0415
-    from .recognize import Recognizer  # noqa: PLC0415
+    from .recognize import Recognizer, checked_lite  # noqa: PLC0415
     from .registry import Registry  # noqa: PLC0415
 
     import_s = time.perf_counter() - t_import
@@ -207,6 +207,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         "confusion.png": ev.plot_confusion(metrics["confusion"]),
         "mistakes.png": ev.plot_mistakes(data.x_test, metrics["worst"]),
     }
+    lite = checked_lite(model)  # the server runs this copy without importing TensorFlow
+    if lite is not None:
+        artifacts["model.tflite"] = lite
     vid = registry.save(model, card, artifacts)
     card = registry.card(vid)
     activated = False
@@ -221,6 +224,8 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(out, registry.model_path(vid).read_bytes())
         write_atomic(out.with_suffix(".json"), json.dumps({**card, "id": "default"}, indent=2).encode())
+        if registry.lite_path(vid).is_file():  # the card's lite_of matches: same model bytes
+            write_atomic(out.with_suffix(".tflite"), registry.lite_path(vid).read_bytes())
     log.write("done", version=vid, card=card, active_before=active_before, active_accuracy=active_accuracy,
               activated=activated)
     summary = {
@@ -300,11 +305,18 @@ def cmd_predict(args) -> int:
 
     from . import preprocess as pp  # noqa: PLC0415
     from .recognize import Recognizer  # noqa: PLC0415
+    from .registry import Registry  # noqa: PLC0415
 
-    model, name = _load_for(args)
     files = _expand(args.paths)
-    # TF Lite pays off past a few thousand digits (its conversion takes seconds).
-    recognizer = Recognizer(model, name, lite=len(files) > 3000)
+    registry = Registry()
+    vid = None if getattr(args, "model", None) else (args.version or registry.active())
+    content = registry.lite_content(vid) if vid else None
+    if content:  # the version's stored TF Lite copy: no TensorFlow import
+        recognizer = Recognizer.from_lite(content, vid)
+    else:
+        model, name = _load_for(args)
+        # TF Lite pays off past a few thousand digits (its conversion takes seconds).
+        recognizer = Recognizer(model, name, lite=len(files) > 3000)
     failed = False
     chunk = 2048  # files read per model call: bounded memory, one batch per chunk
     for start in range(0, len(files), chunk):

@@ -58,10 +58,13 @@ def augment_batch(images: tf.Tensor, seed: tf.Tensor, settings: AugmentSettings 
         interpolation="BILINEAR",
         fill_mode="CONSTANT",
     )
-    # Stroke thickness: a 2x2 max (bolder) or min (thinner) filter on a random share.
+    # Stroke thickness: a 2x2 max (bolder) or min (thinner) filter on a random share, written as
+    # elementwise max/min of four shifted views: tf.nn.max_pool2d with stride 1 costs ~5x the warp itself.
     pick = tf.random.stateless_uniform([n, 1, 1, 1], s_pick)
-    bold = tf.nn.max_pool2d(warped, 2, 1, "SAME")
-    thin = -tf.nn.max_pool2d(-warped, 2, 1, "SAME")
+    padded = tf.pad(warped, [[0, 0], [0, 1], [0, 1], [0, 0]])  # (N, 29, 29, 1); zeros match the background
+    views = (padded[:, :-1, :-1], padded[:, 1:, :-1], padded[:, :-1, 1:], padded[:, 1:, 1:])
+    bold = tf.maximum(tf.maximum(views[0], views[1]), tf.maximum(views[2], views[3]))
+    thin = tf.minimum(tf.minimum(views[0], views[1]), tf.minimum(views[2], views[3]))
     out = tf.where(pick < settings.thicken, bold, warped)
     out = tf.where(pick > 1.0 - settings.thin, thin, out)
     return tf.clip_by_value(out, 0.0, 1.0)

@@ -1,10 +1,15 @@
 """A batched, thread-safe, hot-swappable predictor over one model.
 
 Never ``model.predict`` per image (about 68 ms for one digit here, most of it Keras'
-per-call setup). Two compiled paths, both checked to agree with a plain model call:
-a ``tf.function`` with a fixed input signature (ready at once), and the same network
-compiled to TensorFlow Lite (XNNPACK kernels; a single digit in a fraction of a
-millisecond instead of milliseconds), which takes over as soon as it is built.
+per-call setup). Three paths, all checked to agree with a plain model call:
+
+- a stored TensorFlow Lite copy of the model (``model.tflite`` beside ``model.keras``,
+  made and checked when the model was saved), run by the standalone LiteRT runtime:
+  no TensorFlow import at all, so a server answers seconds sooner and uses far less
+  memory (TensorFlow's own ``tf.lite.Interpreter`` when LiteRT is not installed);
+- a ``tf.function`` with a fixed input signature over the Keras model (ready at once);
+- the Keras model converted to TF Lite in a background thread, which takes over from
+  the ``tf.function`` as soon as it is built (for models saved without a copy).
 """
 
 from __future__ import annotations
@@ -19,8 +24,42 @@ import numpy as np
 from .config import Limits
 from .registry import DEFAULT_ID, TF_IMPORT_LOCK, Registry, load_model_file
 
-with TF_IMPORT_LOCK:  # this module is imported lazily, from a thread (see registry.TF_IMPORT_LOCK)
-    import tensorflow as tf
+
+def _tf():
+    """TensorFlow, imported on first need (~6 s) under the import lock (see registry.TF_IMPORT_LOCK)."""
+    with TF_IMPORT_LOCK:
+        import tensorflow as tf  # noqa: PLC0415
+
+    return tf
+
+
+def _interpreter(content: bytes, threads: int):
+    """A TF Lite interpreter: LiteRT's (imports in ~0.3 s) if installed, else TensorFlow's."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415
+    except ImportError:
+        Interpreter = _tf().lite.Interpreter  # noqa: N806
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite's notice about its successor package
+        return Interpreter(model_content=content, num_threads=threads)
+
+
+def to_lite(model) -> bytes:
+    """Convert a Keras digit model to TF Lite flatbuffer bytes (float32; takes a few seconds)."""
+    tf = _tf()
+    # The converter prints a summary of the exported graph to stdout (Keras' interactive logging):
+    # not for our callers. Turned off for this thread only (Keras keeps the setting per thread);
+    # redirecting sys.stdout would swallow every thread's output, and two builders at once left it
+    # on a StringIO for good.
+    import keras  # noqa: PLC0415 (loaded already: the model is a Keras model)
+
+    interactive = keras.config.is_interactive_logging_enabled()
+    keras.config.disable_interactive_logging()
+    try:
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    finally:
+        if interactive:
+            keras.config.enable_interactive_logging()
 
 
 def as_batch(images: np.ndarray) -> np.ndarray:
@@ -45,30 +84,14 @@ def as_batch(images: np.ndarray) -> np.ndarray:
 class LiteFunction:
     """A TensorFlow Lite copy of a Keras model: a small pool of interpreters, one per caller at a time."""
 
-    def __init__(self, model=None, content: bytes | None = None, pool: int = 2, chunk: int = 256):
-        if content is None:
-            # The converter prints a summary of the exported graph to stdout (Keras' interactive logging):
-            # not for our callers. Turned off for this thread only (Keras keeps the setting per thread);
-            # redirecting sys.stdout would swallow every thread's output, and two builders at once left it
-            # on a StringIO for good.
-            import keras  # noqa: PLC0415 (loaded already: the model is a Keras model)
-
-            interactive = keras.config.is_interactive_logging_enabled()
-            keras.config.disable_interactive_logging()
-            try:
-                content = tf.lite.TFLiteConverter.from_keras_model(model).convert()
-            finally:
-                if interactive:
-                    keras.config.enable_interactive_logging()
-        self.content = content
+    def __init__(self, model=None, content: bytes | None = None, pool: int = 2, chunk: int = 256, threads: int = 2):
+        self.content = content if content is not None else to_lite(model)
         self.chunk = chunk  # digits per invoke: activations stay in cache
         self._pool: queue.Queue = queue.Queue()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tf.lite's notice about its successor package
-            for _ in range(pool):
-                it = tf.lite.Interpreter(model_content=content, num_threads=2)
-                it._n = None
-                self._pool.put(it)
+        for _ in range(pool):
+            it = _interpreter(self.content, threads)
+            it._n = None
+            self._pool.put(it)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28, 1) float32 -> (N, 10) float32."""
@@ -102,11 +125,20 @@ def agrees(fn, model, atol: float = 1e-4) -> bool:
     return bool(np.allclose(fn(x), np.asarray(model(x, training=False)), atol=atol))
 
 
+def checked_lite(model) -> bytes | None:
+    """TF Lite bytes for `model`, or None when it cannot be converted or its copy disagrees with it."""
+    try:
+        content = to_lite(model)
+        return content if agrees(LiteFunction(content=content, pool=1), model) else None
+    except Exception:  # a layer TF Lite cannot convert: the model is served through tf.function
+        return None
+
+
 @dataclass(frozen=True)
 class _Live:
     """What one prediction uses; replaced as a whole, so a request never mixes two models."""
 
-    model: object
+    model: object  # the Keras model, or None when served from a stored TF Lite copy alone
     fn: object
     version: str
 
@@ -121,6 +153,15 @@ class Recognizer:
         self._swap_lock = threading.Lock()
         self._live = self._compile(model, version)
         self._start_lite(self._live)
+
+    @classmethod
+    def from_lite(cls, content: bytes, version: str = DEFAULT_ID, limits: Limits = Limits()) -> "Recognizer":
+        """Serve a stored TF Lite copy alone: no TensorFlow import when LiteRT is installed."""
+        self = cls.__new__(cls)
+        self.limits, self.lite = limits, "background"
+        self._swap_lock = threading.Lock()
+        self._live = _Live(None, LiteFunction(content=content), version)
+        return self
 
     def _start_lite(self, live: "_Live") -> None:
         if not self.lite:
@@ -150,6 +191,7 @@ class Recognizer:
     @staticmethod
     def _compile(model, version: str) -> _Live:
         # One trace for every batch size; training=False so dropout/batch norm are in inference mode.
+        tf = _tf()
         graph = tf.function(lambda x: model(x, training=False),
                             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)])
 
@@ -161,10 +203,12 @@ class Recognizer:
 
     @classmethod
     def from_registry(cls, registry: Registry | None = None) -> "Recognizer":
-        """Serve the registry's active version (the shipped default when none is set)."""
+        """Serve the registry's active version (the shipped default when none is set), from its TF Lite
+        copy when it has a matching one."""
         registry = registry or Registry()
         vid = registry.active()
-        return cls(registry.load(vid), vid)
+        content = registry.lite_content(vid)
+        return cls.from_lite(content, vid) if content else cls(registry.load(vid), vid)
 
     @property
     def version(self) -> str:
@@ -173,7 +217,7 @@ class Recognizer:
 
     @property
     def model(self):
-        """The model now serving."""
+        """The Keras model now serving (None when served from a stored TF Lite copy)."""
         return self._live.model
 
     def swap(self, model, version: str) -> None:
@@ -188,7 +232,13 @@ class Recognizer:
         vid = registry.active()
         if vid == self._live.version:
             return False
-        self.swap(registry.load(vid), vid)
+        content = registry.lite_content(vid)
+        if content:
+            live = _Live(None, LiteFunction(content=content), vid)  # built before it goes live
+            with self._swap_lock:
+                self._live = live
+        else:
+            self.swap(registry.load(vid), vid)
         return True
 
     def predict(self, images: np.ndarray) -> np.ndarray:

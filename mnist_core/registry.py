@@ -8,6 +8,7 @@ used whenever no other version is active.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -72,6 +73,11 @@ def write_atomic(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes (a 1.7 MB model: about 2 ms)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def check_model_shape(model, where: str) -> None:
     """Raise RegistryError unless `model` maps (N, 28, 28, 1) to (N, 10)."""
     try:
@@ -114,6 +120,25 @@ class Registry:
         if validate_version_id(vid) == DEFAULT_ID:
             return self.paths.default_model
         return self._dir(vid) / "model.keras"
+
+    def lite_path(self, vid: str) -> Path:
+        """Path of a version's TF Lite copy (model.tflite; models/default.tflite for "default")."""
+        return self.model_path(vid).with_suffix(".tflite")
+
+    def lite_content(self, vid: str) -> bytes | None:
+        """The version's TF Lite copy, only if its card says it was made from this very model file.
+
+        The card's "lite_of" is the sha256 of the model.keras the copy was converted (and checked)
+        from: a model file replaced by hand, or a copy left from another model, is never served.
+        """
+        path = self.lite_path(vid)
+        try:
+            want = self.card(vid).get("lite_of") if path.is_file() else None
+            if want and want == file_sha256(self.model_path(vid)):
+                return path.read_bytes()
+        except (OSError, RegistryError):
+            pass
+        return None
 
     def exists(self, vid: str) -> bool:
         """Whether the version's model file is present."""
@@ -169,7 +194,9 @@ class Registry:
     def save(self, model, card: dict, artifacts: dict[str, bytes] | None = None) -> str:
         """Register `model` with `card` (+ small files such as plots); returns the new version id.
 
-        Written into a temporary folder and renamed into place: a crash leaves no partial version.
+        An artifact "model.tflite" is the model's checked TF Lite copy: the card then records which
+        model file it belongs to ("lite_of"). Written into a temporary folder and renamed into place:
+        a crash leaves no partial version.
         """
         vid = new_version_id()
         final = self._dir(vid)
@@ -178,9 +205,11 @@ class Registry:
         try:
             tmp.mkdir(parents=True, exist_ok=False)
             model.save(tmp / "model.keras")
+            if "model.tflite" in (artifacts or {}):
+                card["lite_of"] = file_sha256(tmp / "model.keras")
             (tmp / "card.json").write_text(json.dumps(card, indent=2))
             for name, data in (artifacts or {}).items():
-                if not re.fullmatch(r"[a-z0-9_]+\.(png|json)", name):
+                if not re.fullmatch(r"[a-z0-9_]+\.(png|json|tflite)", name):
                     raise RegistryError(f"bad artifact name {name!r}")
                 (tmp / name).write_bytes(data)
             for f in tmp.iterdir():

@@ -61,6 +61,19 @@ def test_predict_drawing(served, images, name, number):
     assert html.count("<img") == len(number)
 
 
+def test_calls_without_a_session_keep_bounded_state(served):
+    """Every curl-style call is a new Gradio session; the server keeps at most STATE_SESSIONS_KEPT of them
+    (Gradio's default of 10,000 grew memory by ~185 KiB per call, about 1 GB over 5,000 predictions)."""
+    holder = served.demo.state_holder
+    assert holder.capacity == app.STATE_SESSIONS_KEPT
+    empty = {"background": None, "layers": [], "composite": None}
+    with httpx.Client(base_url=served.url.rstrip("/"), timeout=60) as http:
+        for _ in range(app.STATE_SESSIONS_KEPT + 30):
+            event = http.post("/gradio_api/call/noop_drawing", json={"data": [empty]}).json()["event_id"]
+            assert "event: complete" in http.get(f"/gradio_api/call/noop_drawing/{event}").text
+    assert len(holder.session_data) <= app.STATE_SESSIONS_KEPT
+
+
 def test_noop_twin_on_the_same_sketchpad(served, images):
     label, read, html = served.client.predict(sketch(images["layer_7.png"]), api_name="/noop_drawing")
     assert top(label) == "0" and read == "" and html == ""

@@ -94,6 +94,8 @@ def test_train_evaluate_predict_round_trip(tmp_path):
     assert card["data"]["train_size"] == 2700 and card["settings"]["epochs"] == 1
     assert (home / "active").read_text().strip() == vid
     assert all((home / "models" / vid / f).stat().st_size > 1000 for f in ("curves.png", "confusion.png", "mistakes.png"))
+    # The checked TF Lite copy the server runs without TensorFlow, tied to this very model file.
+    assert (home / "models" / vid / "model.tflite").stat().st_size > 10_000 and len(card["lite_of"]) == 64
 
     proc = run("evaluate", "--version", vid, *data_arg(), "--json", home=home)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -104,3 +104,55 @@ def test_swap_while_serving_never_mixes_models(cnn):
         t.join()
     assert not errors
     assert rec.version == "a"
+
+
+# --- the stored TF Lite copy (served without TensorFlow) ---------------------------------------------------
+
+
+def test_stored_lite_copy_gives_the_models_answers(cnn, tmp_path):
+    from mnist_core.config import Paths
+    from mnist_core.recognize import checked_lite
+    from mnist_core.registry import Registry
+
+    reg = Registry(Paths(home=tmp_path / "home"))
+    vid = reg.save(cnn, {"arch": "cnn"}, {"model.tflite": checked_lite(cnn)})
+    reg.activate(vid)
+    rec = Recognizer.from_registry(reg)
+    assert rec.compiled == "tflite" and rec.model is None and rec.version == vid
+    x = np.random.default_rng(5).random((300, 28, 28, 1), dtype=np.float32)
+    np.testing.assert_allclose(rec.predict(x), np.asarray(cnn(x, training=False)), atol=1e-5)
+
+
+def test_refresh_switches_between_stored_lite_and_keras_versions(cnn, tmp_path):
+    from mnist_core.config import Paths
+    from mnist_core.recognize import checked_lite
+    from mnist_core.registry import Registry
+
+    reg = Registry(Paths(home=tmp_path / "home"))
+    mlp = build_mlp()
+    with_lite = reg.save(cnn, {"arch": "cnn"}, {"model.tflite": checked_lite(cnn)})
+    without = reg.save(mlp, {"arch": "mlp"})
+    reg.activate(with_lite)
+    rec = Recognizer.from_registry(reg)
+    x = np.random.default_rng(6).random((5, 28, 28, 1), dtype=np.float32)
+    reg.activate(without)
+    assert rec.refresh(reg) and rec.version == without and rec.model is not None
+    np.testing.assert_allclose(rec.predict(x), np.asarray(mlp(x, training=False)), atol=1e-5)
+    reg.activate(with_lite)
+    assert rec.refresh(reg) and rec.version == with_lite and rec.compiled == "tflite" and rec.model is None
+    np.testing.assert_allclose(rec.predict(x), np.asarray(cnn(x, training=False)), atol=1e-5)
+
+
+def test_shipped_lite_copy_matches_the_shipped_model():
+    """models/default.tflite must be the TF Lite form of models/default.keras: same probabilities."""
+    from _shared import small_mnist
+    from mnist_core.registry import DEFAULT_ID, Registry, load_model_file
+
+    reg = Registry()
+    content = reg.lite_content(DEFAULT_ID)
+    assert content is not None, "models/default.tflite is missing or its card's lite_of names another model file"
+    model = load_model_file(reg.model_path(DEFAULT_ID))
+    x = np.asarray(small_mnist().x_test[:500], np.float32)[..., None] / 255.0  # (500, 28, 28, 1) in [0, 1]
+    lite = Recognizer.from_lite(content).predict(x)
+    np.testing.assert_allclose(lite, np.asarray(model(x, training=False)), atol=1e-4)
+    assert (lite.argmax(1) == np.asarray(model(x, training=False)).argmax(1)).all()

@@ -135,3 +135,22 @@ def test_card_is_json_on_disk(registry):
     assert (folder / "curves.png").read_bytes() == b"\x89PNG"
     with pytest.raises(RegistryError, match="bad artifact"):
         registry.save(build_mlp(), {}, artifacts={"../x.png": b""})
+
+
+def test_lite_copy_is_served_only_for_the_model_file_it_was_made_from(registry):
+    lite = b"TFL3 stand-in bytes"
+    vid = registry.save(build_mlp(), {"arch": "mlp"}, {"model.tflite": lite})
+    card = registry.card(vid)
+    assert len(card["lite_of"]) == 64  # sha256 of this version's model.keras
+    assert registry.lite_content(vid) == lite
+    # The model file replaced behind the registry's back: its old TF Lite copy must not be served.
+    registry.model_path(vid).write_bytes(registry.model_path(vid).read_bytes() + b"\0")
+    assert registry.lite_content(vid) is None
+    plain = registry.save(build_mlp(), {"arch": "mlp"})
+    assert "lite_of" not in registry.card(plain) and registry.lite_content(plain) is None
+
+
+@pytest.mark.parametrize("name", ["model.tflite.exe", "../model.tflite", "x.keras"])
+def test_artifact_names_are_checked(registry, name):
+    with pytest.raises(RegistryError, match="bad artifact name"):
+        registry.save(build_mlp(), {"arch": "mlp"}, {name: b"x"})
