@@ -1,6 +1,6 @@
 """Training: the tutorial's recipe beside the default CNN recipe, on full MNIST, in the same run.
 
-    python benchmarks/bench_training.py [--runs 1] [--epochs 2,6] [--baseline-epochs 20] [--no-baseline]
+    python benchmarks/bench_training.py [--runs 1] [--epochs 1,6] [--baseline-epochs 20] [--no-baseline]
         [--batch-size N] [--lr X] [--schedule onecycle|constant] [--no-augment] [--label-smoothing X]
         [--validation N] [--jit auto|on|off] [--threads N] [--no-curve] [--shipped PATH] [--data PATH]
 
@@ -44,7 +44,7 @@ def cpu() -> float:
 def parse(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=1, help="rounds of (baseline, each epoch count); default 1")
-    p.add_argument("--epochs", default="2,6", help="epoch counts for the default recipe, comma-separated")
+    p.add_argument("--epochs", default="1,6", help="epoch counts for the default recipe, comma-separated")
     p.add_argument("--baseline-epochs", type=int, default=20, help="the tutorial's epochs (20; lower only to try)")
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial's recipe")
     p.add_argument("--batch-size", type=int, default=None)

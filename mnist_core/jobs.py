@@ -89,7 +89,7 @@ class JobRequest:
     def argv(self, job_dir: Path, samples_db: Path) -> list[str]:
         """The CLI arguments after ``train`` for this request."""
         s = self.settings
-        args = ["--job-dir", str(job_dir), "--arch", s.arch, "--epochs", str(s.epochs)]
+        args = ["--job-dir", str(job_dir), "--arch", s.arch, "--width", str(s.width), "--epochs", str(s.epochs)]
         args += ["--batch-size", str(s.batch_size), "--lr", repr(float(s.lr)), "--seed", str(s.seed)]
         args += ["--validation", str(s.validation), "--augment" if s.augment else "--no-augment", "--quiet"]
         if s.limit is not None:

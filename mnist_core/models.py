@@ -34,7 +34,7 @@ def build_cnn(width: int = 32, dropout: float = 0.2) -> keras.Model:
     Downsamples at once with a strided 5x5 stem (no full-resolution feature maps to
     pay for), batch norm after every convolution, strided convolutions instead of
     pooling, global pooling and one dense layer: about 5.8 M multiply-adds and
-    142 k parameters per digit at width 32.
+    142 k parameters per digit at width 32; 1.5 M and 36 k at width 16.
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="digits")
     x = _conv_bn(inputs, width, 5, strides=2)           # (14, 14, 32)
@@ -48,10 +48,10 @@ def build_cnn(width: int = 32, dropout: float = 0.2) -> keras.Model:
     return keras.Model(inputs, outputs, name="cnn")
 
 
-def build_model(arch: str) -> keras.Model:
-    """Build a fresh model by architecture name ('cnn' or 'mlp')."""
+def build_model(arch: str, width: int = 32) -> keras.Model:
+    """Build a fresh model by architecture name ('cnn' at `width`, or 'mlp')."""
     if arch == "cnn":
-        return build_cnn()
+        return build_cnn(width)
     if arch == "mlp":
         return build_mlp()
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")

@@ -201,7 +201,7 @@ def fit(
         raise ValueError("no training data")
 
     steps = math.ceil(len(x) / settings.batch_size)
-    model = init_model if init_model is not None else build_model(settings.arch)
+    model = init_model if init_model is not None else build_model(settings.arch, settings.width)
     model.compile(
         optimizer=_optimizer(settings, steps * settings.epochs),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings.label_smoothing),

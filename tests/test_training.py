@@ -95,6 +95,8 @@ def test_bad_extra_samples_are_refused():
     ("lr", float("nan"), "learning rate"),
     ("sample_weight", -1.0, "sample weight"),
     ("arch", "vgg", "arch"),
+    ("width", 2, "width"),
+    ("width", 16.5, "width"),
     ("limit", 5, "limit"),
 ])
 def test_bad_settings_are_refused_before_training(field, value, words):
