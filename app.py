@@ -227,12 +227,12 @@ def _source(value):
     return value
 
 
-def _read(value, limits: Limits) -> np.ndarray:
+def _read(value, limits: Limits, exif: bool = True) -> np.ndarray:
     """Decode one image (an uploaded file or bytes) safely; ImageError with a message for people."""
     src = _source(value)
     if isinstance(src, str) and not os.path.exists(src):  # Gradio's cache forgets uploads after 15 minutes
         raise ImageError("the upload has expired: please upload the image again")
-    return load_image(src, max_pixels=limits.max_pixels)
+    return load_image(src, max_pixels=limits.max_pixels, exif=exif)
 
 
 def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
@@ -258,7 +258,7 @@ def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
         layers = [x for x in (value.get("layers") or []) if x]
         composite = value.get("composite")
     limits = studio().config.limits
-    decoded = [_read(layer, limits) for layer in layers]
+    decoded = [_read(layer, limits, exif=False) for layer in layers]  # a browser's canvas PNG has no EXIF
     decoded = [a for a in decoded if a.ndim == 3 and a.shape[2] == 4]
     if decoded:
         return decoded, None

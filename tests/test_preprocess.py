@@ -637,3 +637,22 @@ def test_no_tensorflow_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(Path(__file__).resolve().parent.parent))
     assert out.stdout.split() == ["False", "False"], out.stderr[-500:]
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "L"])
+def test_png_fast_path_decodes_like_pil_and_still_refuses_truncated_files(mode):
+    """load_image(exif=False) decodes 8-bit PNGs with OpenCV (the canvas layer of every stroke): same pixels."""
+    import io
+
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    channels = {"RGBA": (4,), "RGB": (3,), "L": ()}[mode]
+    arr = rng.integers(0, 256, (123, 77) + channels, dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode).save(buf, format="PNG")
+    data = buf.getvalue()
+    fast, slow = pp.load_image(data, exif=False), pp.load_image(data)
+    assert fast.shape == slow.shape == arr.shape and np.array_equal(fast, slow) and np.array_equal(fast, arr)
+    with pytest.raises(pp.ImageError, match="truncated|damaged|cannot read"):
+        pp.load_image(data[: len(data) // 2], exif=False)
