@@ -150,8 +150,8 @@ def main(argv=None) -> int:
     built = []
     original_build = training.build_model
 
-    def recording_build(arch):
-        built.append(original_build(arch))
+    def recording_build(*args, **kwargs):
+        built.append(original_build(*args, **kwargs))
         return built[-1]
 
     training.build_model = recording_build  # only to hold the model for the off-the-clock curve

@@ -192,19 +192,20 @@ class Sample:
 
 
 def make_canvas(item: Item, rng: np.random.Generator, kind: str, side: int = 800) -> tuple[np.ndarray, np.ndarray]:
-    """(RGBA layer (side, side, 4) uint8, light-theme composite (side, side, 3) uint8).
+    """(RGBA layer (side, side, 4) uint8, light-theme composite (side, side, 3) uint8); sizes scale with `side`.
 
     MNIST digits are drawn as themselves, upscaled (their own stroke proportions, grown or thinned a little),
     except "thin" (redrawn along their skeleton with a 2-5 px brush); font digits always along their strokes.
     """
+    k = side / 800  # sizes below are for the 800x800 default; a smaller canvas gets proportionally smaller digits
     if kind == "small":
-        height = rng.uniform(50, 140)
+        height = rng.uniform(50, 140) * k
     elif kind == "thick":
-        height = rng.uniform(200, 500)
+        height = rng.uniform(200, 500) * k
     else:
-        height = rng.uniform(250, 650)
+        height = rng.uniform(250, 650) * k
     if kind == "thin" or item.raw is None:
-        pen = rng.uniform(2, 5) if kind == "thin" else rng.uniform(0.04, 0.1) * height
+        pen = max(1.0, rng.uniform(2, 5) * k) if kind == "thin" else rng.uniform(0.04, 0.1) * height
         patch = skeleton_patch(item.segs, height, pen)
     elif kind == "thick":
         # a marker 16-24% of the height; MNIST's own strokes are about 11% of it
