@@ -15,9 +15,9 @@ Clocks: `train_s` runs from the start of the second step to the end of fit() wit
 on the 10,000 MNIST test digits, which no run trains on. With the curve on (the default) the test set is also
 scored at every epoch's end, *off the clock*, to give the time at which a run first reached 99.0% / 99.5%.
 
-One run (the default) takes about 10 minutes on an idle 2-core EPYC (estimated from the same-run ratios to the
-tutorial's 88 s: baseline ~90 s, 2 epochs ~100 s, 6 epochs ~340 s, plus imports and scoring); at load 7-16 it took
-about 23 minutes per run. `--runs 3` gives medians with min and max.
+One run (the default) took about 9 minutes on this 2-core EPYC with nothing else running (tutorial 79 s, 1 epoch
+31 s, 6 epochs 235 s, plus imports and scoring); about 2.5x that at load 7-16. `--runs 3` gives medians with min
+and max.
 Timings are reported, never asserted.
 """
 
