@@ -211,8 +211,10 @@ def fit(
     train = _dataset(x, y, w, settings.batch_size, settings.augment, settings.seed)
     val = (x_val, tf.one_hot(y_val, 10)) if n_val else None
     reporter = _Reporter(settings.epochs, steps, progress, cancel)
-    model.fit(train, epochs=settings.epochs, validation_data=val, callbacks=[reporter], verbose=0,
-              shuffle=False)  # the dataset shuffles itself
+    # The dataset shuffles itself. Validation in batches of 1,000: Keras' default of 32 spent 1.5-2.5 s of every
+    # epoch on the 5,000 held-out digits (0.8 s at 1,000; the same numbers).
+    model.fit(train, epochs=settings.epochs, validation_data=val, validation_batch_size=1000, callbacks=[reporter],
+              verbose=0, shuffle=False)
     end = time.perf_counter()
     if reporter.diverged:
         raise TrainingFailed("training diverged: the loss became NaN or infinite (try a lower learning rate)")
