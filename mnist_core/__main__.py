@@ -309,15 +309,14 @@ def cmd_predict(args) -> int:
     from .registry import Registry  # noqa: PLC0415
 
     files = _expand(args.paths)
-    registry = Registry()
-    vid = None if getattr(args, "model", None) else (args.version or registry.active())
-    content = registry.lite_content(vid) if vid else None
-    if content:  # the version's stored TF Lite copy: no TensorFlow import
-        recognizer = Recognizer.from_lite(content, vid)
-    else:
+    # Converting to TF Lite pays off past a few thousand digits (it takes seconds); a version's stored copy
+    # is used at once, without importing TensorFlow.
+    lite = len(files) > 3000
+    if getattr(args, "model", None):
         model, name = _load_for(args)
-        # TF Lite pays off past a few thousand digits (its conversion takes seconds).
-        recognizer = Recognizer(model, name, lite=len(files) > 3000)
+        recognizer = Recognizer(model, name, lite=lite)
+    else:
+        recognizer = Recognizer.from_registry(Registry(), args.version, lite=lite)
     failed = False
     chunk = 2048  # files read per model call: bounded memory, one batch per chunk
     for start in range(0, len(files), chunk):

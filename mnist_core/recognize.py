@@ -173,12 +173,10 @@ class Recognizer:
             self._build_lite(live)
 
     def _build_lite(self, live: "_Live") -> None:
-        try:
-            lite = LiteFunction(live.model)
-            if not agrees(lite, live.model):
-                return  # keep the tf.function path; never serve a copy that disagrees
-        except Exception:  # a layer TF Lite cannot convert: the tf.function path serves
-            return
+        content = checked_lite(live.model)
+        if content is None:
+            return  # cannot be converted, or its copy disagrees: the tf.function path keeps serving
+        lite = LiteFunction(content=content)
         with self._swap_lock:
             if self._live is live:  # not swapped meanwhile
                 self._live = _Live(live.model, lite, live.version)
@@ -202,13 +200,14 @@ class Recognizer:
         return _Live(model, fn, version)
 
     @classmethod
-    def from_registry(cls, registry: Registry | None = None) -> "Recognizer":
-        """Serve the registry's active version (the shipped default when none is set), from its TF Lite
-        copy when it has a matching one."""
+    def from_registry(cls, registry: Registry | None = None, vid: str | None = None,
+                      lite: bool | str = "background") -> "Recognizer":
+        """Serve version `vid` (default: the active one, the shipped default when none is set), from its
+        TF Lite copy when it has a matching one, else from its Keras model (`lite` as in __init__)."""
         registry = registry or Registry()
-        vid = registry.active()
+        vid = vid or registry.active()
         content = registry.lite_content(vid)
-        return cls.from_lite(content, vid) if content else cls(registry.load(vid), vid)
+        return cls.from_lite(content, vid) if content else cls(registry.load(vid), vid, lite=lite)
 
     @property
     def version(self) -> str:
@@ -223,9 +222,12 @@ class Recognizer:
     def swap(self, model, version: str) -> None:
         """Serve `model` from now on; requests already running finish on the old one."""
         live = self._compile(model, version)  # compiled before it goes live
+        self._go_live(live)
+        self._start_lite(live)
+
+    def _go_live(self, live: _Live) -> None:
         with self._swap_lock:
             self._live = live
-        self._start_lite(live)
 
     def refresh(self, registry: Registry) -> bool:
         """Swap to the registry's active version if it changed; True when it did."""
@@ -234,9 +236,7 @@ class Recognizer:
             return False
         content = registry.lite_content(vid)
         if content:
-            live = _Live(None, LiteFunction(content=content), vid)  # built before it goes live
-            with self._swap_lock:
-                self._live = live
+            self._go_live(_Live(None, LiteFunction(content=content), vid))  # built before it goes live
         else:
             self.swap(registry.load(vid), vid)
         return True
