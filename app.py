@@ -804,11 +804,15 @@ def delete_sample(sample_id, password=""):
 # ----------------------------------------------------------------------------------------------------------
 
 # The Sketchpad starts on its image tool; pick the brush so a person can draw at once.
+# The Sketchpad starts with no tool chosen: pick the brush (on load, and again whenever the Draw tab is shown, in
+# case the page loaded while another tab was in front). Gradio marks the chosen tool's button "highlight"; clicking
+# it again would open the brush options, so a chosen brush is left alone.
 SELECT_BRUSH = """
 () => {
   const pick = (tries) => {
     const brush = document.querySelector('#sketch button[aria-label="Brush"]');
-    if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 200); }
+    if (brush) { if (!brush.classList.contains('highlight')) brush.click(); }
+    else if (tries > 0) { setTimeout(() => pick(tries - 1), 200); }
   };
   pick(50);
 }
@@ -834,7 +838,7 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
 
         with gr.Tabs():
             # ---------------------------------------------------------------- 1. Draw
-            with gr.Tab("Draw", id="draw"):
+            with gr.Tab("Draw", id="draw") as draw_tab:
                 with gr.Row():
                     with gr.Column(scale=3):
                         sketch = gr.Sketchpad(
@@ -967,6 +971,7 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
         clear.click(clear_drawing, None, [sketch, *draw_out, draw_saved], api_name="clear_drawing", queue=False).then(
             None, js=SELECT_BRUSH)
         demo.load(None, js=SELECT_BRUSH)
+        draw_tab.select(None, js=SELECT_BRUSH, api_name=False)
 
         photo_out = [photo_label, photo_number, photo_boxed, photo_digits]
         heavy = dict(preprocess=False, concurrency_limit=2, concurrency_id="photo")

@@ -48,6 +48,7 @@ def parse(argv):
     p.add_argument("--baseline-epochs", type=int, default=20, help="the tutorial's epochs (20; lower only to try)")
     p.add_argument("--no-baseline", action="store_true", help="skip the tutorial's recipe")
     p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--width", type=int, default=None, help="the CNN's width (default: TrainSettings')")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--schedule", choices=("onecycle", "constant"), default=None)
     p.add_argument("--no-augment", action="store_true")
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
 
         return score
 
-    overrides = {k: v for k, v in dict(batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
+    overrides = {k: v for k, v in dict(batch_size=args.batch_size, width=args.width, lr=args.lr, schedule=args.schedule,
                                         label_smoothing=args.label_smoothing, validation=args.validation).items()
                  if v is not None}
     if args.no_augment:
