@@ -29,6 +29,8 @@ from pathlib import Path
 # Gradio keeps uploads in GRADIO_TEMP_DIR: a folder of our own, emptied by delete_cache and at exit.
 os.environ.setdefault("GRADIO_TEMP_DIR", str(Path(tempfile.gettempdir()) / f"mnist-studio-{os.getuid()}"))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home; the studio runs offline
+# Timings of the last N events, kept for Gradio's /monitoring page only (default 10,000, ~0.5 KiB each).
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "256")
 
 import cv2
 import gradio as gr
@@ -1014,7 +1016,34 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
                                                                          api_name=False, **raw)
 
     # Events without their own limit run up to 4 at a time (Gradio's default is 1: one by one).
-    return demo.queue(default_concurrency_limit=4)
+    demo.queue(default_concurrency_limit=4)
+    queue = getattr(demo, "_queue", None)
+    if isinstance(getattr(queue, "pending_event_ids_session", None), dict):
+        queue.pending_event_ids_session = _PendingEventIds(queue.pending_messages_per_session,
+                                                           queue.pending_event_ids_session)
+    return demo
+
+
+class _PendingEventIds(dict):
+    """Gradio's Queue.pending_event_ids_session (session -> ids of its events not yet delivered), kept bounded.
+
+    Gradio never removes a session's entry after a /gradio_api/call/ stream has delivered its last event, and
+    every call without a session_hash (curl, scripts) is a new session: one empty set per call, forever. Entries
+    are only added on the event loop (Queue.push), so pruning here races with nothing. Only empty sets of sessions
+    whose message queue Gradio has already dropped (its LRU keeps 2,000) go, every 256 new sessions.
+    """
+
+    def __init__(self, messages, items=()):
+        super().__init__(items)
+        self._messages = messages
+        self._prune_at = len(self) + 256
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        if len(self) >= self._prune_at:
+            for k in [k for k, ids in self.items() if not ids and k != key and k not in self._messages]:
+                del self[k]
+            self._prune_at = len(self) + 256
 
 
 def sweep_uploads(root: str | Path | None = None, older_than_s: float = UPLOADS_KEPT_S) -> int:

@@ -72,6 +72,10 @@ def test_calls_without_a_session_keep_bounded_state(served):
             event = http.post("/gradio_api/call/noop_drawing", json={"data": [empty]}).json()["event_id"]
             assert "event: complete" in http.get(f"/gradio_api/call/noop_drawing/{event}").text
     assert len(holder.session_data) <= app.STATE_SESSIONS_KEPT
+    # Gradio's per-event timings for its /monitoring page are capped as well (its default keeps 10,000).
+    queue = served.demo._queue
+    assert 0 < len(queue.event_analytics) <= int(os.environ["GRADIO_ANALYTICS_MAX_EVENTS"]) == 256
+    assert isinstance(queue.pending_event_ids_session, app._PendingEventIds)
 
 
 def test_noop_twin_on_the_same_sketchpad(served, images):

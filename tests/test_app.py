@@ -57,6 +57,18 @@ def test_canvas_blobs_never_pile_up(studio, images):
     studio.canvas_blobs.clear()
 
 
+def test_pending_event_ids_drop_only_finished_sessions():
+    """Gradio's session -> undelivered event ids map: one entry per curl-style call, pruned in rounds."""
+    live = {"browser": object()}  # sessions Gradio still holds a message queue for
+    ids = app._PendingEventIds(live)
+    ids["browser"] = set()
+    ids["waiting"] = {"event-1"}  # an event not yet delivered: kept even without a message queue
+    for i in range(1000):
+        ids[f"curl-{i}"] = set()
+    assert len(ids) < 260  # pruned every 256 new sessions, not 1,002
+    assert "browser" in ids and ids["waiting"] == {"event-1"} and "curl-999" in ids
+
+
 def test_canvas_sent_as_blobs_is_read_and_freed(studio, images):
     blobs = studio.canvas_blobs
     blobs["abc"] = type("Blobs", (), {"layers": [images["layer_7.png"].read_bytes()], "composite": None})()
