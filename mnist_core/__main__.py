@@ -152,7 +152,10 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         if not extra or not len(extra[0]):
             raise CliError("fine-tuning needs saved samples (--samples DB with at least one digit)")
         data = _finetune_data(data, extra, settings.limit or 5000, settings.seed)
-        settings = TrainSettings(**{**asdict(settings), "limit": None})
+        # The card records the net actually trained: the parent's architecture and width, not the defaults.
+        conv = next((la for la in init_model.layers if isinstance(la, keras.layers.Conv2D)), None)
+        shape = {"arch": "cnn", "width": int(conv.filters)} if conv is not None else {"arch": "mlp"}
+        settings = TrainSettings(**{**asdict(settings), "limit": None, **shape})
     log.write("start", settings=asdict(settings), data=data.describe(), subset=data.subset, pid=os.getpid(),
               parent=parent)
     if not args.json:

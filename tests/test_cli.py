@@ -124,6 +124,27 @@ def test_train_evaluate_predict_round_trip(tmp_path):
 needs_default = pytest.mark.skipif(not DEFAULT.exists(), reason="models/default.keras not built yet")
 
 
+@pytest.mark.slow
+@needs_default
+def test_finetune_card_records_the_parents_net(tmp_path):
+    """Fine-tuning the shipped width-16 CNN keeps that net, and its card says so (not the default width)."""
+    from mnist_core.config import Paths, TrainSettings
+    from mnist_core.samples import SampleStore
+
+    home = tmp_path / "home"
+    store = SampleStore(Paths(home=home).samples_db)
+    for label in range(3):
+        store.add(label, np.eye(28, dtype=np.float32))
+    proc = run("train", *data_arg(), "--finetune", "default", "--samples", store.path, "--epochs", "1",
+               "--limit", "500", "--validation", "50", "--json", home=home)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    vid = json.loads(proc.stdout.strip().splitlines()[-1])["version"]
+    card = json.loads((home / "models" / vid / "card.json").read_text())
+    assert card["parent"] == "default" and card["settings"]["arch"] == "cnn"
+    assert card["settings"]["width"] == 16 != TrainSettings.width
+    assert card["params"] == 36_250
+
+
 @needs_default
 @pytest.mark.slow
 def test_predict_and_read_numbers_with_the_shipped_model(tmp_path):
