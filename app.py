@@ -805,7 +805,6 @@ def delete_sample(sample_id, password=""):
 # The page
 # ----------------------------------------------------------------------------------------------------------
 
-# The Sketchpad starts on its image tool; pick the brush so a person can draw at once.
 # The Sketchpad starts with no tool chosen: pick the brush (on load, and again whenever the Draw tab is shown, in
 # case the page loaded while another tab was in front). Gradio marks the chosen tool's button "highlight"; clicking
 # it again would open the brush options, so a chosen brush is left alone.
