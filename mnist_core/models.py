@@ -6,6 +6,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from .config import TrainSettings
+
 INPUT_SHAPE = (28, 28, 1)
 ARCHITECTURES = ("cnn", "mlp")
 
@@ -28,13 +30,13 @@ def _conv_bn(x, filters: int, kernel: int = 3, strides: int = 1):
     return layers.Activation("relu")(x)
 
 
-def build_cnn(width: int = 20, dropout: float = 0.2) -> keras.Model:
+def build_cnn(width: int = TrainSettings.width, dropout: float = 0.2) -> keras.Model:
     """The default: a small all-convolutional net built for accuracy per FLOP on a CPU.
 
     Downsamples at once with a strided 5x5 stem (no full-resolution feature maps to
     pay for), batch norm after every convolution, strided convolutions instead of
     pooling, global pooling and one dense layer: about 2.3 M multiply-adds and
-    56 k parameters per digit at width 20 (the default); 5.8 M and 142 k at 32; 1.5 M and 36 k at 16.
+    56 k parameters per digit at width 20 (TrainSettings' default); 5.8 M and 142 k at 32; 1.5 M and 36 k at 16.
     """
     inputs = keras.Input(shape=INPUT_SHAPE, name="digits")
     x = _conv_bn(inputs, width, 5, strides=2)           # (14, 14, w)
@@ -48,7 +50,7 @@ def build_cnn(width: int = 20, dropout: float = 0.2) -> keras.Model:
     return keras.Model(inputs, outputs, name="cnn")
 
 
-def build_model(arch: str, width: int = 20) -> keras.Model:
+def build_model(arch: str, width: int = TrainSettings.width) -> keras.Model:
     """Build a fresh model by architecture name ('cnn' at `width`, or 'mlp')."""
     if arch == "cnn":
         return build_cnn(width)
