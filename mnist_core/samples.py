@@ -12,6 +12,8 @@ processes at once; WAL lets a training run read while the app writes.
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -27,6 +29,11 @@ MAX_ORIGINAL_BYTES = 4 * 1024 * 1024
 MAX_SOURCE_CHARS = 32
 # Largest page list() returns.
 MAX_LIST = 10_000
+# How long a first open keeps retrying while another thread or process holds the file (seconds).
+OPEN_TIMEOUT_S = 30.0
+
+# One first-open at a time in this process; other processes are handled by retrying.
+_CREATE_LOCK = threading.Lock()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -101,7 +108,7 @@ class SampleStore:
         """One short-lived connection, committed on success, always closed."""
         if not self._ready:
             self._create()
-        conn = sqlite3.connect(self.path, timeout=30)
+        conn = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S)
         try:
             with conn:
                 yield conn
@@ -109,10 +116,30 @@ class SampleStore:
             conn.close()
 
     def _create(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
+        """Create the folder, the file and the table once, retrying while another opener holds the lock."""
+        with _CREATE_LOCK:
+            if self._ready:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            deadline = time.monotonic() + OPEN_TIMEOUT_S
+            while True:
+                try:
+                    self._create_once()
+                    break
+                except sqlite3.OperationalError as exc:
+                    # Switching to WAL needs an exclusive lock, and SQLite answers "locked" at once,
+                    # without its busy timeout, when another connection is mid-transaction.
+                    busy = "locked" in str(exc) or "busy" in str(exc)
+                    if not busy or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.02)
+            self._ready = True
+
+    def _create_once(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise RuntimeError(
@@ -125,7 +152,6 @@ class SampleStore:
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         finally:
             conn.close()
-        self._ready = True
 
     def add(
         self,

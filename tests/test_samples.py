@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import threading
 
@@ -125,6 +126,29 @@ def test_concurrent_writers_and_reopen(store):
         t.join()
     again = SampleStore(store.path)
     assert again.counts() == {**dict.fromkeys(range(10), 0), 0: 10, 1: 10, 2: 10, 3: 10}
+
+
+def _first_open_writer(path, label, barrier) -> None:
+    store = SampleStore(path)
+    barrier.wait()  # every process opens the new file at the same moment
+    for _ in range(5):
+        store.add(label, digit())
+
+
+def test_processes_first_opening_one_new_file_all_write(tmp_path):
+    # The app and a training run can both be first to open a new file. Before the retry, one
+    # opener in ~7 such races got "database is locked" from the switch to WAL and lost its sample.
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(30):
+        path = tmp_path / f"race{trial}" / "samples.sqlite3"
+        barrier = ctx.Barrier(4)
+        procs = [ctx.Process(target=_first_open_writer, args=(path, d, barrier)) for d in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0], f"trial {trial}"
+        assert SampleStore(path).counts() == {**dict.fromkeys(range(10), 0), 0: 5, 1: 5, 2: 5, 3: 5}
 
 
 def test_newer_schema_is_refused(tmp_path):
