@@ -100,6 +100,14 @@ class PreprocessSettings:
     relative_contrast: float = 0.6
     # Candidates shorter than this fraction of the tallest candidate are specks, dots or punctuation.
     min_height_frac: float = 0.4
+    # Parts of a shadow wider than this (a fraction of the first pass's kernel; then `shadow_flat_strokes` pen
+    # widths) that join a wider part are background, even where narrower than the kernel: a shadow's tips.
+    shadow_flat_frac: float = 1 / 3
+    shadow_flat_strokes: float = 2.0
+    # Deepest shadow so given back, as the fraction of the paper's brightness it takes away: deeper regions (a
+    # dark table, the ink of a bold digit touching it) never are. Shadows in daylight and room light take
+    # 20-50%; ink takes 60-95%.
+    shadow_depth: float = 0.55
     # Smallest digit height in pixels at the analysis resolution; shorter marks are dust.
     min_height_px: int = 8
     # A candidate wider than this many times its height may be touching digits: it is split where a single
@@ -823,18 +831,43 @@ def _polarity_dark_ink(grey: np.ndarray) -> bool:
     return dark >= bright
 
 
-def _ink_map(g: np.ndarray, k: int) -> np.ndarray:
+def _reconstruct(marker: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Grey-level reconstruction by dilation of `marker` under `mask` (both (H, W) float32, marker <= mask).
+
+    Every plateau of `mask` joined to where `marker` is high is raised to the lower of the two along the way.
+    A 3x3 dilation per step; the steps are bounded by the longest path, at most the picture's perimeter.
+    """
+    kernel = np.ones((3, 3), np.uint8)
+    cur = np.minimum(marker, mask)
+    for step in range(2 * sum(mask.shape)):
+        nxt = np.minimum(cv2.dilate(cur, kernel), mask)
+        if step % 8 == 7 and np.array_equal(nxt, cur):
+            break
+        cur = nxt
+    return cur
+
+
+def _ink_map(g: np.ndarray, k: int, flat: float = 0.0, s: PreprocessSettings = DEFAULT) -> np.ndarray:
     """(H, W) ink-bright grey in [0, 1] -> (H, W) float32 ink contrast in [0, 1] with the background removed.
 
     The background is a grey-level opening with a k x k square: it removes every bright structure narrower than
     k (strokes) and keeps the light field, shadows and the table beyond the sheet's edge (an opening keeps step
-    edges). Computed at a reduced scale, where a square kernel stays cheap.
+    edges). Computed at a reduced scale, where a square kernel stays cheap. A hard-edged shadow's tip is
+    narrower than k and would pass as a stroke; with `flat` (pixels, wider than the pen), every part of the
+    picture wider than `flat` that joins the background, no deeper than `shadow_depth`, is background too
+    (reconstruction of the opening under an opening by `flat`): the tip goes, strokes stay.
     """
     H, W = g.shape
     d = max(1, min(int(max(H, W) / 400), k // 9))
     small = cv2.resize(g, (max(1, W // d), max(1, H // d)), interpolation=cv2.INTER_AREA) if d > 1 else g
     ks = _odd(k / d)
     bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (ks, ks)))
+    fs = _odd(flat / d) if flat else 0
+    if 3 <= fs < ks:
+        under = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (fs, fs)))
+        paper = 1.0 - _pct(small, 10)  # the paper's brightness (ink is bright here, paper dark)
+        under = np.minimum(under, np.float32(1.0 - (1.0 - s.shadow_depth) * paper))
+        bg = np.maximum(bg, _reconstruct(bg, under))
     if d > 1:
         bg = cv2.resize(bg, (W, H), interpolation=cv2.INTER_LINEAR)
     gs = cv2.GaussianBlur(g, (0, 0), 0.8)  # paper grain and sensor noise
@@ -916,10 +949,11 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
     h, w = g.shape
     # Pass 1: a kernel a seventh of the picture (no stroke is wider) finds the digits and their stroke width;
     # pass 2: a kernel three strokes wide (and 0.3 of the digit's height), so that shadows and the table fit in
-    # it and stay background.
+    # it and stay background. In both, shadows' tips wider than `flat` are background too.
     k = _odd(max(h, w) / 7)
+    flat = s.shadow_flat_frac * k
     for final in (False, True):
-        ink = _ink_map(g, k)
+        ink = _ink_map(g, k, flat, s)
         thr = _threshold(ink, s)
         if thr is None:
             return []
@@ -935,10 +969,11 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
             break
         tallest = max(cands, key=lambda c: c.h)  # the digit whose strokes set the second kernel
         strokes = np.isin(labels[tallest.y0 : tallest.y1, tallest.x0 : tallest.x1], tallest.ids)
-        k2 = _odd(max(3.0 * _stroke_px(strokes.astype(np.uint8)), 0.3 * tallest.h, 9))
+        stroke = _stroke_px(strokes.astype(np.uint8))
+        k2 = _odd(max(3.0 * stroke, 0.3 * tallest.h, 9))
         if k2 >= 0.7 * k:
             break
-        k = k2
+        k, flat = k2, s.shadow_flat_strokes * stroke
     hy, wx = H / h, W / w
     kept = np.where(np.isin(labels, [i for c in cands for i in c.ids]), ink, 0.0).astype(np.float32)
     digits = []

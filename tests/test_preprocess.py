@@ -572,6 +572,26 @@ def test_ruled_lines_and_shadow_do_not_reach_the_digit():
     assert np.abs(digit.image - clean).mean() < 0.03
 
 
+@pytest.mark.parametrize("ink", [90, 140], ids=["dark-pen", "light-pen"])
+@pytest.mark.parametrize("depth", [0.35, 0.5], ids=["shadow-35%", "shadow-50%"])
+def test_a_hard_shadows_narrow_tip_is_not_a_digit(ink, depth):
+    # A shadow (a phone or a hand held over the sheet) whose wedge narrows to a point: near the point it is
+    # narrower than the background's kernel, so it used to pass as a mark taller than the digit and be reported
+    # instead of it (all 4 cases here before the reconstruction in _ink_map).
+    rng = np.random.default_rng(0)
+    mask = np.zeros((800, 1000), np.uint8)
+    cv2.putText(mask, "3", (150, 700), cv2.FONT_HERSHEY_SIMPLEX, 5.0, 255, 9, cv2.LINE_AA)
+    m = mask.astype(np.float32) / 255
+    shadow = np.zeros((800, 1000), np.float32)
+    cv2.fillPoly(shadow, [np.array([[1000, 100], [1000, 500], [450, 420], [420, 60]], np.int32)], 1.0, cv2.LINE_AA)
+    cv2.fillPoly(shadow, [np.array([[450, 420], [450, 60], [120, 230]], np.int32)], 1.0, cv2.LINE_AA)
+    photo = (230 * (1 - m) + ink * m) * (1 - depth * shadow)
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.5) + rng.normal(0, 5, photo.shape)
+    digits = pp.photo_to_mnist(np.clip(photo, 0, 255).astype(np.uint8))
+    assert len(digits) == 1, [d.box for d in digits]
+    assert np.abs(np.array(digits[0].box) - ink_box(mask)).max() <= 2
+
+
 def test_small_digit_in_a_large_photo_with_dust():
     rng = np.random.default_rng(1)
     photo = np.clip(rng.normal(225, 5, (1400, 1800)), 0, 255).astype(np.uint8)
