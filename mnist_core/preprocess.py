@@ -108,6 +108,11 @@ class PreprocessSettings:
     # dark table, the ink of a bold digit touching it) never are. Shadows in daylight and room light take
     # 20-50%; ink takes 60-95%.
     shadow_depth: float = 0.55
+    # A photo's candidate of at least this many marks, none holding `texture_share` of their ink, is texture
+    # (the grain of a table beyond the sheet's edge, a patterned cloth), not a digit: a digit is one to a few
+    # strokes, and a broken or grainy one still has a main piece.
+    texture_pieces: int = 8
+    texture_share: float = 0.5
     # Smallest digit height in pixels at the analysis resolution; shorter marks are dust.
     min_height_px: int = 8
     # A candidate wider than this many times its height may be touching digits: it is split where a single
@@ -574,6 +579,12 @@ def _reading_order(cands: list[_Cand]) -> list[_Cand]:
     return [c for members, _, _ in rows for c in sorted(members, key=lambda c: c.x0)]
 
 
+def _porous(c: _Cand, area: np.ndarray, s: PreprocessSettings) -> bool:
+    """Whether a candidate is many marks of which none holds a large share of the ink: texture, not writing."""
+    a = area[np.asarray(c.ids) - 1]
+    return len(c.ids) >= s.texture_pieces and int(a.max()) < s.texture_share * int(a.sum())
+
+
 def _candidates(
     mask: np.ndarray, s: PreprocessSettings, min_px: int, ink: np.ndarray | None = None
 ) -> tuple[np.ndarray, list[_Cand]]:
@@ -581,7 +592,8 @@ def _candidates(
 
     Given the photo's `ink` map, components touching the border (the sheet's edge, the table, a shadow's rim)
     are dropped first, unless nothing else is left, and so are marks much fainter than the darkest one of
-    digit size (table texture, shadows' tips, faint lines): one pen wrote the digits.
+    digit size (table texture, shadows' tips, faint lines): one pen wrote the digits. Groups of many small marks
+    with no main one are texture and go too, unless nothing else is left.
     """
     drop_edges = ink is not None
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -618,6 +630,10 @@ def _candidates(
     keep = keep[np.maximum(w[keep], h[keep]) >= max(2, 0.15 * tallest)]
     cands = [_Cand(int(x[i]), int(y[i]), int(x[i] + w[i]), int(y[i] + h[i]), (int(i) + 1,)) for i in keep]
     cands = _merge(cands)
+    if ink is not None:  # a photo: grain and pattern (a wooden table, a cloth) are marks in clusters
+        solid = [c for c in cands if not _porous(c, area, s)]
+        if solid:
+            cands = solid
     cands = [p for c in cands for p in _split_wide(c, mask, s)]
     if not cands:
         return labels, []

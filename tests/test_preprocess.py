@@ -592,6 +592,23 @@ def test_a_hard_shadows_narrow_tip_is_not_a_digit(ink, depth):
     assert np.abs(np.array(digits[0].box) - ink_box(mask)).max() <= 2
 
 
+@pytest.mark.parametrize("seed, coverage", [(0, 0.3), (1, 0.6)])
+def test_a_patch_of_coarse_texture_is_not_a_digit(seed, coverage):
+    # Mottled grain beside the digit (a table's pattern, a cloth), taller than the digit and as dark: many
+    # small marks with no main one. Before the texture rule it was the one "digit" reported and the 6 was lost.
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((800, 1000), np.uint8)
+    cv2.putText(mask, "6", (650, 600), cv2.FONT_HERSHEY_SIMPLEX, 5.0, 255, 9, cv2.LINE_AA)
+    m = mask.astype(np.float32) / 255
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (800, 1000)).astype(np.float32), (0, 0), 4)
+    spots = (grain > coverage * grain.std()).astype(np.float32)
+    spots[:, :100] = spots[:, 450:] = spots[:150] = spots[700:] = 0
+    photo = (230 * (1 - m) + 60 * m) * (1 - 0.6 * cv2.GaussianBlur(spots, (0, 0), 1.5))
+    digits = pp.photo_to_mnist(np.clip(photo + rng.normal(0, 4, photo.shape), 0, 255).astype(np.uint8))
+    assert len(digits) == 1, [d.box for d in digits]
+    assert np.abs(np.array(digits[0].box) - ink_box(mask)).max() <= 2
+
+
 def test_small_digit_in_a_large_photo_with_dust():
     rng = np.random.default_rng(1)
     photo = np.clip(rng.normal(225, 5, (1400, 1800)), 0, 255).astype(np.uint8)
