@@ -108,6 +108,9 @@ class PreprocessSettings:
     # dark table, the ink of a bold digit touching it) never are. Shadows in daylight and room light take
     # 20-50%; ink takes 60-95%.
     shadow_depth: float = 0.55
+    # Wide regions deeper than this (same measure) are bold ink or a dark table: the reconstruction neither
+    # raises nor crosses them, so a bold digit touching the table beyond the sheet's edge keeps its strokes.
+    ink_depth: float = 0.7
     # A photo's candidate of at least this many marks, none holding `texture_share` of their ink, is texture
     # (the grain of a table beyond the sheet's edge, a patterned cloth), not a digit: a digit is one to a few
     # strokes, and a broken or grainy one still has a main piece.
@@ -870,8 +873,9 @@ def _ink_map(g: np.ndarray, k: int, flat: float = 0.0, s: PreprocessSettings = D
     k (strokes) and keeps the light field, shadows and the table beyond the sheet's edge (an opening keeps step
     edges). Computed at a reduced scale, where a square kernel stays cheap. A hard-edged shadow's tip is
     narrower than k and would pass as a stroke; with `flat` (pixels, wider than the pen), every part of the
-    picture wider than `flat` that joins the background, no deeper than `shadow_depth`, is background too
-    (reconstruction of the opening under an opening by `flat`): the tip goes, strokes stay.
+    picture wider than `flat` that joins the background is background too, up to `shadow_depth` and never
+    through what is deeper than `ink_depth` (reconstruction of the opening under an opening by `flat`): the
+    tip goes, strokes stay.
     """
     H, W = g.shape
     d = max(1, min(int(max(H, W) / 400), k // 9))
@@ -880,9 +884,10 @@ def _ink_map(g: np.ndarray, k: int, flat: float = 0.0, s: PreprocessSettings = D
     bg = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (ks, ks)))
     fs = _odd(flat / d) if flat else 0
     if 3 <= fs < ks:
-        under = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (fs, fs)))
+        wide = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (fs, fs)))
         paper = 1.0 - _pct(small, 10)  # the paper's brightness (ink is bright here, paper dark)
-        under = np.minimum(under, np.float32(1.0 - (1.0 - s.shadow_depth) * paper))
+        under = np.minimum(wide, np.float32(1.0 - (1.0 - s.shadow_depth) * paper))
+        under[wide > 1.0 - (1.0 - s.ink_depth) * paper] = 0.0  # bold ink and a dark table: never crossed
         bg = np.maximum(bg, _reconstruct(bg, under))
     if d > 1:
         bg = cv2.resize(bg, (W, H), interpolation=cv2.INTER_LINEAR)
