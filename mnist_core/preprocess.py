@@ -890,7 +890,7 @@ def _ink_map(g: np.ndarray, k: int, flat: float = 0.0, s: PreprocessSettings = D
     fs = _odd(flat / r) if flat else 0
     if 3 <= fs < ks * d / r:
         rs = (max(1, W // r), max(1, H // r))
-        coarse = cv2.resize(g, rs, interpolation=cv2.INTER_AREA) if r > 1 else g
+        coarse = cv2.resize(g, rs, interpolation=cv2.INTER_AREA) if r > d else small  # r == d: the same image
         wide = cv2.morphologyEx(coarse, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (fs, fs)))
         paper = 1.0 - _pct(coarse, 10)  # the paper's brightness (ink is bright here, paper dark)
         under = np.minimum(wide, np.float32(1.0 - (1.0 - s.shadow_depth) * paper))
