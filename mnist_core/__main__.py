@@ -97,6 +97,7 @@ def _settings_from(args) -> TrainSettings:
         sample_weight=args.sample_weight,
         schedule=args.schedule,
         label_smoothing=args.label_smoothing if args.label_smoothing is not None else defaults.label_smoothing,
+        data=args.train_data,
     )
     settings.validate()
     return settings
@@ -156,10 +157,13 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         conv = next((la for la in init_model.layers if isinstance(la, keras.layers.Conv2D)), None)
         shape = {"arch": "cnn", "width": int(conv.filters)} if conv is not None else {"arch": "mlp"}
         settings = TrainSettings(**{**asdict(settings), "limit": None, **shape})
-    log.write("start", settings=asdict(settings), data=data.describe(), subset=data.subset, pid=os.getpid(),
+    described = data.describe()
+    if settings.data == "mnist+pen" and init_model is None:
+        described += " + real pen handwriting of 260 other writers (UCI pendigits, UNIPEN)"
+    log.write("start", settings=asdict(settings), data=described, subset=data.subset, pid=os.getpid(),
               parent=parent)
     if not args.json:
-        print(f"data: {data.describe()}", file=sys.stderr)
+        print(f"data: {described}", file=sys.stderr)
 
     bar = _Bar(enabled=not args.quiet)
 
@@ -195,7 +199,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         "arch": settings.arch,
         "params": int(model.count_params()),
         "data": {"source": data.source, "subset": data.subset, "train_size": result.train_size,
-                 "test_size": int(len(data.x_test)), "user_samples": result.extra_size},
+                 "test_size": int(len(data.x_test)), "user_samples": result.extra_size,
+                 "pen_digits": result.pen_size, "description": result.data},
+        "batch_size_used": result.batch_size,
         "settings": asdict(settings),
         "metrics": metrics,
         "train_seconds": round(result.train_seconds, 2),
@@ -239,7 +245,7 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         "setup_seconds": round(result.setup_seconds, 2),
         "epochs": result.epochs_done,
         "arch": settings.arch,
-        "data": data.source,
+        "data": result.data or data.source,
         "activated": activated,
         "active_before": active_before,
         "active_accuracy": active_accuracy,
@@ -432,7 +438,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--label-smoothing", type=float, help=f"default {TrainSettings.label_smoothing}")
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random rotation/shift/zoom/thickness (default: on for cnn, off for mlp)")
-    t.add_argument("--limit", type=int, help="train on the first N digits only")
+    t.add_argument("--train-data", choices=("mnist+pen", "mnist"), default=TrainSettings.data,
+                   help="mnist+pen (default): MNIST plus real pen handwriting of 260 other writers (UCI pendigits, "
+                        "UNIPEN; ships with the project); mnist: MNIST alone, the tutorial's choice")
+    t.add_argument("--limit", type=int, help="train on the first N MNIST digits only (and pen digits in proportion)")
     t.add_argument("--validation", type=int, help=f"digits held out for validation curves (default {TrainSettings.validation})")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--samples", help="SQLite file of the user's labelled digits to add to the training data")

@@ -99,6 +99,15 @@ class TrainSettings:
     validation: int = 5000
     # Weight of each user sample relative to one MNIST digit in the loss.
     sample_weight: float = 5.0
+    # Training data: "mnist+pen" adds real handwriting of other populations (the pen digits of the training
+    # writers of UCI pendigits and UNIPEN, shipped with the project) to MNIST; "mnist" is MNIST alone, the
+    # tutorial's choice. MNIST alone reads 1 in 20-30 digits of other writers wrong (benchmarks/REALWORLD.md).
+    data: str = "mnist+pen"
+    # Times each pen digit is drawn per run, each with its own slant, aspect, wobble and brush.
+    pen_renders: int = 2
+    # The fewest optimizer steps a run takes: a short run (3,000 digits, one epoch: 23 steps of 128) shrinks its
+    # batches to get them, since batch norm and the one-cycle schedule need a few hundred steps to learn.
+    min_steps: int = 300
 
     def validate(self) -> None:
         """Raise ValueError naming the first setting that is out of range."""
@@ -120,5 +129,9 @@ class TrainSettings:
             raise ValueError(f"limit must be at least 100 digits, not {self.limit!r}")
         if not (isinstance(self.validation, int) and self.validation >= 0):
             raise ValueError(f"validation must be a count >= 0, not {self.validation!r}")
+        if self.data not in ("mnist+pen", "mnist"):
+            raise ValueError(f"data must be 'mnist+pen' or 'mnist', not {self.data!r}")
+        if not (isinstance(self.pen_renders, int) and 1 <= self.pen_renders <= 20):
+            raise ValueError(f"pen renders must be an integer from 1 to 20, not {self.pen_renders!r}")
         if not (isinstance(self.sample_weight, (int, float)) and 0.0 <= self.sample_weight <= 100.0):
             raise ValueError(f"sample weight must be between 0 and 100, not {self.sample_weight!r}")

@@ -66,8 +66,9 @@ class PreprocessSettings:
     # Where MNIST puts the centre of mass, in pixel-index coordinates (row and column): measured over the
     # 10,000 test digits as 13.99 and 14.01 (std 0.29), i.e. 14 after MNIST's whole-pixel shift.
     centre: float = 14.0
-    # An input no larger than this on both sides (and at most 1.5 times as long as wide) is one digit's bitmap
-    # (USPS 16x16, MNIST 28x28, a 32x32 icon): fast path, no background removal, no splitting, no stroke change.
+    # An input no larger than this on both sides (and at most 1.5 times as wide as tall) is one digit: a bitmap
+    # (USPS 16x16, MNIST 28x28, a 32x32 icon: fast path, no background removal, no splitting, no stroke change)
+    # or a tight crop from a form (its paper and the neighbours' fragments removed, see `bitmap_clean_share`).
     bitmap_max_side: int = 64
     # A canvas is area-downscaled by a whole factor until its longer side is at most this before its components
     # are labelled (800 -> 100: 64x fewer pixels); digits are then cut from the full-resolution alpha.
@@ -87,6 +88,15 @@ class PreprocessSettings:
     # Canvas alpha (0-255) from which a pixel counts as ink when finding components; fainter pixels are the
     # brush's anti-aliased fringe (they still reach the digit image).
     alpha_threshold: int = 64
+    # A small image is a clean bitmap (MNIST, USPS, an icon) when at least this share of its pixels sit at the
+    # background level itself (MNIST 81%, USPS 59% at 0, its boldest digits 19%); otherwise it is a crop from
+    # paper (a form box, a cheque: noisy and patterned, no level repeated that often) and its paper and
+    # neighbours are removed.
+    bitmap_clean_share: float = 0.15
+    # The paper of such a crop is a grey opening this wide (a fraction of its longer side): wider than strokes.
+    crop_kernel_frac: float = 0.22
+    # Its ink threshold is at least this fraction of the pen's level (the 99th percentile above the paper).
+    crop_pen_frac: float = 0.35
     # Ink level (fraction of full ink, 0-1) from which a pixel counts when `split_digits` finds components.
     ink_threshold: float = 0.3
     # Weakest contrast (fraction of the paper's brightness, 0-1) that can be ink; a page whose darkest marks
@@ -136,6 +146,15 @@ DEFAULT = PreprocessSettings()
 # ----------------------------------------------------------------------------------------------------------
 
 _MIN_SIDE = 8  # a smaller image cannot hold a digit worth reading (USPS's 16x16 is the smallest real one)
+_MIN_THIN = 3  # the shorter side may be this narrow: a tight crop of a 1 from a 16-px form box is 3-6 px wide
+
+
+def _too_small(width: int, height: int) -> ImageError | None:
+    """The error for an image too small to hold a digit, else None."""
+    if max(width, height) < _MIN_SIDE or min(width, height) < _MIN_THIN:
+        return ImageError(f"image too small: {width}x{height}; a digit needs at least {_MIN_SIDE} pixels on its "
+                          f"longer side and {_MIN_THIN} on its shorter")
+    return None
 
 
 def _too_large(width: int, height: int, max_pixels: int) -> ImageError:
@@ -210,10 +229,8 @@ def load_image(source: str | os.PathLike | bytes, max_pixels: int = Limits().max
             width, height = im.size
             if width * height > max_pixels:  # checked from the header, before decoding a single pixel
                 raise _too_large(width, height, max_pixels)
-            if width < _MIN_SIDE or height < _MIN_SIDE:
-                raise ImageError(
-                    f"image too small: {width}x{height}; a digit needs at least {_MIN_SIDE}x{_MIN_SIDE} pixels"
-                )
+            if (err := _too_small(width, height)) is not None:
+                raise err
             if not exif and im.format == "PNG" and im.mode in ("L", "RGB", "RGBA"):
                 fast = _png_by_opencv(data if isinstance(fp, io.BytesIO) else fp, im.mode, (height, width))
                 if fast is not None:
@@ -284,8 +301,8 @@ def _check_array(image: np.ndarray, what: str) -> np.ndarray:
     if not (np.issubdtype(image.dtype, np.number) or image.dtype == np.bool_):
         raise ImageError(f"{what} must hold numbers, not {image.dtype}")
     h, w = image.shape[:2]
-    if h < _MIN_SIDE or w < _MIN_SIDE:
-        raise ImageError(f"image too small: {w}x{h}; a digit needs at least {_MIN_SIDE}x{_MIN_SIDE} pixels")
+    if (err := _too_small(w, h)) is not None:
+        raise err
     return image
 
 
@@ -786,7 +803,8 @@ def canvas_to_mnist(
 
 def _is_bitmap(shape: tuple[int, ...], s: PreprocessSettings) -> bool:
     h, w = shape[:2]
-    return max(h, w) <= s.bitmap_max_side and max(h, w) <= 1.5 * min(h, w)
+    # Any height to width (a tight crop of a 1 is 3-6 times taller than wide); wider than 1.5x: several digits.
+    return max(h, w) <= s.bitmap_max_side and w <= 1.5 * h
 
 
 def bitmap_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
@@ -814,13 +832,60 @@ def bitmap_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -
     floor = bg + (max(0.0, _pct(quiet - bg, 90)) if quiet.size else 0.0)
     if hi - floor < s.min_contrast:
         return []
-    above = g[g > floor]
-    peak = _pct(above, 98) if above.size > 4 else hi
-    ink = np.clip((g - floor) / max(peak - floor, 1e-3), 0.0, 1.0).astype(np.float32)
-    img, box = _normalize(ink, s, adjust_stroke=False)
+    if float(np.mean(g <= lo + 2 / 255)) < s.bitmap_clean_share:
+        # Not a clean bitmap: a crop from paper (a form box, a cheque), with its pattern, ruled line and the
+        # neighbours' fragments at the edges.
+        ink = _crop_ink(g, s)
+        if ink is None:
+            return []
+        img, box = _normalize(ink, s, adjust_stroke=True)
+    else:
+        above = g[g > floor]
+        peak = _pct(above, 98) if above.size > 4 else hi
+        ink = np.clip((g - floor) / max(peak - floor, 1e-3), 0.0, 1.0).astype(np.float32)
+        img, box = _normalize(ink, s, adjust_stroke=False)
     if box is None:
         return []
     return [Digit(img, box)]
+
+
+def _crop_ink(g: np.ndarray, s: PreprocessSettings) -> np.ndarray | None:
+    """A small crop's grey levels (ink bright, on paper with texture) -> the one digit's ink in [0, 1], or None.
+
+    The paper (its level, a printed pattern) is a grey opening wider than the strokes; the ink is what stands
+    above it, thresholded by Otsu and at least `crop_pen_frac` of the pen's level; ruled lines go; of the marks,
+    the digit is the largest near the middle, and marks at the left or right edge outside its columns are the
+    neighbours' fragments.
+    """
+    h, w = g.shape
+    k = _odd(max(3.0, s.crop_kernel_frac * max(h, w)))
+    ink = g - cv2.morphologyEx(g, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    ink = np.clip(ink, 0.0, 1.0)
+    level = _pct(ink, 99)
+    if level < s.min_contrast:
+        return None
+    u8 = (ink * (255.0 / level)).clip(0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    thr = max(otsu / 255.0 * level, s.crop_pen_frac * level)
+    mask = _remove_lines((ink > thr).astype(np.uint8), frac=0.6, min_len=8)
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return None
+    x, y, cw, ch, area = (stats[1:, i] for i in range(5))
+    central = 1.0 - np.abs(cents[1:, 0] - w / 2) / w  # 1 in the middle, 0.5 at the edges
+    main = int(np.argmax(area * central))
+    mx0, mx1 = x[main], x[main] + cw[main]
+    keep = []
+    for i in range(n - 1):
+        if max(cw[i], ch[i]) < 0.15 * ch[main]:
+            continue  # specks
+        inside = min(x[i] + cw[i], mx1) - max(x[i], mx0)  # columns shared with the digit
+        at_side = x[i] == 0 or x[i] + cw[i] == w
+        if i == main or (inside >= 0.5 * cw[i]) or (not at_side and area[i] >= 0.2 * area[main]):
+            keep.append(i + 1)
+    sel = np.isin(labels, keep).astype(np.uint8)
+    sel = cv2.dilate(sel, np.ones((3, 3), np.uint8))  # the anti-aliased fringe below the threshold
+    return (np.clip(ink / level, 0.0, 1.0) * sel).astype(np.float32)
 
 
 def _polarity_dark_ink(grey: np.ndarray) -> bool:
@@ -918,17 +983,17 @@ def _threshold(ink: np.ndarray, s: PreprocessSettings) -> float | None:
     return float(np.clip(otsu / 255.0, s.min_contrast, 0.5 * peak))
 
 
-def _remove_lines(mask: np.ndarray) -> np.ndarray:
+def _remove_lines(mask: np.ndarray, frac: float = 1 / 3, min_len: int = 20) -> np.ndarray:
     """Drop ruled and squared paper's lines from a binary mask (H, W) uint8.
 
-    A line is a run along a third of the picture or more (tilted a little: it is thickened across first), thinner
-    than the pen's strokes; where a stroke crosses it, the stroke's pixels stay.
+    A line is a run along `frac` of the picture or more, at least `min_len` pixels (tilted a little: it is
+    thickened across first), thinner than the pen's strokes; where a stroke crosses it, the stroke's pixels stay.
     """
     H, W = mask.shape
     found = []
     for horizontal in (True, False):
-        length = (W if horizontal else H) // 3
-        if length < 20:
+        length = int((W if horizontal else H) * frac)
+        if length < min_len:
             continue
         across = np.ones((5, 1) if horizontal else (1, 5), np.uint8)  # (rows, cols)
         along = np.ones((1, length) if horizontal else (length, 1), np.uint8)

@@ -7,15 +7,17 @@ import math
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .augment import augment_batch
-from .config import TrainSettings
+from .augment import AugmentSettings, augment_batch
+from .config import Paths, TrainSettings
 from .data import MnistData, to_model_input
+from . import pen as pen_mod
 from .models import build_model
 
 
@@ -56,6 +58,9 @@ class TrainResult:
     cancelled: bool = False
     train_size: int = 0
     extra_size: int = 0
+    pen_size: int = 0               # pen digits (real handwriting of other writers) among train_size
+    data: str = ""                  # what the training digits were, in words
+    batch_size: int = 0             # the batch size used (smaller than asked for when settings.min_steps needs it)
 
 
 class _Reporter(keras.callbacks.Callback):
@@ -132,7 +137,7 @@ def _maybe(v):
     return None if v is None else float(v)
 
 
-def _dataset(x, y, w, batch_size, augment, seed, shuffle=True):
+def _dataset(x, y, w, batch_size, augment, seed, shuffle=True, augmentation: AugmentSettings = AugmentSettings()):
     """tf.data over in-memory tensors; augmentation runs per batch as tensor ops."""
     y1 = tf.one_hot(y.astype(np.int32), 10)
     parts = (x, y1) if w is None else (x, y1, w)
@@ -144,7 +149,7 @@ def _dataset(x, y, w, batch_size, augment, seed, shuffle=True):
         counter = tf.data.Dataset.counter()
 
         def aug(i, batch):
-            return (augment_batch(batch[0], tf.stack([tf.cast(seed, tf.int64), i])),) + tuple(batch[1:])
+            return (augment_batch(batch[0], tf.stack([tf.cast(seed, tf.int64), i]), augmentation),) + tuple(batch[1:])
 
         ds = tf.data.Dataset.zip((counter, ds)).map(aug, num_parallel_calls=2)
     # Fixed parallelism and prefetch, autotuning off: tf.data's autotune thread sleeps up to ~16 s between
@@ -177,11 +182,15 @@ def fit(
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     jit_compile: bool | str = "auto",
+    augmentation: AugmentSettings = AugmentSettings(),
+    pen_cache: Path | None = None,
 ) -> TrainResult:
     """Train a model per `settings` on `data` (+ `extra` user digits weighted by settings.sample_weight).
 
     `extra` is (x: (M, 28, 28) float32 in [0, 1] or uint8, y: (M,) ints). With `init_model`
-    the model is fine-tuned from those weights instead of built fresh. Raises TrainingFailed
+    the model is fine-tuned from those weights instead of built fresh. With settings.data "mnist+pen" the shipped
+    pen digits (drawn by `pen.training_set`, cached in `pen_cache`, default <home>/cache) join MNIST's training
+    digits at weight 1; validation stays MNIST's. Raises TrainingFailed
     when the loss diverges; returns with `cancelled=True` soon after `cancel` is set.
     """
     settings.validate()
@@ -192,6 +201,18 @@ def fit(
     # Hold out the last n_val training digits for the validation curves (the test set stays unseen).
     x_val, y_val = x[len(x) - n_val:], y[len(y) - n_val:]
     x, y = x[: len(x) - n_val], y[: len(y) - n_val]
+    described = data.describe()
+    n_pen = 0
+    if settings.data == "mnist+pen" and init_model is None:
+        # A short run takes pen digits in MNIST's proportion (13,292 to 60,000 in the full recipe).
+        limit = None if settings.limit is None else max(10, settings.limit * 2 // 9)
+        xp, yp, pen_desc = pen_mod.training_set(settings.pen_renders, settings.seed, limit,
+                                                pen_cache if pen_cache is not None else Paths().home / "cache")
+        n_pen = len(xp)
+        if n_pen:
+            x = np.concatenate([x, to_model_input(xp)])
+            y = np.concatenate([y, yp.astype(np.int64)])
+        described += f" + {pen_desc}"
     w = None
     n_extra = 0
     if extra is not None and len(extra[0]):
@@ -206,7 +227,9 @@ def fit(
     if len(x) == 0:
         raise ValueError("no training data")
 
-    steps = math.ceil(len(x) / settings.batch_size)
+    # Enough steps for batch norm and the schedule to learn: smaller batches in a short run.
+    batch_size = min(settings.batch_size, max(8, len(x) * settings.epochs // settings.min_steps))
+    steps = math.ceil(len(x) / batch_size)
     model = init_model if init_model is not None else build_model(settings.arch, settings.width)
     model.compile(
         optimizer=_optimizer(settings, steps * settings.epochs),
@@ -214,7 +237,7 @@ def fit(
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         jit_compile=jit_compile,
     )
-    train = _dataset(x, y, w, settings.batch_size, settings.augment, settings.seed)
+    train = _dataset(x, y, w, batch_size, settings.augment, settings.seed, augmentation=augmentation)
     val = (x_val, tf.one_hot(y_val, 10)) if n_val else None
     reporter = _Reporter(settings.epochs, steps, progress, cancel)
     # The dataset shuffles itself. Validation in batches of 1,000: Keras' default of 32 spent 1.5-2.5 s of every
@@ -234,5 +257,8 @@ def fit(
         cancelled=reporter.cancelled,
         train_size=len(x) - n_extra,
         extra_size=n_extra,
+        pen_size=n_pen,
+        data=described,
+        batch_size=batch_size,
     )
     return result
