@@ -40,6 +40,7 @@ from PIL import Image
 
 from mnist_core.config import Limits, Paths, TrainSettings
 from mnist_core.data import describe_available
+from mnist_core.pen import pen_note
 from mnist_core.jobs import JobBusy, JobManager, JobRequest, JobStatus
 from mnist_core.preprocess import Digit, ImageError, canvas_to_mnist, load_image, most_prominent, photo_to_mnist
 from mnist_core.registry import Registry, RegistryError, validate_version_id
@@ -475,7 +476,8 @@ def _number_setting(value, name: str, kind=int):
     return number
 
 
-def _request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate) -> JobRequest:
+def _request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate,
+             pen_data=True) -> JobRequest:
     if data not in DATA_CHOICES:
         raise _fail(f"Data must be one of: {', '.join(DATA_CHOICES)}.")
     limit_n = _number_setting(limit if limit not in (None, "") else 0, "The digit limit")
@@ -488,6 +490,7 @@ def _request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, 
         limit=limit_n or None,
         sample_weight=_number_setting(sample_weight, "Sample weight", float),
         validation=min(TrainSettings.validation, max(100, (limit_n or 10**9) // 5)),
+        data="mnist+pen" if _truthy(pen_data) else "mnist",
     )
     return JobRequest(
         settings=settings,
@@ -498,9 +501,15 @@ def _request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, 
     )
 
 
+def _truthy(value) -> bool:
+    """A checkbox's value as the API may send it: a bool, or a string such as "false"."""
+    return value.strip().lower() not in ("", "0", "false", "no", "off") if isinstance(value, str) else bool(value)
+
+
 def _data_note(config: StudioConfig) -> str:
-    """What "MNIST" means here: a given file, the full set, or (said plainly) the offline subset."""
-    return f"MNIST from {config.data}" if config.data else describe_available()
+    """What "MNIST" means here (a given file, the full set, or, said plainly, the offline subset), and the pen data."""
+    mnist = f"MNIST from {config.data}" if config.data else describe_available()
+    return f"{mnist}; real handwriting: {pen_note()}"
 
 
 def _progress_html(s: JobStatus) -> str:
@@ -586,11 +595,13 @@ def _status_outputs(s: JobStatus):
     )
 
 
-def train(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate, password=""):
+def train(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate, password="",
+          pen_data=True):
     """Start a training job (one at a time); returns the status outputs and starts the tab's polling."""
     studio().require_admin(password)
     try:
-        status = studio().jobs.start(_request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, auto_activate))
+        status = studio().jobs.start(_request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit,
+                                              auto_activate, pen_data))
     except JobBusy as e:
         raise _fail(str(e), title="Training already running") from None
     except gr.Error:  # already worded for people (gr.Error is a ValueError: don't wrap it again)
@@ -900,6 +911,11 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
                         data = gr.Radio(DATA_CHOICES, value=DATA_CHOICES[0], label="Train on")
                         weight = gr.Slider(0, 100, value=TrainSettings.sample_weight, step=0.5,
                                            label="Weight of each of my samples (× an MNIST digit)")
+                        pen_data = gr.Checkbox(TrainSettings.data == "mnist+pen", elem_id="train-pen",
+                                               label="Add real handwriting of other writers (pen digits, "
+                                                     "drawn as on the canvas)",
+                                               info="MNIST alone is the tutorial's choice; its writers are one "
+                                                    "population, and it reads 2-5% of other people's digits wrong")
                         arch = gr.Radio(["cnn", "mlp"], value="cnn", label="Architecture",
                                         info="cnn: the accurate default; mlp: the tutorial's 13,002-parameter net")
                     with gr.Column():
@@ -987,7 +1003,7 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
         # Admin and id-taking events validate raw values themselves (preprocess off): a bad value through
         # the API then gets our message, not Gradio's generic one.
         raw = dict(preprocess=False)
-        start.click(train, [data, weight, arch, epochs, batch, lr, augment, limit, auto, password], status_out,
+        start.click(train, [data, weight, arch, epochs, batch, lr, augment, limit, auto, password, pen_data], status_out,
                     api_name="train", concurrency_limit=1, **raw)
         cancel.click(cancel_training, password, train_summary, api_name="cancel_training", **raw)
         timer.tick(training_status, None, status_out, api_name="training_status", show_progress="hidden")

@@ -92,6 +92,7 @@ class JobRequest:
         args = ["--job-dir", str(job_dir), "--arch", s.arch, "--width", str(s.width), "--epochs", str(s.epochs)]
         args += ["--batch-size", str(s.batch_size), "--lr", repr(float(s.lr)), "--seed", str(s.seed)]
         args += ["--validation", str(s.validation), "--augment" if s.augment else "--no-augment", "--quiet"]
+        args += ["--train-data", s.data]
         if s.limit is not None:
             args += ["--limit", str(s.limit)]
         if self.data is not None:

@@ -120,6 +120,15 @@ def load_shipped() -> list[PenDigit]:
     return load_pen(SHIPPED) if SHIPPED.is_file() else []
 
 
+def pen_note() -> str:
+    """One line on the shipped pen digits for people (how many, how many writers, whose), read cheaply."""
+    if not SHIPPED.is_file():
+        return "none (the shipped pen digits are missing: training uses MNIST alone)"
+    with np.load(SHIPPED, allow_pickle=False) as f:
+        n, writers = len(f["labels"]), len(f["writers"])
+    return f"{n:,} pen digits by {writers} writers (UCI pendigits, UNIPEN; CC BY 4.0), shipped with the studio"
+
+
 def is_held_out(writer: str, fraction: float = 1 / 3) -> bool:
     """Whether a writer belongs to the held-out third: a fixed hash of the name, the same on every machine."""
     h = int.from_bytes(hashlib.sha1(writer.encode()).digest()[:4], "big")

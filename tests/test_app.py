@@ -220,6 +220,16 @@ def test_train_reports_progress_curves_and_result(studio, fake_jobs):
     assert timer.active is False
     argv = json.loads(next(fake_jobs.paths.jobs.glob("*/argv.json")).read_text())["argv"]
     assert argv[argv.index("--limit") + 1] == "1000" and "--samples" not in argv
+    assert argv[argv.index("--train-data") + 1] == "mnist+pen"  # the default recipe's data
+
+
+@pytest.mark.parametrize("pen_data, expected", [(True, "mnist+pen"), (False, "mnist"), ("false", "mnist")])
+def test_the_tab_says_and_chooses_the_data(studio, fake_jobs, pen_data, expected):
+    assert "pen digits by" in app._data_note(studio.config) and "260 writers" in app._data_note(studio.config)
+    app.train(**SETTINGS, pen_data=pen_data)
+    job = fake_jobs.wait(30)
+    argv = json.loads((fake_jobs.job_dir(job.id) / "argv.json").read_text())["argv"]
+    assert argv[argv.index("--train-data") + 1] == expected
 
 
 def test_second_start_is_told_how_far_the_first_is(studio, fake_jobs, monkeypatch):

@@ -50,6 +50,8 @@ def test_job_runs_to_done_with_progress_curves_and_result(tmp_path, fake):
         (tiny(), ["--epochs", "2", "--limit", "1000", "--augment"], ["--samples", "--activate"]),
         (tiny(use_samples=True, activate="if_better"), ["--samples", "--sample-weight", "--activate-if-better"], ["--finetune"]),
         (JobRequest(TrainSettings(arch="mlp", augment=False), activate="always"), ["mlp", "--no-augment", "--activate"], ["--limit"]),
+        (tiny(), ["--train-data", "mnist+pen"], ["mnist"]),
+        (JobRequest(TrainSettings(data="mnist")), ["--train-data", "mnist"], ["mnist+pen"]),
     ],
 )
 def test_arguments_reach_the_trainer(tmp_path, fake, request_, expected, absent):
