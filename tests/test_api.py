@@ -18,6 +18,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 import app
+from studio import common, server
 from mnist_core.config import PROJECT_ROOT, Paths
 from mnist_core.registry import Registry
 
@@ -65,17 +66,17 @@ def test_calls_without_a_session_keep_bounded_state(served):
     """Every curl-style call is a new Gradio session; the server keeps at most STATE_SESSIONS_KEPT of them
     (Gradio's default of 10,000 grew memory by ~185 KiB per call, about 1 GB over 5,000 predictions)."""
     holder = served.demo.state_holder
-    assert holder.capacity == app.STATE_SESSIONS_KEPT
+    assert holder.capacity == server.STATE_SESSIONS_KEPT
     empty = {"background": None, "layers": [], "composite": None}
     with httpx.Client(base_url=served.url.rstrip("/"), timeout=60) as http:
-        for _ in range(app.STATE_SESSIONS_KEPT + 30):
+        for _ in range(server.STATE_SESSIONS_KEPT + 30):
             event = http.post("/gradio_api/call/noop_drawing", json={"data": [empty]}).json()["event_id"]
             assert "event: complete" in http.get(f"/gradio_api/call/noop_drawing/{event}").text
-    assert len(holder.session_data) <= app.STATE_SESSIONS_KEPT
+    assert len(holder.session_data) <= server.STATE_SESSIONS_KEPT
     # Gradio's per-event timings for its /monitoring page are capped as well (its default keeps 10,000).
     queue = served.demo._queue
     assert 0 < len(queue.event_analytics) <= int(os.environ["GRADIO_ANALYTICS_MAX_EVENTS"]) == 256
-    assert isinstance(queue.pending_event_ids_session, app._PendingEventIds)
+    assert isinstance(queue.pending_event_ids_session, server.PendingEventIds)
 
 
 def test_noop_twin_on_the_same_sketchpad(served, images):
@@ -205,7 +206,7 @@ def test_tiny_training_end_to_end(served, images):
     assert len(c.predict(sketch(images["layer_42.png"]), api_name="/predict_drawing")[1]) == 2
     assert c.predict(api_name="/cancel_training") == "No training is running."
     # A new process over the same data directory finds it all: active version, samples.
-    again = app.Studio(served.studio.config)
+    again = common.Studio(served.studio.config)
     assert again.registry.active() == version and again.samples.counts() == served.studio.samples.counts()
 
 
@@ -245,5 +246,5 @@ def test_app_py_serves_from_env_and_a_kill_loses_nothing(tmp_path, images):
         out = proc.communicate()[0].decode(errors="replace")
     assert f"http://127.0.0.1:{port}" in out and "gradio.live" not in out and "s3cret-pw" not in out
     # The next start reads the same files: the sample (SQLite, WAL) and the active version are there.
-    restarted = app.Studio(app.StudioConfig(paths=Paths(home=tmp_path)))
+    restarted = common.Studio(app.StudioConfig(paths=Paths(home=tmp_path)))
     assert restarted.samples.counts()[3] == 1 and restarted.registry.active() == "default"

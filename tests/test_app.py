@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 
 import app
+from studio import common, draw, models_tab, photo, retrain, samples, server
+from test_i18n import as_shown
 from mnist_core.config import Paths
 from mnist_core.jobs import JobManager, JobOptions
 
@@ -36,7 +38,7 @@ def canvas(path, composite=None) -> dict:
 
 @pytest.mark.parametrize("name, number", [("layer_3.png", "3"), ("layer_7.png", "7"), ("layer_42.png", "42"), ("layer_305.png", "305")])
 def test_predict_drawing_reads_digits_and_numbers(studio, images, name, number):
-    label, read, html = app.predict_drawing(canvas(images[name]))
+    label, read, html = draw.predict_drawing(canvas(images[name]))
     assert read == number
     assert len(label) == 3 and max(label, key=label.get) in number
     assert abs(sum(label.values()) - 1) < 0.05 or max(label.values()) > 0.5
@@ -44,23 +46,23 @@ def test_predict_drawing_reads_digits_and_numbers(studio, images, name, number):
 
 
 def test_composite_only_canvas_is_read(studio, images):
-    label, read, _ = app.predict_drawing(canvas(None, composite=images["composite_7.png"]))
+    label, read, _ = draw.predict_drawing(canvas(None, composite=images["composite_7.png"]))
     assert read == "7" and max(label, key=label.get) == "7"
 
 
 def test_canvas_blobs_never_pile_up(studio, images):
     """Gradio stores each stroke's canvas by id and frees it only when an event reads that id."""
-    for i in range(3 * app.UI.canvas_blobs):
+    for i in range(3 * common.UI.canvas_blobs):
         studio.canvas_blobs[f"stale-{i}"] = object()
-    assert app.predict_drawing(canvas(images["layer_7.png"]))[1] == "7"
-    assert len(studio.canvas_blobs) <= app.UI.canvas_blobs
+    assert draw.predict_drawing(canvas(images["layer_7.png"]))[1] == "7"
+    assert len(studio.canvas_blobs) <= common.UI.canvas_blobs
     studio.canvas_blobs.clear()
 
 
 def test_pending_event_ids_drop_only_finished_sessions():
     """Gradio's session -> undelivered event ids map: one entry per curl-style call, pruned in rounds."""
     live = {"browser": object()}  # sessions Gradio still holds a message queue for
-    ids = app._PendingEventIds(live)
+    ids = server.PendingEventIds(live)
     ids["browser"] = set()
     ids["waiting"] = {"event-1"}  # an event not yet delivered: kept even without a message queue
     for i in range(1000):
@@ -72,16 +74,16 @@ def test_pending_event_ids_drop_only_finished_sessions():
 def test_canvas_sent_as_blobs_is_read_and_freed(studio, images):
     blobs = studio.canvas_blobs
     blobs["abc"] = type("Blobs", (), {"layers": [images["layer_7.png"].read_bytes()], "composite": None})()
-    _, read, _ = app.predict_drawing({"background": None, "layers": [], "composite": None, "id": "abc"})
+    _, read, _ = draw.predict_drawing({"background": None, "layers": [], "composite": None, "id": "abc"})
     assert read == "7" and "abc" not in blobs
-    assert app.predict_drawing({"layers": [], "id": "gone"})[1] == ""  # consumed already: empty, no error
+    assert draw.predict_drawing({"layers": [], "id": "gone"})[1] == ""  # consumed already: empty, no error
 
 
 @pytest.mark.parametrize("value", [None, {}, canvas(None), canvas("layer_empty.png")])
 def test_empty_canvas_says_so(studio, images, value):
     if value and value["layers"]:
         value = canvas(images["layer_empty.png"])
-    label, read, html = app.predict_drawing(value)
+    label, read, html = draw.predict_drawing(value)
     assert label == {} and read == "" and "Nothing drawn" in html
 
 
@@ -93,23 +95,23 @@ def test_empty_canvas_says_so(studio, images, value):
 ])
 def test_bad_canvas_uploads_get_clear_errors(studio, images, name, message):
     with pytest.raises(gr.Error, match=f"(?i)cannot read this image.*{message}"):
-        app.predict_drawing(canvas(images[name]))
+        draw.predict_drawing(canvas(images[name]))
 
 
 def test_noop_twin_returns_a_constant(studio, images):
-    assert app.noop_drawing(canvas(images["layer_7.png"])) == app.noop_drawing(None)
+    assert draw.noop_drawing(canvas(images["layer_7.png"])) == draw.noop_drawing(None)
 
 
 def test_save_drawing_sample_stores_input_and_strokes(studio, images):
     before = len(studio.samples)
-    message = app.save_drawing_sample(canvas(images["layer_42.png"]), 2, "3")
+    message = draw.save_drawing_sample(canvas(images["layer_42.png"]), 2, "3")
     assert "Saved as a **3**" in message
     saved = studio.samples.list(limit=1)[0]
     assert saved["label"] == 3 and saved["source"] == "draw" and len(studio.samples) == before + 1
     original = studio.samples.get(saved["id"])["original"]
     assert original.startswith(b"\x89PNG")
     # the 28x28 saved is exactly what the model saw for the second digit
-    np.testing.assert_array_equal(saved["image"], app._drawing_digits(canvas(images["layer_42.png"]))[0][1].image)
+    np.testing.assert_array_equal(saved["image"], draw.drawing_digits(canvas(images["layer_42.png"]))[0][1].image)
 
 
 @pytest.mark.parametrize("which, label, message", [
@@ -121,17 +123,17 @@ def test_save_drawing_sample_stores_input_and_strokes(studio, images):
 def test_save_sample_refuses_bad_choices(studio, images, which, label, message):
     before = len(studio.samples)
     with pytest.raises(gr.Error, match=message):
-        app.save_drawing_sample(canvas(images["layer_42.png"]), which, label)
+        draw.save_drawing_sample(canvas(images["layer_42.png"]), which, label)
     assert len(studio.samples) == before
 
 
 def test_save_sample_needs_a_drawing(studio):
     with pytest.raises(gr.Error, match="draw a digit first"):
-        app.save_drawing_sample(None, 0, 1)
+        draw.save_drawing_sample(None, 0, 1)
 
 
 def test_clear_empties_everything(studio):
-    sketch, label, read, html, saved = app.clear_drawing()
+    sketch, label, read, html, saved = draw.clear_drawing()
     assert sketch is None and label == {} and read == "" and "Nothing drawn" in html
 
 
@@ -139,23 +141,23 @@ def test_clear_empties_everything(studio):
 
 
 def test_photo_is_read_boxed_and_previewed(studio, images):
-    label, number, boxed, html = app.predict_photo({"path": str(images["photo_2024.jpg"])})
+    label, number, boxed, html = photo.predict_photo({"path": str(images["photo_2024.jpg"])})
     assert number == "2024"
     assert max(label, key=label.get) in "2024"
-    assert boxed.ndim == 3 and boxed.shape[2] == 3 and max(boxed.shape[:2]) <= app.UI.photo_px
+    assert boxed.ndim == 3 and boxed.shape[2] == 3 and max(boxed.shape[:2]) <= common.UI.photo_px
     assert html.count("<img") == 4
-    assert app.read_number(str(images["photo_2024.jpg"])) == "2024"
+    assert photo.read_number(str(images["photo_2024.jpg"])) == "2024"
 
 
 @pytest.mark.parametrize("name", ["photo_16bit.png", "photo_cmyk.jpg", "anim.gif"])
 def test_odd_but_valid_photos_are_read(studio, images, name):
-    assert app.read_number({"path": str(images[name])}) == "58"  # the GIF's first frame
+    assert photo.read_number({"path": str(images[name])}) == "58"  # the GIF's first frame
 
 
 def test_blank_photo_says_no_digits(studio, images):
-    label, number, boxed, html = app.predict_photo(str(images["photo_blank.jpg"]))
+    label, number, boxed, html = photo.predict_photo(str(images["photo_blank.jpg"]))
     assert label == {} and number == "" and "No digits found" in html and boxed is not None
-    assert app.read_number(str(images["photo_blank.jpg"])) == ""
+    assert photo.read_number(str(images["photo_blank.jpg"])) == ""
 
 
 @pytest.mark.parametrize("name, message", [
@@ -167,21 +169,21 @@ def test_blank_photo_says_no_digits(studio, images):
     ("one_pixel.png", "too small"),
 ])
 def test_bad_photos_get_clear_errors(studio, images, name, message):
-    for handler in (app.predict_photo, app.read_number):
+    for handler in (photo.predict_photo, photo.read_number):
         with pytest.raises(gr.Error, match=f"(?i){message}"):
             handler({"path": str(images[name])})
 
 
 def test_no_photo_says_so(studio):
-    label, number, boxed, html = app.predict_photo(None)
+    label, number, boxed, html = photo.predict_photo(None)
     assert label == {} and number == "" and boxed is None and "Upload a photo" in html
-    for needs_a_photo in (app.read_number, lambda p: app.save_photo_sample(p, 0, 1)):
+    for needs_a_photo in (photo.read_number, lambda p: photo.save_photo_sample(p, 0, 1)):
         with pytest.raises(gr.Error, match="Upload a photo"):
             needs_a_photo(None)
 
 
 def test_save_photo_sample_keeps_the_crop(studio, images):
-    message = app.save_photo_sample(str(images["photo_2024.jpg"]), 4, 4)
+    message = photo.save_photo_sample(str(images["photo_2024.jpg"]), 4, 4)
     assert "Saved as a **4**" in message
     saved = studio.samples.list(limit=1)[0]
     assert saved["source"] == "photo" and saved["label"] == 4
@@ -207,12 +209,12 @@ def fake_jobs(studio, fake_trainer, monkeypatch):
 
 
 def test_train_reports_progress_curves_and_result(studio, fake_jobs):
-    out = app.train(**SETTINGS)
+    out = retrain.train(**SETTINGS)
     summary, progress, loss, acc, md, confusion, mistakes, vid, activate, timer = out
     assert "Training" in summary and 'data-status="running"' in progress
     assert timer.active is True
     fake_jobs.wait(30)
-    summary, progress, loss, acc, md, confusion, mistakes, vid, activate, timer = app.training_status()
+    summary, progress, loss, acc, md, confusion, mistakes, vid, activate, timer = retrain.training_status()
     assert 'data-status="done"' in progress and 'data-fraction="1.0000"' in progress
     assert isinstance(loss, pd.DataFrame) and set(loss["split"]) == {"train", "validation"}
     assert acc["value"].between(0, 1).all() and len(acc) > 2
@@ -225,8 +227,8 @@ def test_train_reports_progress_curves_and_result(studio, fake_jobs):
 
 @pytest.mark.parametrize("pen_data, expected", [(True, "mnist+pen"), (False, "mnist"), ("false", "mnist")])
 def test_the_tab_says_and_chooses_the_data(studio, fake_jobs, pen_data, expected):
-    assert "pen digits by" in app._data_note(studio.config) and "260 writers" in app._data_note(studio.config)
-    app.train(**SETTINGS, pen_data=pen_data)
+    assert "pen digits by" in retrain.data_note(studio.config) and "260 writers" in retrain.data_note(studio.config)
+    retrain.train(**SETTINGS, pen_data=pen_data)
     job = fake_jobs.wait(30)
     argv = json.loads((fake_jobs.job_dir(job.id) / "argv.json").read_text())["argv"]
     assert argv[argv.index("--train-data") + 1] == expected
@@ -234,12 +236,12 @@ def test_the_tab_says_and_chooses_the_data(studio, fake_jobs, pen_data, expected
 
 def test_second_start_is_told_how_far_the_first_is(studio, fake_jobs, monkeypatch):
     monkeypatch.setenv("FAKE_MODE", "slow")
-    app.train(**SETTINGS)
+    retrain.train(**SETTINGS)
     with pytest.raises(gr.Error, match="already running.*(starting|epoch)"):
-        app.train(**SETTINGS)
-    assert "Cancelling" in app.cancel_training()
+        retrain.train(**SETTINGS)
+    assert "Cancelling" in retrain.cancel_training()
     assert fake_jobs.wait(15).status == "cancelled"
-    assert app.cancel_training() == "No training is running."
+    assert retrain.cancel_training() == "No training is running."
 
 
 @pytest.mark.parametrize("change, message", [
@@ -252,15 +254,15 @@ def test_second_start_is_told_how_far_the_first_is(studio, fake_jobs, monkeypatc
     ({"arch": "resnet"}, "arch"),
     ({"data": "my disk"}, "Data must be"),
     ({"limit": 5}, "limit must be at least 100"),
-    ({"data": app.DATA_CHOICES[1]}, "your samples needs saved samples"),
-    ({"data": app.DATA_CHOICES[2]}, "Fine-tuning needs saved samples"),
+    ({"data": retrain.DATA_CHOICES[1]}, "your samples needs saved samples"),
+    ({"data": retrain.DATA_CHOICES[2]}, "Fine-tuning needs saved samples"),
 ])
 def test_bad_training_settings_are_refused(studio, fake_jobs, change, message):
-    if change.get("data") in app.DATA_CHOICES[1:]:
+    if change.get("data") in retrain.DATA_CHOICES[1:]:
         for s in studio.samples.list():
             studio.samples.delete(s["id"])
     with pytest.raises(gr.Error, match=message):
-        app.train(**{**SETTINGS, **change})
+        retrain.train(**{**SETTINGS, **change})
     assert not fake_jobs.status().running
 
 
@@ -268,18 +270,18 @@ def test_bad_training_settings_are_refused(studio, fake_jobs, change, message):
 
 
 def test_models_listing_shows_the_active_default(studio):
-    message, table, pick = app.list_models()
-    assert list(table.columns) == app.MODEL_COLUMNS
+    message, table, pick = models_tab.list_models()
+    assert list(table.columns) == models_tab.MODEL_COLUMNS
     assert "default" in table["version"].tolist() and pick.value == "default"
-    card, curves, confusion, download = app.show_model("default")
+    card, curves, confusion, download = models_tab.show_model("default")
     assert curves.visible is False  # the shipped model has no plots beside it
     assert "`default` (active)" in card and "mnist-default.keras" in json.dumps(download.value)
 
 
 @pytest.mark.parametrize("version", ["../../etc/passwd", "default/../x", "", "20991231-000000-zzzz", 7])
 def test_bad_version_ids_are_refused(studio, version):
-    for handler in (app.activate_model, app.delete_model, app.show_model):
-        if handler is app.show_model and not version:
+    for handler in (models_tab.activate_model, models_tab.delete_model, models_tab.show_model):
+        if handler is models_tab.show_model and not version:
             continue
         with pytest.raises(gr.Error, match="(?i)invalid version id|no model version"):
             handler(version)
@@ -287,25 +289,25 @@ def test_bad_version_ids_are_refused(studio, version):
 
 def test_default_and_active_versions_cannot_be_deleted(studio):
     with pytest.raises(gr.Error, match="cannot be deleted"):
-        app.delete_model("default")
+        models_tab.delete_model("default")
 
 
 def test_samples_relabel_delete_and_list(studio, images):
-    app.save_drawing_sample(canvas(images["layer_7.png"]), 0, 7)
+    draw.save_drawing_sample(canvas(images["layer_7.png"]), 0, 7)
     sid = studio.samples.list(limit=1)[0]["id"]
-    assert app.relabel_sample(sid, 1) == f"Sample #{sid} is now a **1**."
-    gallery, summary = app.list_samples("1")
+    assert samples.relabel_sample(sid, 1) == f"Sample #{sid} is now a **1**."
+    gallery, summary = samples.list_samples("1")
     assert any(caption.startswith(f"#{sid}: 1") for _, caption in gallery)
     assert gallery[0][0].shape == (112, 112)  # 28x28 enlarged 4x with crisp pixels
     assert "1: " in summary
-    assert app.delete_sample(sid) == f"Deleted sample #{sid}."
+    assert samples.delete_sample(sid) == f"Deleted sample #{sid}."
     with pytest.raises(gr.Error, match="no sample"):
-        app.delete_sample(sid)
+        samples.delete_sample(sid)
 
 
 @pytest.mark.parametrize("sample_id", ["../1", -1, 0, "1 OR 1=1", None, 1.5])
 def test_bad_sample_ids_are_refused(studio, sample_id):
-    for call in (lambda: app.relabel_sample(sample_id, 1), lambda: app.delete_sample(sample_id)):
+    for call in (lambda: samples.relabel_sample(sample_id, 1), lambda: samples.delete_sample(sample_id)):
         with pytest.raises(gr.Error, match="sample id"):
             call()
 
@@ -323,7 +325,7 @@ def test_bad_sample_ids_are_refused(studio, sample_id):
     ("192.168.1.5", "s3cret", "s3cret", True),
 ])
 def test_admin_actions_by_address_and_password(tmp_path, host, password, given, allowed):
-    s = app.Studio(app.StudioConfig(paths=Paths(home=tmp_path), host=host, admin_password=password))
+    s = common.Studio(app.StudioConfig(paths=Paths(home=tmp_path), host=host, admin_password=password))
     if allowed:
         s.require_admin(given)
     else:
@@ -332,20 +334,20 @@ def test_admin_actions_by_address_and_password(tmp_path, host, password, given, 
 
 
 def test_admin_handlers_are_refused_off_loopback_without_password(studio, monkeypatch):
-    off = app.Studio(app.StudioConfig(paths=studio.config.paths, host="0.0.0.0", admin_password=None))
-    monkeypatch.setattr(app, "_studio", off)
-    for call in (lambda: app.train(**SETTINGS), app.cancel_training, lambda: app.activate_model("default"),
-                 lambda: app.delete_model("default"), lambda: app.relabel_sample(1, 2), lambda: app.delete_sample(1)):
+    off = common.Studio(app.StudioConfig(paths=studio.config.paths, host="0.0.0.0", admin_password=None))
+    monkeypatch.setattr(common, "_studio", off)
+    for call in (lambda: retrain.train(**SETTINGS), retrain.cancel_training, lambda: models_tab.activate_model("default"),
+                 lambda: models_tab.delete_model("default"), lambda: samples.relabel_sample(1, 2), lambda: samples.delete_sample(1)):
         with pytest.raises(gr.Error, match="disabled"):
             call()
     assert "s3cret" not in repr(app.StudioConfig(admin_password="s3cret"))
 
 
 def test_page_disables_admin_buttons_with_a_message(studio, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "_studio", studio)  # restored after build_app replaces it
+    monkeypatch.setattr(common, "_studio", studio)  # restored after build_app replaces it
     demo = app.build_app(app.StudioConfig(paths=Paths(home=tmp_path), host="0.0.0.0", admin_password=None))
     try:
-        config = demo.get_config_file()
+        config = as_shown(demo.get_config_file(), "en")  # the page as an English browser shows it
         texts = json.dumps(config["components"])
         assert "no admin password is set" in texts
         buttons = {c["props"].get("value"): c["props"].get("interactive") for c in config["components"]
@@ -356,7 +358,7 @@ def test_page_disables_admin_buttons_with_a_message(studio, tmp_path, monkeypatc
 
 
 def test_api_names_are_stable(studio, tmp_path, monkeypatch):
-    monkeypatch.setattr(app, "_studio", studio)
+    monkeypatch.setattr(common, "_studio", studio)
     demo = app.build_app(app.StudioConfig(paths=Paths(home=tmp_path)))
     assert demo.delete_cache == (120, 900)  # uploads leave Gradio's cache within 15 minutes (and at exit)
     names = {fn.api_name for fn in demo.fns.values()}
@@ -380,7 +382,7 @@ def test_launch_defaults_cap_uploads_and_share_nothing(studio):
 
 def test_an_expired_upload_says_so(studio, tmp_path):
     with pytest.raises(gr.Error, match="upload has expired"):
-        app.read_number({"path": str(tmp_path / "gone.png")})
+        photo.read_number({"path": str(tmp_path / "gone.png")})
 
 
 def test_uploads_left_by_a_killed_server_are_swept(tmp_path):

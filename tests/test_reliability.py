@@ -39,6 +39,7 @@ keras = pytest.importorskip("keras")
 gr = pytest.importorskip("gradio")
 
 import app  # noqa: E402
+from studio import common, draw, models_tab  # noqa: E402
 from mnist_core.config import Paths, TrainSettings  # noqa: E402
 from mnist_core.jobs import JobManager, JobOptions, JobRequest  # noqa: E402
 from mnist_core.models import build_cnn, build_mlp  # noqa: E402
@@ -138,7 +139,7 @@ class Server:
 
 @contextmanager
 def serving(config: app.StudioConfig, remove_cache: bool = True):
-    """The app built for ``config``, served in this process on a free loopback port; restores app._studio.
+    """The app built for ``config``, served in this process on a free loopback port; restores common._studio.
 
     Its uploads go to a cache folder of its own: in the shared one, Gradio names an upload by the hash of its
     bytes, and any studio process that stops deletes every upload it received, so identical test images sent
@@ -147,7 +148,7 @@ def serving(config: app.StudioConfig, remove_cache: bool = True):
     import shutil
     import tempfile
 
-    previous, previous_cache = app._studio, os.environ.get("GRADIO_TEMP_DIR")
+    previous, previous_cache = common._studio, os.environ.get("GRADIO_TEMP_DIR")
     os.environ["GRADIO_TEMP_DIR"] = cache = tempfile.mkdtemp(prefix="mnist-studio-test-")
     demo = app.build_app(config)
     port = free_port()
@@ -157,7 +158,7 @@ def serving(config: app.StudioConfig, remove_cache: bool = True):
         yield Server(demo, port, app.studio())
     finally:
         demo.close(verbose=False)
-        app._studio = previous
+        common._studio = previous
         if previous_cache is None:
             os.environ.pop("GRADIO_TEMP_DIR", None)
         else:
@@ -370,17 +371,17 @@ def test_an_unloadable_active_model_is_reported_and_another_can_be_activated(tmp
     a, b = two_models(home)
     reg = Registry(Paths(home=home))
     reg.model_path(a).write_bytes(b"PK\x03\x04 damaged")
-    previous = app._studio
+    previous = common._studio
     try:
         app.build_app(app.StudioConfig(paths=Paths(home=home)))
         value = {"background": None, "layers": [{"path": str(images["layer_7.png"])}], "composite": None}
         with pytest.raises(gr.Error, match=f"model could not be loaded.*{a}.*corrupt or not a Keras model"):
-            app.predict_drawing(value)
-        app.activate_model(b)  # the admin rolls forward (or back) to a version that loads
-        assert app.predict_drawing(value)[1] == "7" or len(app.predict_drawing(value)[1]) == 1
+            draw.predict_drawing(value)
+        models_tab.activate_model(b)  # the admin rolls forward (or back) to a version that loads
+        assert draw.predict_drawing(value)[1] == "7" or len(draw.predict_drawing(value)[1]) == 1
         assert app.studio().recognizer().version == b
     finally:
-        app._studio = previous
+        common._studio = previous
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -780,13 +781,13 @@ def _expected_answers(served, images, versions) -> dict:
     reg = served.studio.registry
     out = {}
     for name in ("layer_3.png", "layer_42.png", "layer_305.png"):
-        digits = app._drawing_digits({"layers": [{"path": str(images[name])}], "composite": None})[0]
+        digits = draw.drawing_digits({"layers": [{"path": str(images[name])}], "composite": None})[0]
         x = np.stack([d.image for d in digits])
-        main = app.most_prominent(digits)
+        main = common.most_prominent(digits)
         out[name] = {}
         for vid in versions:
             probs = Recognizer(reg.load(vid), vid, lite=False).predict(x)
-            out[name][vid] = (app._top3(probs[main]), app._number(probs))
+            out[name][vid] = (common.top3(probs[main]), common.number(probs))
     return out
 
 

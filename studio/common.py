@@ -1,0 +1,317 @@
+"""What every tab shares: settings, the services behind the handlers, and helpers for payloads in, HTML and
+images out. Nothing slow happens at import: the model is loaded on first use (or by Studio.warm)."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import io
+import ipaddress
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from mnist_core.config import Limits, Paths
+from mnist_core.jobs import JobManager
+from mnist_core.preprocess import Digit, ImageError, load_image, most_prominent
+from mnist_core.registry import Registry, RegistryError
+from mnist_core.samples import SampleStore, validate_label
+from studio.i18n import say
+
+log = logging.getLogger("mnist_studio")
+
+
+def fail(key: str, title: str = "title_error", **values) -> gr.Error:
+    """A message for the person (bad input, refused action) in their language: shown in the page, no traceback."""
+    return gr.Error(say(key, **values), title=say(title), print_exception=False)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Settings and services
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    """Where the studio keeps its state, who may change it, and what a request may cost."""
+
+    paths: Paths = field(default_factory=Paths)
+    # The address served; admin actions are open on loopback only (else they need the password).
+    host: str = "127.0.0.1"
+    # Env MNIST_STUDIO_ADMIN_PASSWORD; never shown, logged or passed to the trainer.
+    admin_password: str | None = field(
+        default_factory=lambda: os.environ.get("MNIST_STUDIO_ADMIN_PASSWORD") or None, repr=False
+    )
+    limits: Limits = field(default_factory=Limits)
+    # MNIST file for retraining (None: the core's choice: MNIST_DATA, the Keras cache or the offline subset).
+    data: str | None = None
+    # Canvas size in pixels: 400x400 is plenty for a digit and keeps every stroke's upload small.
+    canvas: int = 400
+
+
+@dataclass(frozen=True)
+class UiLimits:
+    """Sizes of what the pages show."""
+
+    # Side of each 28x28 preview in the page, in CSS pixels (nearest-neighbour: crisp pixels).
+    preview_px: int = 84
+    # Longest side of the boxed photo sent back.
+    photo_px: int = 1024
+    # Samples shown per gallery page.
+    gallery: int = 120
+    # Seconds between two looks at the registry's active version from the prediction path.
+    refresh_every_s: float = 1.0
+    # Canvas uploads kept for events still to consume them; older ones are dropped (Gradio never frees them).
+    canvas_blobs: int = 64
+
+
+UI = UiLimits()
+
+
+class Studio:
+    """The services behind the handlers: model, registry, samples, training jobs, admin policy."""
+
+    def __init__(self, config: StudioConfig | None = None):
+        self.config = config or StudioConfig()
+        self.registry = Registry(self.config.paths)
+        self.samples = SampleStore(self.config.paths.samples_db)
+        self.jobs = JobManager(self.config.paths)
+        self.canvas_blobs: dict = {}  # the Sketchpad's blob store, set by the Draw tab
+        self._recognizer = None
+        self._load_lock = threading.Lock()
+        self._checked = 0.0
+        self._refreshing = threading.Lock()
+
+    # --- the model ---
+
+    def recognizer(self):
+        """The Recognizer serving the active version (TensorFlow is imported on first use)."""
+        if self._recognizer is None:
+            with self._load_lock:
+                if self._recognizer is None:
+                    # Serves the version's stored TF Lite copy through LiteRT (~0.3 s, no TensorFlow); a version
+                    # without one is loaded through Keras (imports TensorFlow: ~6 s).
+                    from mnist_core.recognize import Recognizer  # noqa: PLC0415
+
+                    try:
+                        self._recognizer = Recognizer.from_registry(self.registry)
+                    except RegistryError as e:  # say why, instead of an error without a message
+                        raise fail("err_no_model", title="title_no_model", error=e) from None
+        return self._recognizer
+
+    def warm(self) -> threading.Thread:
+        """Load TensorFlow and the model in the background, so the first request finds them ready."""
+        thread = threading.Thread(target=self._warm, name="warm-model", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        try:
+            self.recognizer().predict(np.zeros((1, 28, 28), np.float32))
+        except Exception:  # the first request will report it
+            log.exception("could not load the model")
+
+    def predict(self, digits: list[Digit]) -> np.ndarray:
+        """(N, 10) probabilities for the digits, on the active version (checked about once a second)."""
+        rec = self.recognizer()
+        now = time.monotonic()
+        if now - self._checked > UI.refresh_every_s:
+            self._checked = now
+            if self.registry.active() != rec.version and self._refreshing.acquire(blocking=False):
+                # Load the newly active model off the request path; requests keep the old one meanwhile.
+                threading.Thread(target=self._refresh, daemon=True).start()
+        return rec.predict(np.stack([d.image for d in digits]))
+
+    def _refresh(self) -> None:
+        try:
+            self.recognizer().refresh(self.registry)
+        except Exception:  # a broken version must not stop serving the one that works
+            log.exception("could not switch to the active version")
+        finally:
+            self._refreshing.release()
+
+    def refresh_now(self) -> None:
+        """Switch to the registry's active version now (after an Activate here)."""
+        if self._recognizer is not None:
+            self._recognizer.refresh(self.registry)
+
+    # --- who may change things ---
+
+    @property
+    def admin_mode(self) -> str:
+        """"open" on loopback, "password" elsewhere with a password set, else "disabled"."""
+        if is_loopback(self.config.host):
+            return "open"
+        return "password" if self.config.admin_password else "disabled"
+
+    def require_admin(self, password: str | None) -> None:
+        """Raise gr.Error unless admin actions are allowed with this password."""
+        mode = self.admin_mode
+        if mode == "open":
+            return
+        if mode == "disabled":
+            raise fail("admin_disabled", title="title_admin_disabled")
+        given = (password or "").encode()
+        if not hmac.compare_digest(given, self.config.admin_password.encode()):
+            raise fail("err_password", title="title_not_allowed")
+
+
+_studio: Studio | None = None
+
+
+def studio() -> Studio:
+    """The services of the app built last (a default one when none was built)."""
+    global _studio
+    if _studio is None:
+        _studio = Studio()
+    return _studio
+
+
+def new_studio(config: StudioConfig | None = None) -> Studio:
+    """Fresh services for ``config``, from now on the ones every handler uses."""
+    global _studio
+    _studio = Studio(config)
+    return _studio
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a tab needs from the page around it: the Blocks, the services and the shared admin password box."""
+
+    demo: gr.Blocks
+    studio: Studio
+    password: gr.Textbox
+
+    @property
+    def admin_ok(self) -> bool:
+        """Whether admin buttons can be used at all on this address."""
+        return self.studio.admin_mode != "disabled"
+
+
+DIGIT_CHOICES = [str(d) for d in range(10)]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Helpers: payloads in, HTML and images out
+# ----------------------------------------------------------------------------------------------------------
+
+
+def source(value):
+    """A file path or bytes from what Gradio passes (FileData dict, path, canvas blob); None if empty."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value.get("path")
+    return value
+
+
+def read_image(value, limits: Limits, exif: bool = True) -> np.ndarray:
+    """Decode one image (an uploaded file or bytes) safely; ImageError with a message for people."""
+    src = source(value)
+    if isinstance(src, str) and not os.path.exists(src):  # Gradio's cache forgets uploads after 15 minutes
+        raise ImageError(say("err_expired"))
+    return load_image(src, max_pixels=limits.max_pixels, exif=exif)
+
+
+def refused(e: Exception, title: str = "title_error") -> gr.Error:
+    """The gr.Error for a refusal worded by the core (a bad label, id, version or setting; in English)."""
+    return gr.Error(str(e), title=say(title), print_exception=False)
+
+
+def image_error(e: Exception) -> gr.Error:
+    """The gr.Error for an image that cannot be read (the core's reason is in English)."""
+    return fail("err_image", title="title_bad_image", error=e)
+
+
+def png(array: np.ndarray) -> bytes:
+    """An image array as PNG bytes."""
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def png_file(path: Path):
+    """An RGB array of the PNG at ``path``, or None when it is missing or unreadable."""
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except (OSError, ValueError):
+        return None
+
+
+def top3(probs: np.ndarray) -> dict[str, float]:
+    """The three likeliest digits and their probabilities, for a gr.Label."""
+    order = np.argsort(probs)[::-1][:3]
+    return {str(int(d)): float(probs[d]) for d in order}
+
+
+def number(probs: np.ndarray) -> str:
+    """The digits read, in order."""
+    return "".join(str(int(np.argmax(p))) for p in probs)
+
+
+def digits_html(digits: list[Digit], probs: np.ndarray, empty: str) -> str:
+    """Each digit's 28x28 input, enlarged with crisp pixels, with its guess and confidence."""
+    if not digits:
+        return f'<p class="studio-empty">{empty}</p>'
+    cells = []
+    for i, (digit, p) in enumerate(zip(digits, probs), start=1):
+        guess = int(np.argmax(p))
+        pixels = png(np.clip(digit.image * 255.0 + 0.5, 0, 255).astype(np.uint8))  # white ink on black, as seen
+        uri = "data:image/png;base64," + base64.b64encode(pixels).decode()
+        cells.append(
+            f'<figure class="studio-digit" data-guess="{guess}" style="margin:0;text-align:center">'
+            f'<img src="{uri}" alt="{say("alt_digit", i=i)}" width="{UI.preview_px}" height="{UI.preview_px}" '
+            f'style="image-rendering:pixelated;border:1px solid #888;background:#000">'
+            f"<figcaption>#{i}: <b>{guess}</b> ({float(p[guess]):.0%})</figcaption></figure>"
+        )
+    return '<div style="display:flex;flex-wrap:wrap;gap:12px">' + "".join(cells) + "</div>"
+
+
+def empty_digits(message_key: str) -> str:
+    """The digits' strip when there are none: a message saying why."""
+    return digits_html([], np.zeros((0, 10)), say(message_key))
+
+
+def pick(digits: list[Digit], index) -> int:
+    """0-based position of the digit a person means by ``index`` (1-based; the most prominent when empty)."""
+    if not digits:
+        raise fail("err_nothing_found")
+    if index in (None, "", 0):
+        return most_prominent(digits) or 0
+    try:
+        i = int(index)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
+        raise fail("err_which", n=len(digits)) from None
+    if not 1 <= i <= len(digits):
+        raise fail("err_pick_one" if len(digits) == 1 else "err_pick", n=len(digits))
+    return i - 1
+
+
+def save_sample(digit: Digit, label, original: bytes | None, origin: str) -> str:
+    """Store a corrected digit as one of the user's samples; the message that says so."""
+    try:
+        label = validate_label(label)
+        sid = studio().samples.add(label, digit.image, original_png=original, source=origin)
+    except ValueError as e:
+        raise refused(e) from None
+    total = len(studio().samples)
+    return say("msg_saved_one" if total == 1 else "msg_saved", label=label, sid=sid, total=total)

@@ -1,0 +1,151 @@
+"""The Draw tab: a canvas read on every stroke, the 28x28 inputs the model saw, and "Wrong? It's a …"."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from mnist_core.preprocess import Digit, ImageError, canvas_to_mnist, most_prominent
+from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
+                           png, read_image, save_sample, studio, top3)
+from studio.i18n import ui, use_language
+
+
+def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """The Sketchpad's value (preprocess off) -> (RGBA layers, composite or None); only what is needed is decoded.
+
+    Gradio sends the canvas either as uploaded files ({layers: [FileData], composite: FileData}) or as an
+    id of blobs it received beforehand ({id: ...}); the layers' alpha is the ink, so the composite is only
+    decoded when there are no layers (API clients may send just an image as the composite).
+    """
+    if not value:
+        return [], None
+    if not isinstance(value, dict):
+        raise ImageError("the canvas must be a Sketchpad value: {background, layers, composite}")
+    blobs = studio().canvas_blobs
+    _trim(blobs)
+    if value.get("id"):
+        stored = blobs.pop(value["id"], None)
+        if stored is None:
+            return [], None
+        layers = [b for b in (stored.layers or []) if b]
+        composite = stored.composite
+    else:
+        layers = [x for x in (value.get("layers") or []) if x]
+        composite = value.get("composite")
+    limits = studio().config.limits
+    decoded = [read_image(layer, limits, exif=False) for layer in layers]  # a browser's canvas PNG has no EXIF
+    decoded = [a for a in decoded if a.ndim == 3 and a.shape[2] == 4]
+    if decoded:
+        return decoded, None
+    return [], (read_image(composite, limits) if composite else None)
+
+
+def _trim(blobs: dict) -> None:
+    """Drop the oldest canvas blobs beyond UI.canvas_blobs (Gradio stores one set per stroke)."""
+    for key in list(blobs)[: max(0, len(blobs) - UI.canvas_blobs)]:
+        blobs.pop(key, None)
+
+
+def drawing_digits(sketch: dict | None) -> tuple[list[Digit], list[np.ndarray], np.ndarray | None]:
+    """The digits on the canvas (MNIST-style 28x28), with the decoded layers and composite they came from."""
+    try:
+        layers, composite = _canvas(sketch)
+        return canvas_to_mnist(layers or None, composite), layers, composite
+    except ImageError as e:
+        raise image_error(e) from None
+
+
+def predict_drawing(sketch: dict | None, request: gr.Request = None):
+    """Sketchpad value -> (top-3 gr.Label of the most prominent digit, the number read, each digit's 28x28 input)."""
+    use_language(request)
+    digits, _, _ = drawing_digits(sketch)
+    if not digits:
+        return {}, "", empty_digits("nothing_drawn")
+    probs = studio().predict(digits)
+    main = most_prominent(digits)
+    return top3(probs[main]), number(probs), digits_html(digits, probs, "")
+
+
+def noop_drawing(sketch: dict | None):
+    """Does nothing and returns a constant: the floor that /predict_drawing's latency is measured against.
+
+    Wired to the same Sketchpad, with the same preprocessing (none) and concurrency as /predict_drawing.
+    """
+    return {"0": 1.0}, "", ""
+
+
+def save_drawing_sample(sketch: dict | None, digit: float | None, label, request: gr.Request = None):
+    """Save digit number ``digit`` (1-based; default: the most prominent) of the drawing with ``label``."""
+    use_language(request)
+    digits, layers, composite = drawing_digits(sketch)
+    if not digits:
+        raise fail("err_draw_first")
+    chosen = digits[pick(digits, digit)]
+    strokes = layers[0] if layers else composite
+    return save_sample(chosen, label, png(strokes) if strokes is not None else None, "draw")
+
+
+def clear_drawing(request: gr.Request = None):
+    """Empty canvas and outputs."""
+    use_language(request)
+    return None, {}, "", empty_digits("nothing_drawn"), ""
+
+
+# The Sketchpad starts with no tool chosen: pick the brush (on load, and again whenever the Draw tab is shown, in
+# case the page loaded while another tab was in front). Gradio marks the chosen tool's button "highlight"; clicking
+# it again would open the brush options, so a chosen brush is left alone.
+SELECT_BRUSH = """
+() => {
+  const pick = (tries) => {
+    const brush = document.querySelector('#sketch button[aria-label="Brush"]');
+    if (brush) { if (!brush.classList.contains('highlight')) brush.click(); }
+    else if (tries > 0) { setTimeout(() => pick(tries - 1), 200); }
+  };
+  pick(50);
+}
+"""
+
+
+def tab(page: Page) -> None:
+    """The Draw tab's layout and events."""
+    size = page.studio.config.canvas
+    with gr.Tab(ui("tab_draw"), id="draw") as draw_tab:
+        with gr.Row():
+            with gr.Column(scale=3):
+                sketch = gr.Sketchpad(
+                    label=ui("draw_canvas"),
+                    canvas_size=(size, size),
+                    height=size + 120,
+                    image_mode="RGBA",
+                    type="numpy",
+                    layers=False,
+                    transforms=(),
+                    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
+                    eraser=gr.Eraser(default_size=16),
+                    elem_id="sketch",
+                )
+                clear = gr.Button(ui("draw_clear"), elem_id="clear-drawing")
+            with gr.Column(scale=2):
+                label = gr.Label(num_top_classes=3, label=ui("draw_prediction"), elem_id="draw-label")
+                read = gr.Textbox(label=ui("number_read"), interactive=False, elem_id="draw-number")
+                # The first value is the page's: static text the browser translates (handlers answer in words).
+                strip = gr.HTML(f'<p class="studio-empty">{ui("nothing_drawn")}</p>', elem_id="draw-digits",
+                                label=ui("model_saw"))
+                with gr.Group():
+                    fix = gr.Radio(DIGIT_CHOICES, label=ui("wrong_its"), elem_id="draw-fix")
+                    which = gr.Number(label=ui("draw_which"), precision=0)
+                    save = gr.Button(ui("save_sample"), elem_id="draw-save")
+                saved = gr.Markdown(elem_id="draw-saved")
+        noop = gr.Button(visible=False)  # API-only twin of /predict_drawing for latency floors
+
+    page.studio.canvas_blobs = sketch.blob_storage
+    fast = dict(preprocess=False, concurrency_limit=None, show_progress="hidden")
+    out = [label, read, strip]
+    sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last", **fast)
+    noop.click(noop_drawing, sketch, out, api_name="noop_drawing", **fast)
+    save.click(save_drawing_sample, [sketch, which, fix], saved, api_name="save_sample", preprocess=False)
+    clear.click(clear_drawing, None, [sketch, *out, saved], api_name="clear_drawing", queue=False).then(
+        None, js=SELECT_BRUSH)
+    page.demo.load(None, js=SELECT_BRUSH)
+    draw_tab.select(None, js=SELECT_BRUSH, api_name=False)

@@ -1,0 +1,65 @@
+"""The top of the page: title, the language switch, the admin notice and password box."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from studio.common import Studio
+from studio.i18n import COOKIE, LANGUAGES, ui
+
+# Gradio picks the page's language from the browser (navigator.language) when the page loads, and only its own
+# Settings panel can change it afterwards, with changeLocale() from its "core" chunk. The switch calls that same
+# function (importing the module by the URL the page loaded it from gives the same instance), remembers the choice
+# in localStorage, and sets a cookie so that the server words its answers in that language too.
+_SET_LANGUAGE = r"""
+const setLanguage = async (lang) => {
+  document.cookie = `COOKIE=${lang}; path=/; max-age=31536000; SameSite=Lax`;
+  const core = performance.getEntriesByType("resource").map((e) => e.name)
+    .find((name) => /\/assets\/core-[^/]*\.js$/.test(name));
+  if (core) (await import(core)).changeLocale?.(lang);
+};
+""".replace("COOKIE", COOKIE)
+
+# On load: ?lang= in the address, else the last choice made here, else the browser's languages (any Chinese gets
+# the simplified text: Gradio itself only matches zh-CN exactly). Returns the language, shown by the switch.
+START = r"""
+async () => {
+  SET_LANGUAGE
+  const known = KNOWN;
+  const asked = new URLSearchParams(window.location.search).get("lang");
+  const explicit = known.includes(asked) ? asked : known.includes(localStorage.getItem("COOKIE"))
+    ? localStorage.getItem("COOKIE") : null;
+  const browser = (navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language])
+    .find((tag) => /^(zh|en)\b/i.test(tag)) || "en";
+  const lang = explicit || (browser.toLowerCase().startsWith("zh") ? "zh-CN" : "en");
+  if (asked === lang) localStorage.setItem("COOKIE", lang);
+  await setLanguage(lang);
+  return lang;
+}
+"""
+START = START.replace("SET_LANGUAGE", _SET_LANGUAGE).replace("KNOWN", repr(list(LANGUAGES))).replace("COOKIE", COOKIE)
+
+# On a choice in the switch: remember it and translate the page at once, without reloading it.
+CHOOSE = r"""
+async (lang) => {
+  SET_LANGUAGE
+  localStorage.setItem("COOKIE", lang);
+  await setLanguage(lang);
+}
+""".replace("SET_LANGUAGE", _SET_LANGUAGE).replace("COOKIE", COOKIE)
+
+
+def header(demo: gr.Blocks, studio: Studio) -> gr.Textbox:
+    """Title, language switch and admin notice; returns the admin password box every admin event reads."""
+    with gr.Row(equal_height=True):
+        gr.Markdown(ui("page_title") + "\n" + ui("page_intro"), elem_id="page-title")
+        # Each language is named in its own script, so whoever cannot read the page can still find theirs.
+        language = gr.Radio([("English", "en"), ("简体中文", "zh-CN")], label=ui("language"), elem_id="language",
+                            scale=0, min_width=220)
+    if studio.admin_mode == "disabled":
+        gr.Markdown("> ⚠️ " + ui("admin_disabled"), elem_id="admin-disabled")
+    password = gr.Textbox("", label=ui("admin_password"), type="password", visible=studio.admin_mode == "password",
+                          info=ui("admin_password_info"))
+    demo.load(None, None, language, js=START, api_name=False)
+    language.input(None, language, None, js=CHOOSE, api_name=False)
+    return password

@@ -1,0 +1,177 @@
+"""The Models tab: every version with its card; activate (roll back), delete, download."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from mnist_core.registry import RegistryError, validate_version_id
+from studio.common import Page, png_file, refused, studio
+from studio.i18n import say, ui, use_language
+
+# The table's columns: data for API clients as much as headings, so they stay the same in every language.
+MODEL_COLUMNS = ["active", "version", "created", "arch", "data", "accuracy", "train time"]
+
+
+def _models_table() -> pd.DataFrame:
+    active = studio().registry.active()
+    rows = []
+    for card in studio().registry.versions():
+        data = card.get("data") or {}
+        acc = (card.get("metrics") or {}).get("accuracy")
+        secs = card.get("train_seconds")
+        rows.append([
+            "●" if card["id"] == active else "",
+            card["id"],
+            str(card.get("created", ""))[:19].replace("T", " "),
+            card.get("arch", "?") if "broken" not in card else "broken",
+            _data_text(data),
+            f"{acc:.2%}" if isinstance(acc, (int, float)) else "",
+            f"{secs:.0f} s" if isinstance(secs, (int, float)) else "",
+        ])
+    return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+def _data_text(data: dict) -> str:
+    if not data:
+        return ""
+    text = str(data.get("source", ""))
+    if data.get("train_size"):
+        text += say("card_digits", n=f"{int(data['train_size']):,}")
+    if data.get("subset"):
+        text += say("card_subset")
+    if data.get("user_samples"):
+        text += say("card_yours", n=int(data["user_samples"]))
+    return text
+
+
+def _version(version) -> str:
+    try:
+        return validate_version_id(version)
+    except RegistryError as e:
+        raise refused(e) from None
+
+
+def _card_markdown(vid: str) -> str:
+    card = studio().registry.card(vid)
+    acc = (card.get("metrics") or {}).get("accuracy")
+    settings = card.get("settings") or {}
+    params = card.get("params")
+    seconds = card.get("train_seconds")
+    lines = [
+        f"### `{vid}`{say('card_active') if vid == studio().registry.active() else ''}",
+        say("card_created", created=str(card.get("created", "?"))[:19].replace("T", " ")),
+        say("card_arch_params", arch=card.get("arch", "?"), params=f"{params:,}") if isinstance(params, int)
+        else say("card_arch", arch=card.get("arch", "?")),
+        say("card_data", data=_data_text(card.get("data") or {}) or "?"),
+        say("card_accuracy", acc=f"{acc:.2%}" if isinstance(acc, (int, float)) else "?"),
+        say("card_time", seconds=f"{seconds:.0f}") if isinstance(seconds, (int, float)) else "",
+        say("card_settings", epochs=settings.get("epochs", "?"), batch=settings.get("batch_size", "?"),
+            lr=settings.get("lr", "?"), augment=settings.get("augment", "?")) if settings else "",
+        say("card_parent", parent=card["parent"]) if card.get("parent") else "",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def show_model(version, request: gr.Request = None):
+    """A version's card, its curves and confusion plots, and a download of its .keras file."""
+    use_language(request)
+    if not version:
+        return say("msg_pick_version"), None, None, gr.DownloadButton(value=None, interactive=False)
+    vid = _version(version)
+    try:
+        md = _card_markdown(vid)
+        path = studio().registry.model_path(vid)
+    except RegistryError as e:
+        raise refused(e) from None
+    plots = [png_file(path.parent / name) for name in ("curves.png", "confusion.png")]
+    download = _download_copy(path, f"mnist-{vid}.keras")
+    return (md, *(gr.Image(value=p, visible=p is not None) for p in plots),
+            gr.DownloadButton(value=download, interactive=True))
+
+
+def _download_copy(path: Path, name: str) -> str:
+    """A copy of ``path`` in Gradio's cache (served from there; old copies are removed)."""
+    root = Path(os.environ["GRADIO_TEMP_DIR"]) / "downloads"
+    root.mkdir(parents=True, exist_ok=True)
+    for old in root.iterdir():
+        if time.time() - old.stat().st_mtime > 600:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(dir=root))
+    shutil.copyfile(path, folder / name)
+    return str(folder / name)
+
+
+def pick_model_row(evt: gr.SelectData):
+    """The version id of the table row clicked."""
+    row = evt.row_value or []
+    return row[1] if len(row) > 1 else gr.skip()
+
+
+def _models_outputs(message: str, selected: str | None):
+    table = _models_table()
+    choices = table["version"].tolist()
+    selected = selected if selected in choices else studio().registry.active()
+    return message, table, gr.Dropdown(choices=choices, value=selected)
+
+
+def list_models(request: gr.Request = None):
+    """Every version: a table of cards, and the version picker."""
+    use_language(request)
+    return _models_outputs("", None)
+
+
+def activate_model(version, password="", request: gr.Request = None):
+    """Make a version the live model (for everyone, at once)."""
+    use_language(request)
+    studio().require_admin(password)
+    vid = _version(version)
+    try:
+        studio().registry.activate(vid)
+        studio().refresh_now()
+    except RegistryError as e:
+        raise refused(e) from None
+    return _models_outputs(say("msg_activated", vid=vid), vid)
+
+
+def delete_model(version, password="", request: gr.Request = None):
+    """Delete a version (never the active one, never the shipped default)."""
+    use_language(request)
+    studio().require_admin(password)
+    vid = _version(version)
+    try:
+        studio().registry.delete(vid)
+    except RegistryError as e:
+        raise refused(e) from None
+    return _models_outputs(say("msg_deleted_model", vid=vid), None)
+
+
+def tab(page: Page) -> None:
+    """The Models tab's layout and events."""
+    admin_ok = page.admin_ok
+    with gr.Tab(ui("tab_models"), id="models") as models_tab:
+        message = gr.Markdown()
+        table = gr.Dataframe(headers=MODEL_COLUMNS, interactive=False, elem_id="models-table")
+        with gr.Row():
+            pick = gr.Dropdown(label=ui("models_version"), choices=[], elem_id="model-pick")
+            activate = gr.Button(ui("models_activate"), interactive=admin_ok)
+            delete = gr.Button(ui("delete"), variant="stop", interactive=admin_ok)
+            download = gr.DownloadButton(ui("models_download"), interactive=False)
+        card = gr.Markdown()
+        with gr.Row():
+            curves = gr.Image(label=ui("models_curves"), interactive=False)
+            confusion = gr.Image(label=ui("confusion"), interactive=False)
+
+    out = [message, table, pick]
+    raw = dict(preprocess=False)  # ids are validated here: a bad one gets our message, not Gradio's
+    models_tab.select(list_models, None, out, api_name="list_models")
+    pick.change(show_model, pick, [card, curves, confusion, download], api_name="show_model", **raw)
+    table.select(pick_model_row, None, pick, api_name=False)
+    activate.click(activate_model, [pick, page.password], out, api_name="activate_model", **raw)
+    delete.click(delete_model, [pick, page.password], out, api_name="delete_model", **raw)

@@ -1,0 +1,97 @@
+"""The Photo tab: digits on paper found, boxed and read; corrections saved like the Draw tab's."""
+
+from __future__ import annotations
+
+import cv2
+import gradio as gr
+import numpy as np
+
+from mnist_core.preprocess import Digit, ImageError, most_prominent, photo_to_mnist
+from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
+                           png, read_image, save_sample, source, studio, top3)
+from studio.i18n import ui, use_language
+
+
+def _boxed(image: np.ndarray, digits: list[Digit], probs: np.ndarray) -> np.ndarray:
+    """The photo (RGB, at most UI.photo_px a side) with each digit boxed and labelled with its guess."""
+    rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
+    rgb = np.ascontiguousarray(rgb[:, :, :3])
+    scale = min(1.0, UI.photo_px / max(rgb.shape[:2]))
+    if scale < 1.0:
+        rgb = cv2.resize(rgb, (round(rgb.shape[1] * scale), round(rgb.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    thick = max(2, round(max(rgb.shape[:2]) / 300))
+    for i, (digit, p) in enumerate(zip(digits, probs), start=1):
+        x0, y0, x1, y1 = (round(v * scale) for v in digit.box)
+        cv2.rectangle(rgb, (x0, y0), (x1, y1), (255, 0, 80), thick)
+        # Just the digit's number: its guess and confidence are listed under the photo, by that number.
+        cv2.putText(rgb, str(i), (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.25 * thick, (255, 0, 80), max(1, thick // 2))
+    return rgb
+
+
+def _photo(photo) -> tuple[np.ndarray, list[Digit]]:
+    if source(photo) is None:
+        raise fail("no_photo")
+    try:
+        image = read_image(photo, studio().config.limits)
+        return image, photo_to_mnist(image)
+    except ImageError as e:
+        raise image_error(e) from None
+
+
+def predict_photo(photo, request: gr.Request = None):
+    """Image file -> (gr.Label of the most prominent digit, the number read, the photo boxed, each digit's input)."""
+    use_language(request)
+    if source(photo) is None:  # the photo was removed
+        return {}, "", None, empty_digits("no_photo")
+    image, digits = _photo(photo)
+    if not digits:
+        return {}, "", _boxed(image, [], np.zeros((0, 10))), empty_digits("no_digits")
+    probs = studio().predict(digits)
+    return top3(probs[most_prominent(digits)]), number(probs), _boxed(image, digits, probs), digits_html(digits, probs, "")
+
+
+def read_number(photo, request: gr.Request = None) -> str:
+    """Image file -> the number written on it, digits in reading order ("" when none)."""
+    use_language(request)
+    _, digits = _photo(photo)
+    return number(studio().predict(digits)) if digits else ""
+
+
+def save_photo_sample(photo, digit: float | None, label, request: gr.Request = None):
+    """Save digit number ``digit`` (1-based; default: the most prominent) of the photo with ``label``."""
+    use_language(request)
+    image, digits = _photo(photo)
+    chosen = digits[pick(digits, digit)]
+    x0, y0, x1, y1 = chosen.box
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    return save_sample(chosen, label, png(crop) if crop.size else None, "photo")
+
+
+def tab(page: Page) -> None:
+    """The Photo tab's layout and events."""
+    with gr.Tab(ui("tab_photo"), id="photo"):
+        with gr.Row():
+            with gr.Column():
+                photo = gr.Image(label=ui("photo_input"), sources=["upload", "webcam", "clipboard"], type="filepath",
+                                 elem_id="photo")
+                read_btn = gr.Button(ui("photo_read"), variant="primary")
+            with gr.Column():
+                label = gr.Label(num_top_classes=3, label=ui("photo_prominent"))
+                read = gr.Textbox(label=ui("number_read"), interactive=False, elem_id="photo-number")
+                boxed = gr.Image(label=ui("photo_found"), interactive=False, format="jpeg")
+        strip = gr.HTML(label=ui("model_saw"))
+        with gr.Group():
+            with gr.Row():
+                which = gr.Number(label=ui("photo_which"), precision=0)
+                fix = gr.Radio(DIGIT_CHOICES, label=ui("wrong_its"))
+            save = gr.Button(ui("save_sample"))
+        saved = gr.Markdown()
+        read_number_btn = gr.Button(visible=False)  # API-only: /read_number
+
+    out = [label, read, boxed, strip]
+    heavy = dict(preprocess=False, concurrency_limit=2, concurrency_id="photo")
+    # input: an upload, a webcam shot, a paste, or the photo removed.
+    photo.input(predict_photo, photo, out, api_name="predict_photo", **heavy)
+    read_btn.click(predict_photo, photo, out, api_name=False, **heavy)
+    read_number_btn.click(read_number, photo, read, api_name="read_number", **heavy)
+    save.click(save_photo_sample, [photo, which, fix], saved, api_name="save_photo_sample", **heavy)

@@ -1,0 +1,92 @@
+"""The My samples tab: the user's saved digits with counts per label; relabel or delete."""
+
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+
+from mnist_core.samples import validate_label, validate_sample_id
+from studio.common import DIGIT_CHOICES, UI, Page, refused, studio
+from studio.i18n import say, ui, use_language
+
+ALL = "all"
+
+
+def _enlarged(image: np.ndarray) -> np.ndarray:
+    """(28, 28) float -> (112, 112) uint8, each pixel a 4x4 block (crisp in any image viewer)."""
+    return np.kron(np.clip(image * 255 + 0.5, 0, 255).astype(np.uint8), np.ones((4, 4), np.uint8))
+
+
+def list_samples(digit=ALL, request: gr.Request = None):
+    """The saved samples (newest first, up to a page) and how many there are of each digit."""
+    use_language(request)
+    try:
+        label = None if digit in (None, "", ALL) else validate_label(digit)
+    except ValueError as e:
+        raise refused(e) from None
+    store = studio().samples
+    counts = store.counts()
+    # Captions are read back by pick_sample: "#id: label (source)" in every language.
+    items = [(_enlarged(s["image"]), f"#{s['id']}: {s['label']} ({s['source']})")
+             for s in store.list(label=label, limit=UI.gallery)]
+    total = sum(counts.values())
+    summary = say("samples_total_one" if total == 1 else "samples_total", n=total)
+    return items, summary + " — " + " · ".join(f"{d}: {n}" for d, n in counts.items())
+
+
+def pick_sample(evt: gr.SelectData):
+    """The id of the gallery item clicked."""
+    caption = evt.value.get("caption", "") if isinstance(evt.value, dict) else ""
+    return int(caption[1:].split(":")[0]) if caption.startswith("#") else None
+
+
+def relabel_sample(sample_id, label, password="", request: gr.Request = None):
+    """Give a saved sample another label."""
+    use_language(request)
+    studio().require_admin(password)
+    try:
+        sid, new = validate_sample_id(sample_id), validate_label(label)
+        studio().samples.relabel(sid, new)
+    except ValueError as e:
+        raise refused(e) from None
+    return say("msg_relabelled", sid=sid, label=new)
+
+
+def delete_sample(sample_id, password="", request: gr.Request = None):
+    """Delete a saved sample."""
+    use_language(request)
+    studio().require_admin(password)
+    try:
+        sid = validate_sample_id(sample_id)
+        studio().samples.delete(sid)
+    except ValueError as e:
+        raise refused(e) from None
+    return say("msg_deleted_sample", sid=sid)
+
+
+def tab(page: Page) -> None:
+    """The My samples tab's layout and events."""
+    admin_ok = page.admin_ok
+    with gr.Tab(ui("tab_samples"), id="samples") as samples_tab:
+        summary = gr.Markdown()
+        with gr.Row():
+            show = gr.Dropdown([(ui("samples_all"), ALL)] + DIGIT_CHOICES, value=ALL, label=ui("samples_show"))
+        gallery = gr.Gallery(label=ui("samples_gallery"), columns=10, height=420, allow_preview=False,
+                             fit_columns=False, object_fit="contain", format="png", interactive=False, buttons=[],
+                             elem_id="samples-gallery")
+        with gr.Row():
+            sample_id = gr.Number(label=ui("samples_id"), precision=0)
+            new_label = gr.Radio(DIGIT_CHOICES, label=ui("samples_new_label"))
+            relabel = gr.Button(ui("samples_relabel"), interactive=admin_ok)
+            delete = gr.Button(ui("delete"), variant="stop", interactive=admin_ok)
+        message = gr.Markdown()
+
+    out = [gallery, summary]
+    raw = dict(preprocess=False)  # ids and labels are validated here: a bad one gets our message, not Gradio's
+    samples_tab.select(list_samples, show, out, api_name="list_samples", **raw)
+    show.change(list_samples, show, out, api_name=False, **raw)
+    gallery.select(pick_sample, None, sample_id, api_name=False)
+    relabel.click(relabel_sample, [sample_id, new_label, page.password], message, api_name="relabel_sample",
+                  **raw).success(list_samples, show, out, api_name=False, **raw)
+    delete.click(delete_sample, [sample_id, page.password], message, api_name="delete_sample",
+                 **raw).success(list_samples, show, out, api_name=False, **raw)
