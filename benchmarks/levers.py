@@ -25,12 +25,14 @@ OUT = ROOT / "benchmarks" / "out" / "levers"
 
 # name -> (TrainSettings changes, AugmentSettings changes)
 VARIANTS = {
-    "mnist": (dict(data="mnist"), dict(aspect=0.0)),
-    "mnist+aspect": (dict(data="mnist"), {}),
-    "pen": (dict(data="mnist+pen"), dict(aspect=0.0)),
-    "pen+aspect": (dict(data="mnist+pen"), {}),
-    "pen+aspect+4renders": (dict(data="mnist+pen", pen_renders=4), {}),
-    "pen+aspect+width32": (dict(data="mnist+pen", width=32), {}),
+    "mnist": (dict(data="mnist", pen_crops=0), dict(aspect=0.0)),
+    "mnist+aspect": (dict(data="mnist", pen_crops=0), {}),
+    "pen": (dict(data="mnist+pen", pen_crops=0), dict(aspect=0.0)),
+    "pen+aspect": (dict(data="mnist+pen", pen_crops=0), {}),
+    "pen+aspect+4renders": (dict(data="mnist+pen", pen_renders=4, pen_crops=0), {}),
+    "pen+aspect+width32": (dict(data="mnist+pen", width=32, pen_crops=0), {}),
+    "pen+aspect+crops": (dict(data="mnist+pen", pen_crops=1), {}),
+    "pen+aspect+crops+width32": (dict(data="mnist+pen", pen_crops=1, width=32), {}),
 }
 
 
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-training", action="store_true", help="score the models already in benchmarks/out/levers")
     args = ap.parse_args(argv)
     names = [n for n in VARIANTS if not args.only or n in args.only.split(",")]
+    if args.skip_training:
+        names = [n for n in names if (OUT / f"{n}.keras").is_file()]
     OUT.mkdir(parents=True, exist_ok=True)
     if not args.skip_training:
         import keras

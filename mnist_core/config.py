@@ -105,6 +105,9 @@ class TrainSettings:
     data: str = "mnist+pen"
     # Times each pen digit is drawn per run, each with its own slant, aspect, wobble and brush.
     pen_renders: int = 2
+    # Times each pen digit is also cut tightly from a line between two others (their fragments at the edges),
+    # on noisy paper, through the small-image path: what a form box or a cheque gives.
+    pen_crops: int = 1
     # The fewest optimizer steps a run takes: a short run (3,000 digits, one epoch: 23 steps of 128) shrinks its
     # batches to get them, since batch norm and the one-cycle schedule need a few hundred steps to learn.
     min_steps: int = 300
@@ -133,5 +136,7 @@ class TrainSettings:
             raise ValueError(f"data must be 'mnist+pen' or 'mnist', not {self.data!r}")
         if not (isinstance(self.pen_renders, int) and 1 <= self.pen_renders <= 20):
             raise ValueError(f"pen renders must be an integer from 1 to 20, not {self.pen_renders!r}")
+        if not (isinstance(self.pen_crops, int) and 0 <= self.pen_crops <= 20):
+            raise ValueError(f"pen crops must be an integer from 0 to 20, not {self.pen_crops!r}")
         if not (isinstance(self.sample_weight, (int, float)) and 0.0 <= self.sample_weight <= 100.0):
             raise ValueError(f"sample weight must be between 0 and 100, not {self.sample_weight!r}")

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from .config import PROJECT_ROOT
-from .preprocess import normalize_digit
+from .preprocess import bitmap_to_mnist, normalize_digit
 
 # The pen digits the shipped recipe trains on: the training writers of both sets (CC BY 4.0, credited in
 # README.md), in the compact form of `save_compact`.
@@ -239,24 +239,62 @@ def canvas_sample(d: PenDigit, rng: np.random.Generator, strength: float = 1.0) 
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def training_digits(digits: list[PenDigit], renders: int = 2, seed: int = 0,
-                    strength: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Each digit drawn `renders` times at random (see `canvas_sample`): x (N, 28, 28) uint8, y (N,) uint8."""
+def crop_sample(d: PenDigit, left: PenDigit, right: PenDigit, rng: np.random.Generator,
+                strength: float = 1.0) -> np.ndarray:
+    """The digit cut tightly from a line between two others (touching, overlapping or apart) on grey, noisy
+    paper, 16-64 px tall, read by the small-image path: (28, 28) uint8 with the neighbours' fragments it keeps.
+    """
+    h = 48.0
+    pen = h * rng.uniform(0.04, 0.14)
+    shapes = [distort(e.strokes, rng, strength) for e in (left, d, right)]
+    widths = [float(np.concatenate(s)[:, 0].max()) * h for s in shapes]
+    gaps = rng.uniform(-0.15, 0.15, 2) * h
+    xs = [pen + 4.0]
+    xs += [xs[0] + widths[0] + gaps[0], xs[0] + widths[0] + gaps[0] + widths[1] + gaps[1]]
+    W, H = int(xs[2] + widths[2] + pen + 8), int(h * 1.6)
+    ink = np.zeros((H, W), np.uint8)
+    ys = 0.3 * h + rng.uniform(-0.08, 0.08, 3) * h
+    for s, x0, y0 in zip(shapes, xs, ys):
+        _polylines(ink, s, h, x0, y0, pen)
+    paper = rng.uniform(140, 240)
+    img = paper - (paper - rng.uniform(0, 90)) * (ink.astype(np.float32) / 255)
+    img += rng.normal(0, rng.uniform(1, 8), img.shape)
+    m = rng.uniform(-0.03, 0.15, 4) * h
+    x0, x1 = int(max(0, xs[1] - pen / 2 - m[0])), int(min(W, xs[1] + widths[1] + pen / 2 + m[1]))
+    y0, y1 = int(max(0, ys[1] - pen / 2 - m[2])), int(min(H, ys[1] + h + pen / 2 + m[3]))
+    crop = np.clip(img[y0:y1, x0:x1], 0, 255).astype(np.uint8)
+    f = rng.uniform(16, 64) / crop.shape[0]
+    crop = cv2.resize(crop, (max(3, int(round(crop.shape[1] * f))), max(8, int(round(crop.shape[0] * f)))),
+                      interpolation=cv2.INTER_AREA)
+    got = bitmap_to_mnist(crop) if crop.shape[1] <= 1.5 * crop.shape[0] else []
+    if not got:  # too faint or too wide to be read as one digit: the plain drawing instead
+        return canvas_sample(d, rng, strength)
+    return (np.clip(got[0].image, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def training_digits(digits: list[PenDigit], renders: int = 2, seed: int = 0, strength: float = 1.0,
+                    crops: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Each digit drawn `renders` times at random (see `canvas_sample`) and cut `crops` times from a line
+    between two random others (see `crop_sample`): x (N, 28, 28) uint8, y (N,) uint8."""
     rng = np.random.default_rng(seed)
-    n = len(digits) * renders
+    n = len(digits) * (renders + crops)
     x = np.zeros((n, 28, 28), np.uint8)
     y = np.zeros(n, np.uint8)
     i = 0
-    for _ in range(renders):
+    for r in range(renders + crops):
         for d in digits:
-            x[i] = canvas_sample(d, rng, strength)
+            if r < renders:
+                x[i] = canvas_sample(d, rng, strength)
+            else:
+                left, right = (digits[int(k)] for k in rng.integers(0, len(digits), 2))
+                x[i] = crop_sample(d, left, right, rng, strength)
             y[i] = d.label
             i += 1
     return x, y
 
 
-def training_set(renders: int = 2, seed: int = 0, limit: int | None = None,
-                 cache: Path | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+def training_set(renders: int = 2, seed: int = 0, limit: int | None = None, cache: Path | None = None,
+                 crops: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
     """The shipped pen digits drawn for training: x (N, 28, 28) uint8, y (N,) uint8, and a description.
 
     `limit` keeps the first digits of the shipped set (a short run); `cache` is a folder where the drawn set is
@@ -264,20 +302,21 @@ def training_set(renders: int = 2, seed: int = 0, limit: int | None = None,
     """
     if not SHIPPED.is_file():
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), "no pen digits (file missing)"
-    key = hashlib.sha256(SHIPPED.read_bytes() + f"{renders}/{seed}/{limit}/v1".encode()).hexdigest()[:16]
+    key = hashlib.sha256(SHIPPED.read_bytes() + f"{renders}/{crops}/{seed}/{limit}/v2".encode()).hexdigest()[:16]
     path = cache / f"pen-{key}.npz" if cache is not None else None
     digits = load_shipped()
     if limit is not None:  # spread over all writers, not the first few
         digits = digits[:: max(1, len(digits) // limit)][:limit]
     writers = len({d.writer for d in digits})
-    desc = f"{len(digits):,} pen digits by {writers} writers (UCI pendigits, UNIPEN) drawn {renders}x"
+    desc = f"{len(digits):,} pen digits by {writers} writers (UCI pendigits, UNIPEN) drawn {renders}x" + (
+        f", cut from lines {crops}x" if crops else "")
     if path is not None and path.is_file():
         try:
             with np.load(path) as f:
                 return f["x"], f["y"], desc
         except (OSError, ValueError, KeyError):
             pass  # a broken cache file is drawn again
-    x, y = training_digits(digits, renders, seed)
+    x, y = training_digits(digits, renders, seed, crops=crops)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -207,7 +207,8 @@ def fit(
         # A short run takes pen digits in MNIST's proportion (13,292 to 60,000 in the full recipe).
         limit = None if settings.limit is None else max(10, settings.limit * 2 // 9)
         xp, yp, pen_desc = pen_mod.training_set(settings.pen_renders, settings.seed, limit,
-                                                pen_cache if pen_cache is not None else Paths().home / "cache")
+                                                pen_cache if pen_cache is not None else Paths().home / "cache",
+                                                crops=settings.pen_crops)
         n_pen = len(xp)
         if n_pen:
             x = np.concatenate([x, to_model_input(xp)])
