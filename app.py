@@ -20,7 +20,7 @@ import os
 from studio import draw, models_tab, photo, retrain, samples  # isort: skip
 import gradio as gr
 from studio.common import Page, StudioConfig, new_studio, studio
-from studio.header import header
+from studio.header import follow_language, header
 from studio.server import UPLOADS_KEPT_S, launch_options, queue, sweep_uploads
 
 log = logging.getLogger("mnist_studio")
@@ -30,13 +30,11 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
     """The studio's Blocks over fresh services for ``config`` (nothing slow happens here)."""
     services = new_studio(config)
     with gr.Blocks(title="MNIST studio", analytics_enabled=False, delete_cache=(120, UPLOADS_KEPT_S)) as demo:
-        page = Page(demo=demo, studio=services, password=header(demo, services))
+        password, language = header(demo, services)
+        page = Page(demo=demo, studio=services, password=password)
         with gr.Tabs():
-            draw.tab(page)
-            photo.tab(page)
-            retrain.tab(page)
-            models_tab.tab(page)
-            samples.tab(page)
+            tabs = [draw.tab(page), photo.tab(page), retrain.tab(page), models_tab.tab(page), samples.tab(page)]
+        follow_language(demo, language, tabs)
     queue(demo)
     return demo
 

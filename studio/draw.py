@@ -107,7 +107,7 @@ SELECT_BRUSH = """
 """
 
 
-def tab(page: Page) -> None:
+def tab(page: Page) -> gr.Tab:
     """The Draw tab's layout and events."""
     size = page.studio.config.canvas
     with gr.Tab(ui("tab_draw"), id="draw") as draw_tab:
@@ -149,3 +149,4 @@ def tab(page: Page) -> None:
         None, js=SELECT_BRUSH)
     page.demo.load(None, js=SELECT_BRUSH)
     draw_tab.select(None, js=SELECT_BRUSH, api_name=False)
+    return draw_tab

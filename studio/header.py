@@ -45,12 +45,14 @@ async (lang) => {
   SET_LANGUAGE
   localStorage.setItem("COOKIE", lang);
   await setLanguage(lang);
+  return lang;
 }
 """.replace("SET_LANGUAGE", _SET_LANGUAGE).replace("COOKIE", COOKIE)
 
 
-def header(demo: gr.Blocks, studio: Studio) -> gr.Textbox:
-    """Title, language switch and admin notice; returns the admin password box every admin event reads."""
+def header(demo: gr.Blocks, studio: Studio) -> tuple[gr.Textbox, gr.Radio]:
+    """Title, language switch and admin notice; returns the admin password box every admin event reads, and the
+    switch (see follow_language)."""
     with gr.Row(equal_height=True):
         gr.Markdown(ui("page_title") + "\n" + ui("page_intro"), elem_id="page-title")
         # Each language is named in its own script, so whoever cannot read the page can still find theirs.
@@ -60,6 +62,19 @@ def header(demo: gr.Blocks, studio: Studio) -> gr.Textbox:
         gr.Markdown("> ⚠️ " + ui("admin_disabled"), elem_id="admin-disabled")
     password = gr.Textbox("", label=ui("admin_password"), type="password", visible=studio.admin_mode == "password",
                           info=ui("admin_password_info"))
-    demo.load(None, None, language, js=START, api_name=False)
-    language.input(None, language, None, js=CHOOSE, api_name=False)
-    return password
+    return password, language
+
+
+def follow_language(demo: gr.Blocks, language: gr.Radio, tabs: list[gr.Tab]) -> None:
+    """Wire the switch: the language on load and on every choice, then the tab names again.
+
+    changeLocale() translates what is on screen, but the tab bar keeps the names the other tabs had when the page
+    was built; sending the tabs their (untranslated) labels again has the browser translate them anew.
+    """
+    def relabel(lang):
+        return lang, *(gr.Tab(label=tab.label) for tab in tabs)
+
+    out = [language, *tabs]
+    quiet = dict(api_name=False, queue=False, show_progress="hidden")
+    demo.load(relabel, language, out, js=START, **quiet)
+    language.input(relabel, language, out, js=CHOOSE, **quiet)

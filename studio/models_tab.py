@@ -152,7 +152,7 @@ def delete_model(version, password="", request: gr.Request = None):
     return _models_outputs(say("msg_deleted_model", vid=vid), None)
 
 
-def tab(page: Page) -> None:
+def tab(page: Page) -> gr.Tab:
     """The Models tab's layout and events."""
     admin_ok = page.admin_ok
     with gr.Tab(ui("tab_models"), id="models") as models_tab:
@@ -175,3 +175,4 @@ def tab(page: Page) -> None:
     table.select(pick_model_row, None, pick, api_name=False)
     activate.click(activate_model, [pick, page.password], out, api_name="activate_model", **raw)
     delete.click(delete_model, [pick, page.password], out, api_name="delete_model", **raw)
+    return models_tab

@@ -67,9 +67,9 @@ def save_photo_sample(photo, digit: float | None, label, request: gr.Request = N
     return save_sample(chosen, label, png(crop) if crop.size else None, "photo")
 
 
-def tab(page: Page) -> None:
+def tab(page: Page) -> gr.Tab:
     """The Photo tab's layout and events."""
-    with gr.Tab(ui("tab_photo"), id="photo"):
+    with gr.Tab(ui("tab_photo"), id="photo") as photo_tab:
         with gr.Row():
             with gr.Column():
                 photo = gr.Image(label=ui("photo_input"), sources=["upload", "webcam", "clipboard"], type="filepath",
@@ -95,3 +95,4 @@ def tab(page: Page) -> None:
     read_btn.click(predict_photo, photo, out, api_name=False, **heavy)
     read_number_btn.click(read_number, photo, read, api_name="read_number", **heavy)
     save.click(save_photo_sample, [photo, which, fix], saved, api_name="save_photo_sample", **heavy)
+    return photo_tab

@@ -186,10 +186,10 @@ def activate_new(version, password="", request: gr.Request = None) -> str:
     return say("msg_activated", vid=version)
 
 
-def tab(page: Page) -> None:
+def tab(page: Page) -> gr.Tab:
     """The Retrain tab's layout and events (its Timer polls the job while one runs)."""
     admin_ok = page.admin_ok
-    with gr.Tab(ui("tab_retrain"), id="retrain"):
+    with gr.Tab(ui("tab_retrain"), id="retrain") as retrain_tab:
         gr.Markdown(ui("data_label") + " " + data_note(page.studio.config), elem_id="data-note")
         with gr.Row():
             with gr.Column():
@@ -239,3 +239,4 @@ def tab(page: Page) -> None:
     timer.tick(training_status, None, status_out, api_name="training_status", show_progress="hidden")
     activate.click(activate_new, [new_version, page.password], activate_msg, api_name=False, **raw)
     page.demo.load(training_status, None, status_out, api_name=False)
+    return retrain_tab

@@ -64,7 +64,7 @@ def delete_sample(sample_id, password="", request: gr.Request = None):
     return say("msg_deleted_sample", sid=sid)
 
 
-def tab(page: Page) -> None:
+def tab(page: Page) -> gr.Tab:
     """The My samples tab's layout and events."""
     admin_ok = page.admin_ok
     with gr.Tab(ui("tab_samples"), id="samples") as samples_tab:
@@ -90,3 +90,4 @@ def tab(page: Page) -> None:
                   **raw).success(list_samples, show, out, api_name=False, **raw)
     delete.click(delete_sample, [sample_id, page.password], message, api_name="delete_sample",
                  **raw).success(list_samples, show, out, api_name=False, **raw)
+    return samples_tab

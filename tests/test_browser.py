@@ -154,3 +154,31 @@ def test_retraining_shows_live_progress_while_drawing_still_answers(page):
     page.click("#train-cancel")
     wait_for(lambda: progress(page)["status"] == "cancelled", 30, "the training to stop")
     assert app.studio().jobs.status().status == "cancelled"
+
+
+def test_a_zh_cn_browser_gets_the_chinese_page_and_can_switch(browser, url):
+    """Gradio's i18n picks 简体中文 for a zh-CN browser; the switch at the top changes the page and the answers."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        page.wait_for_selector("#sketch canvas")
+        for name in ("手写", "照片", "重新训练", "模型", "我的样本"):
+            assert page.get_by_role("tab", name=name).count() == 1
+        wait_for(lambda: "还没有书写" in page.locator("#draw-digits").inner_text(), 30, "the Chinese hint")
+        page.click("#draw-save")  # nothing drawn: the server's refusal is in Chinese too
+        wait_for(lambda: page.get_by_text("请先写一个数字").count() > 0, 30, "the Chinese error")
+        assert page.locator("#language").get_by_label("简体中文", exact=True).is_checked()
+        english = ["Draw", "Photo", "Retrain", "Models", "My samples"]
+        tabs = lambda: page.get_by_role("tab").all_inner_texts()  # noqa: E731
+        page.locator("#language").get_by_label("English", exact=True).check()
+        wait_for(lambda: tabs() == english, 30, "the English page", tabs)
+        page.get_by_role("tab", name="Retrain").click()
+        wait_for(lambda: page.get_by_role("button", name="Start training").count() == 1, 30, "an English button")
+        page.reload()  # the choice is remembered
+        page.wait_for_selector("#sketch canvas")
+        wait_for(lambda: tabs() == english, 30, "the English page again", tabs)
+        page.goto(url + "?lang=zh-CN")  # a link to the Chinese page
+        wait_for(lambda: tabs() == ["手写", "照片", "重新训练", "模型", "我的样本"], 60, "the Chinese page from ?lang=", tabs)
+    finally:
+        page.close()
