@@ -147,14 +147,14 @@ DEFAULT = PreprocessSettings()
 # ----------------------------------------------------------------------------------------------------------
 
 _MIN_SIDE = 8  # a smaller image cannot hold a digit worth reading (USPS's 16x16 is the smallest real one)
-_MIN_THIN = 3  # the shorter side may be this narrow: a tight crop of a 1 from a 16-px form box is 3-6 px wide
+_MIN_THIN = 3  # a tight crop of a 1 from a 16-px form box is 3-6 px wide; digits stand upright, so height stays 8
 
 
 def _too_small(width: int, height: int) -> ImageError | None:
     """The error for an image too small to hold a digit, else None."""
-    if max(width, height) < _MIN_SIDE or min(width, height) < _MIN_THIN:
-        return ImageError(f"image too small: {width}x{height}; a digit needs at least {_MIN_SIDE} pixels on its "
-                          f"longer side and {_MIN_THIN} on its shorter")
+    if height < _MIN_SIDE or width < _MIN_THIN:
+        return ImageError(f"image too small: {width}x{height}; a digit needs at least {_MIN_SIDE} pixels of height "
+                          f"and {_MIN_THIN} of width (a tight crop of a 1)")
     return None
 
 

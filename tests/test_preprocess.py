@@ -693,3 +693,84 @@ def test_png_fast_path_decodes_like_pil_and_still_refuses_truncated_files(mode):
     assert fast.shape == slow.shape == arr.shape and np.array_equal(fast, slow) and np.array_equal(fast, arr)
     with pytest.raises(pp.ImageError, match="truncated|damaged|cannot read"):
         pp.load_image(data[: len(data) // 2], exif=False)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Tight crops from forms and cheques: the small-image path on paper
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _line_of(text: str, gap: int, pattern: bool, ruled: bool, seed: int = 0) -> tuple[np.ndarray, list[int]]:
+    """Dark digits written close together on grey paper (pattern, ruled line, noise) -> (grey uint8, the x
+    boundaries of each digit's ink)."""
+    rng = np.random.default_rng(seed)
+    ink = np.zeros((90, 40 + 45 * len(text)), np.uint8)
+    bounds, x = [], 20
+    for ch in text:
+        glyph = np.zeros((90, 60), np.uint8)
+        cv2.putText(glyph, ch, (5, 70), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 255, 6, cv2.LINE_AA)
+        xs = np.nonzero(glyph.any(axis=0))[0]
+        glyph = glyph[:, xs.min():xs.max() + 1]
+        w = glyph.shape[1]
+        np.maximum(ink[:, x:x + w], glyph, out=ink[:, x:x + w])
+        bounds.append((x, x + w))
+        x += w + gap
+    yy, xx = np.mgrid[0:ink.shape[0], 0:ink.shape[1]].astype(np.float32)
+    paper = np.full(ink.shape, 205.0, np.float32)
+    if pattern:
+        paper -= 22 * (0.5 + 0.5 * np.sin(0.35 * xx + 2 * np.sin(0.07 * yy)))
+    if ruled:
+        cv2.line(paper, (0, 74), (ink.shape[1] - 1, 74), 110.0, 1)
+    img = paper * (1 - ink / 255.0) + 40.0 * (ink / 255.0) + rng.normal(0, 4, ink.shape)
+    return np.clip(img, 0, 255).astype(np.uint8), bounds
+
+
+def _clean(ch: str) -> np.ndarray:
+    """The same glyph alone, white on black, as MNIST normalises it."""
+    glyph = np.zeros((90, 60), np.uint8)
+    cv2.putText(glyph, ch, (5, 70), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 255, 6, cv2.LINE_AA)
+    return pp.normalize_digit(glyph, adjust_stroke=True)
+
+
+@pytest.mark.parametrize("text,target,gap,pattern,ruled,floor", [
+    ("385", 1, 2, False, False, 0.8),    # apart, plain paper: the fragments go
+    ("385", 1, 3, True, True, 0.8),      # apart, patterned paper, a ruled line through the digits
+    ("702", 1, 4, True, False, 0.8),
+    ("146", 1, 3, False, True, 0.8),
+    # Touching neighbours stay joined to the digit (no cut at a joint yet): never worse than before, and the
+    # model is trained on such crops (TrainSettings.pen_crops).
+    ("385", 1, -4, True, True, None),
+])
+def test_a_tight_crop_keeps_its_digit_and_drops_the_neighbours(text, target, gap, pattern, ruled, floor):
+    img, bounds = _line_of(text, gap, pattern, ruled)
+    x0, x1 = bounds[target]
+    crop = img[8:84, max(0, x0 - 9):x1 + 9]  # the form box: a little of each neighbour comes in
+    crop = cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)  # ~38 px tall, as scanned
+    got = pp.photo_to_mnist(crop)
+    assert len(got) == 1
+    ref = _clean(text[target])
+    ours = np.corrcoef(got[0].image.ravel(), ref.ravel())[0, 1]
+    # The bitmap path without the crop's paper and neighbour handling, for comparison.
+    plain = pp.photo_to_mnist(crop, pp.PreprocessSettings(bitmap_clean_share=0.0))[0].image
+    before = np.corrcoef(plain.ravel(), ref.ravel())[0, 1]
+    assert ours > before - 0.02, (ours, before)
+    if floor is not None:
+        assert ours > floor and ours > before + 0.1, (ours, before)
+
+
+@pytest.mark.parametrize("h,w", [(16, 3), (24, 5), (40, 7)])
+def test_a_tight_crop_of_a_one_is_read_not_refused(h, w):
+    crop = np.full((h, w), 220, np.uint8)
+    crop[1:-1, w // 2 - (1 if w > 4 else 0): w // 2 + 1] = 30
+    crop += np.random.default_rng(0).integers(0, 6, crop.shape, dtype=np.uint8)
+    got = pp.photo_to_mnist(crop)
+    assert len(got) == 1
+    img = got[0].image
+    ys, xs = np.nonzero(img > 0.3)
+    assert ys.max() - ys.min() >= 18 and xs.max() - xs.min() <= 6  # a tall, thin stroke: a 1
+
+
+@pytest.mark.parametrize("shape", [(5, 100), (7, 7), (20, 2)])
+def test_too_small_for_any_digit(shape):
+    with pytest.raises(ImageError, match="too small"):
+        pp.photo_to_mnist(np.zeros(shape, np.uint8))
