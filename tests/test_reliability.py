@@ -298,7 +298,7 @@ def test_nan_and_infinite_values_through_the_api(client, uploaded):
     """Numbers as JSON NaN/Infinity in every numeric input, and a float TIFF whose pixels are NaN/inf."""
     from PIL import Image
 
-    settings = ["MNIST", 5, "mlp", 2, 64, 0.003, False, 1000, False, ""]
+    settings = ["MNIST", 5, "mlp", 2, 64, 0.003, False, 1000, False, "", True]
     for index, value, message in [(3, float("nan"), "Epochs must be a whole number"),
                                   (3, float("inf"), "Epochs must be a whole number"),
                                   (4, float("-inf"), "Batch size must be a whole number"),
@@ -677,7 +677,7 @@ def test_kill_9_of_the_app_then_of_its_trainer_mid_training(tmp_path, images, fa
                 message = client.ok("save_sample", sketch(path), 1, "5")[0]
                 ids.append(int(re.search(r"sample #(\d+)", message).group(1)))
             # 50 epochs: certainly still training when killed; activate-if-better would swap the model at the end
-            client.ok("train", "MNIST + my samples", 5, "mlp", 50, 64, 0.003, False, 2000, True, "")
+            client.ok("train", "MNIST + my samples", 5, "mlp", 50, 64, 0.003, False, 2000, True, "", True)
             wait_until(lambda: any('"progress"' in p.read_text() for p in Paths(home=home).jobs.glob("*/log.jsonl")),
                        300, "the first progress event", every=0.3)
             for name in list(expected) * 3:  # the app serves on while its trainer trains
@@ -753,7 +753,7 @@ def test_two_train_calls_at_once_over_http_one_runs(served, fake_trainer, monkey
     monkeypatch.setenv("FAKE_MODE", "slow")
     jobs = JobManager(served.studio.config.paths, command=fake_trainer, options=JobOptions(nice=0))
     monkeypatch.setattr(served.studio, "jobs", jobs)
-    settings = ["MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, False, ""]
+    settings = ["MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, False, "", True]
     results = [None, None]
     barrier = threading.Barrier(2)
 
@@ -869,7 +869,7 @@ def test_predictions_during_activations_come_from_one_whole_model(served, client
 
 def _admin_calls(version: str, sample_id: int, password: str) -> list[tuple[str, list]]:
     return [
-        ("train", ["MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, False, password]),
+        ("train", ["MNIST", 5, "mlp", 1, 64, 0.003, False, 1000, False, password, True]),
         ("cancel_training", [password]),
         ("activate_model", [version, password]),
         ("delete_model", [version, password]),
@@ -936,7 +936,7 @@ def test_app_on_all_interfaces_keeps_the_password_out_of_logs_files_and_the_trai
                 assert c.refused("delete_model", b, given) == "Wrong or missing admin password."
             assert "is now a **8**" in c.ok("relabel_sample", sid, "8", password)[0]
             assert "Deleted" in c.ok("delete_model", b, password)[0]
-            assert "Training" in c.ok("train", "MNIST", 5, "mlp", 50, 64, 0.003, False, 1000, False, password)[0]
+            assert "Training" in c.ok("train", "MNIST", 5, "mlp", 50, 64, 0.003, False, 1000, False, password, True)[0]
             pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
             environ = Path(f"/proc/{pid}/environ").read_bytes()
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
