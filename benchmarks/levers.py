@@ -33,6 +33,8 @@ VARIANTS = {
     "pen+aspect+width32": (dict(data="mnist+pen", width=32, pen_crops=0), {}),
     "pen+aspect+crops": (dict(data="mnist+pen", pen_crops=1), {}),
     "pen+aspect+crops+width32": (dict(data="mnist+pen", pen_crops=1, width=32), {}),
+    "pen1+aspect+crops": (dict(data="mnist+pen", pen_renders=1, pen_crops=1), {}),
+    "pen+aspect+crops+weight0.5": (dict(data="mnist+pen", pen_crops=1, pen_weight=0.5), {}),
 }
 
 

@@ -215,6 +215,8 @@ def fit(
             y = np.concatenate([y, yp.astype(np.int64)])
         described += f" + {pen_desc}"
     w = None
+    if n_pen and settings.pen_weight != 1.0:
+        w = np.concatenate([np.ones(len(x) - n_pen, np.float32), np.full(n_pen, settings.pen_weight, np.float32)])
     n_extra = 0
     if extra is not None and len(extra[0]):
         xe, ye = to_model_input(extra[0]), np.asarray(extra[1], dtype=np.int64)
@@ -223,7 +225,8 @@ def fit(
         if not np.isfinite(xe).all():
             raise ValueError("extra samples contain NaN or infinite pixels")
         n_extra = len(xe)
-        w = np.concatenate([np.ones(len(x), np.float32), np.full(n_extra, settings.sample_weight, np.float32)])
+        w = np.concatenate([np.ones(len(x), np.float32) if w is None else w,
+                            np.full(n_extra, settings.sample_weight, np.float32)])
         x, y = np.concatenate([x, xe]), np.concatenate([y, ye])
     if len(x) == 0:
         raise ValueError("no training data")
