@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_core.config import Limits, Paths
+from mnist_core.explain import heat_image, occlusion_maps
 from mnist_core.jobs import JobManager
 from mnist_core.preprocess import Digit, ImageError, load_image, most_prominent
 from mnist_core.registry import Registry, RegistryError
@@ -71,6 +72,13 @@ class UiLimits:
     refresh_every_s: float = 1.0
     # Canvas uploads kept for events still to consume them; older ones are dropped (Gradio never frees them).
     canvas_blobs: int = 64
+    # Pages whose last digits are kept for the "Why?" view (a few KiB each); the oldest are forgotten.
+    recent_pages: int = 64
+    # Probability bars: height of the tallest, width of each (CSS pixels).
+    bar_px: int = 36
+    bar_width_px: int = 8
+    # The heat map's enlargement (28 -> 112 px), drawn with crisp pixels.
+    heat_scale: int = 4
 
 
 UI = UiLimits()
@@ -85,6 +93,8 @@ class Studio:
         self.samples = SampleStore(self.config.paths.samples_db)
         self.jobs = JobManager(self.config.paths)
         self.canvas_blobs: dict = {}  # the Sketchpad's blob store, set by the Draw tab
+        # (tab, page session) -> the digits and probabilities it was last shown, for the "Why?" view.
+        self.recent: dict[tuple[str, str], tuple[list[Digit], np.ndarray]] = {}
         self._recognizer = None
         self._load_lock = threading.Lock()
         self._checked = 0.0
@@ -129,6 +139,28 @@ class Studio:
                 # Load the newly active model off the request path; requests keep the old one meanwhile.
                 threading.Thread(target=self._refresh, daemon=True).start()
         return rec.predict(np.stack([d.image for d in digits]))
+
+    def explain(self, digits: list[Digit], probs: np.ndarray) -> np.ndarray:
+        """(N, 28, 28) occlusion maps in [-1, 1] of what pushed each digit to its answer in ``probs``."""
+        # One batch of at most 170 copies a digit through the serving model (a few ms a digit on LiteRT).
+        images = np.stack([d.image for d in digits])
+        return occlusion_maps(images, self.recognizer().predict, targets=np.argmax(probs, axis=1))
+
+    def remember(self, tab: str, request, digits: list[Digit], probs: np.ndarray) -> None:
+        """Keep what a page was last shown on ``tab``, so its "Why?" view needs no second upload."""
+        session = getattr(request, "session_hash", None)
+        if not session:  # a direct call: nobody can ask for its "Why?" later
+            return
+        key = (tab, session)
+        self.recent.pop(key, None)  # re-inserted last: the oldest pages are the first forgotten
+        self.recent[key] = (digits, probs)
+        for old in list(self.recent)[: max(0, len(self.recent) - UI.recent_pages)]:
+            self.recent.pop(old, None)
+
+    def recalled(self, tab: str, request) -> tuple[list[Digit], np.ndarray]:
+        """What the page of ``request`` was last shown on ``tab`` (no digits when nothing is known)."""
+        session = getattr(request, "session_hash", None)
+        return self.recent.get((tab, session), ([], np.zeros((0, 10), np.float32)))
 
     def _refresh(self) -> None:
         try:
@@ -268,22 +300,72 @@ def number(probs: np.ndarray) -> str:
     return "".join(str(int(np.argmax(p))) for p in probs)
 
 
+def _data_uri(pixels: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(png(pixels)).decode()
+
+
+def prob_bars(p: np.ndarray) -> str:
+    """All ten probabilities of one digit as a small HTML bar chart (the answer's bar in the accent colour)."""
+    guess = int(np.argmax(p))
+    total = float(np.sum(p)) or 1.0
+    cols = []
+    for d in range(10):
+        share = float(p[d]) / total  # the bars of one digit sum to 1 even after float32 rounding
+        colour = "var(--color-accent, #f97316)" if d == guess else "#9ca3af"
+        cols.append(
+            f'<span title="{d}: {share:.1%}" style="display:inline-flex;flex-direction:column;align-items:center;'
+            f'width:{UI.bar_width_px + 2}px">'
+            f'<span style="display:flex;align-items:flex-end;height:{UI.bar_px}px;width:{UI.bar_width_px}px;'
+            f'border-bottom:1px solid #888">'
+            f'<span class="studio-bar" data-digit="{d}" data-p="{share:.6f}" '
+            f'style="display:block;width:100%;height:{share * 100:.1f}%;background:{colour}"></span></span>'
+            f'<span style="font-size:9px;line-height:1.2">{d}</span></span>'
+        )
+    label = say("bars_alt", guess=guess)
+    return (f'<div class="studio-probs" role="img" aria-label="{label}" '
+            f'style="display:flex;justify-content:center;margin-top:4px">' + "".join(cols) + "</div>")
+
+
 def digits_html(digits: list[Digit], probs: np.ndarray, empty: str) -> str:
-    """Each digit's 28x28 input, enlarged with crisp pixels, with its guess and confidence."""
+    """Each digit's 28x28 input, enlarged with crisp pixels, with its guess, confidence and all ten bars."""
     if not digits:
         return f'<p class="studio-empty">{empty}</p>'
     cells = []
     for i, (digit, p) in enumerate(zip(digits, probs), start=1):
         guess = int(np.argmax(p))
-        pixels = png(np.clip(digit.image * 255.0 + 0.5, 0, 255).astype(np.uint8))  # white ink on black, as seen
-        uri = "data:image/png;base64," + base64.b64encode(pixels).decode()
+        uri = _data_uri(np.clip(digit.image * 255.0 + 0.5, 0, 255).astype(np.uint8))  # white ink on black, as seen
         cells.append(
             f'<figure class="studio-digit" data-guess="{guess}" style="margin:0;text-align:center">'
             f'<img src="{uri}" alt="{say("alt_digit", i=i)}" width="{UI.preview_px}" height="{UI.preview_px}" '
             f'style="image-rendering:pixelated;border:1px solid #888;background:#000">'
-            f"<figcaption>#{i}: <b>{guess}</b> ({float(p[guess]):.0%})</figcaption></figure>"
+            f"<figcaption>#{i}: <b>{guess}</b> ({float(p[guess]):.0%})</figcaption>{prob_bars(p)}</figure>"
         )
     return '<div style="display:flex;flex-wrap:wrap;gap:12px">' + "".join(cells) + "</div>"
+
+
+def explained(digits: list[Digit], probs: np.ndarray, empty_key: str) -> str:
+    """The "Why?" view of digits read as ``probs``: their heat maps (why_html), or the ``empty_key`` message."""
+    maps = studio().explain(digits, probs) if digits else np.zeros((0, 28, 28), np.float32)
+    return why_html(digits, probs, maps, say(empty_key))
+
+
+def why_html(digits: list[Digit], probs: np.ndarray, maps: np.ndarray, empty: str) -> str:
+    """Each digit's heat map over its 28x28 input: red where the ink argued for the answer, blue against."""
+    if not digits:
+        return f'<p class="studio-empty">{empty}</p>'
+    side = 28 * UI.heat_scale
+    cells = []
+    for i, (digit, p, heat) in enumerate(zip(digits, probs, maps), start=1):
+        guess = int(np.argmax(p))
+        uri = _data_uri(heat_image(digit.image, heat, UI.heat_scale))
+        cells.append(
+            f'<figure class="studio-why" data-guess="{guess}" style="margin:0;text-align:center">'
+            f'<img src="{uri}" alt="{say("alt_why", i=i, guess=guess)}" width="{side}" height="{side}" '
+            f'style="image-rendering:pixelated;border:1px solid #888">'
+            f"<figcaption>#{i}: <b>{guess}</b></figcaption></figure>"
+        )
+    legend = f'<p style="margin:6px 0 0;font-size:0.9em">{say("why_legend")}</p>'
+    return '<div style="display:flex;flex-wrap:wrap;gap:12px">' + "".join(cells) + "</div>" + legend
 
 
 def empty_digits(message_key: str) -> str:

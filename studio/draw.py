@@ -7,7 +7,7 @@ import numpy as np
 
 from mnist_core.preprocess import Digit, ImageError, canvas_to_mnist, most_prominent
 from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
-                           png, read_image, save_sample, studio, top3)
+                           explained, png, read_image, save_sample, studio, top3)
 from studio.i18n import ui, use_language
 
 
@@ -61,10 +61,28 @@ def predict_drawing(sketch: dict | None, request: gr.Request = None):
     use_language(request)
     digits, _, _ = drawing_digits(sketch)
     if not digits:
+        studio().remember("draw", request, [], np.zeros((0, 10), np.float32))
         return {}, "", empty_digits("nothing_drawn")
     probs = studio().predict(digits)
+    studio().remember("draw", request, digits, probs)  # for the page's "Why?" view: no second upload
     main = most_prominent(digits)
     return top3(probs[main]), number(probs), digits_html(digits, probs, "")
+
+
+def explain_drawing(sketch: dict | None, request: gr.Request = None) -> str:
+    """Sketchpad value -> HTML with each digit's heat map: which strokes pushed the model to its answer."""
+    use_language(request)
+    digits, _, _ = drawing_digits(sketch)
+    probs = studio().predict(digits) if digits else np.zeros((0, 10), np.float32)
+    return explained(digits, probs, "nothing_drawn")
+
+
+def why_drawing(on: bool, request: gr.Request = None):
+    """The "Why?" view of the page's last drawing: computed only while the box is ticked, else hidden."""
+    use_language(request)
+    if not on:  # after every stroke: nothing is computed unless asked for
+        return gr.HTML(value="", visible=False)
+    return gr.HTML(value=explained(*studio().recalled("draw", request), "nothing_drawn"), visible=True)
 
 
 def noop_drawing(sketch: dict | None):
@@ -137,12 +155,24 @@ def tab(page: Page) -> gr.Tab:
                     which = gr.Number(label=ui("draw_which"), precision=0)
                     save = gr.Button(ui("save_sample"), elem_id="draw-save")
                 saved = gr.Markdown(elem_id="draw-saved")
+                why = gr.Checkbox(label=ui("why_show"), info=ui("why_info"), elem_id="draw-why")
+                why_view = gr.HTML(label=ui("why_view"), visible=False, elem_id="draw-why-view")
         noop = gr.Button(visible=False)  # API-only twin of /predict_drawing for latency floors
+        explain = gr.Button(visible=False)  # API-only: /explain_drawing
 
     page.studio.canvas_blobs = sketch.blob_storage
     fast = dict(preprocess=False, concurrency_limit=None, show_progress="hidden")
     out = [label, read, strip]
-    sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last", **fast)
+    stroke = sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last",
+                           **fast)
+    # The "Why?" view follows each answer from what predict_drawing kept for this page (the canvas is not sent
+    # again); with the box unticked it returns at once. Not queued: a tick box's state is all it carries.
+    quick = dict(queue=False, show_progress="hidden")
+    stroke.success(why_drawing, why, why_view, api_name=False, **quick)
+    why.change(why_drawing, why, why_view, api_name=False, **quick)
+    # One batch of up to 170 copies a digit: bounded like the photo tab's heavier work.
+    explain.click(explain_drawing, sketch, why_view, api_name="explain_drawing", preprocess=False,
+                  concurrency_limit=2, concurrency_id="explain", show_progress="hidden")
     noop.click(noop_drawing, sketch, out, api_name="noop_drawing", **fast)
     save.click(save_drawing_sample, [sketch, which, fix], saved, api_name="save_sample", preprocess=False)
     clear.click(clear_drawing, None, [sketch, *out, saved], api_name="clear_drawing", queue=False).then(

@@ -53,6 +53,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "draw_which": ("Which digit (1 = the first; 0 = the main one)", "第几个数字（1 = 第一个；0 = 最主要的那个）"),
     "nothing_drawn": ("Nothing drawn yet: draw a digit (or several, side by side).",
                       "还没有书写：写一个数字（或并排写几个）。"),
+    "why_show": ("Why? Show which strokes decided each digit", "为什么？显示哪些笔画决定了每个数字"),
+    "why_info": ("A heat map over the 28×28 input: each small square of ink is erased in turn and the answer's "
+                 "confidence measured again (one extra batch per digit)",
+                 "在 28×28 输入上的热力图：依次擦掉每一小块笔迹，再测一次答案的置信度（每个数字多算一批）"),
+    "why_view": ("Why the model answered so", "模型为什么这样回答"),
     # --- Photo ---
     "photo_input": ("A photo of digits (upload, webcam or paste)", "数字的照片（上传、摄像头拍摄或粘贴）"),
     "photo_read": ("Read", "识别"),
@@ -98,6 +103,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "models_version": ("Version", "版本"),
     "models_activate": ("Activate / roll back", "启用 / 回滚"),
     "models_download": ("Download .keras", "下载 .keras"),
+    "models_download_lite": ("Download .tflite (what the studio serves)", "下载 .tflite（工作室实际运行的模型）"),
+    "models_card_full": ("The whole card (card.json)", "完整的模型卡（card.json）"),
     "models_curves": ("Training curves", "训练曲线"),
     # --- My samples ---
     "samples_show": ("Show", "显示"),
@@ -108,6 +115,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "samples_relabel": ("Relabel", "重新标注"),
     # --- answers worded on the server ---
     "alt_digit": ("digit {i}: 28x28 input", "第 {i} 个数字：28x28 输入"),
+    "alt_why": ("digit {i}: heat map of what made it a {guess}", "第 {i} 个数字：使它被读作 {guess} 的热力图"),
+    "bars_alt": ("probabilities of the digits 0 to 9; the answer is {guess}", "数字 0 到 9 的概率；答案是 {guess}"),
+    "why_legend": ("<b style=\"color:#ff4020\">Red</b>: ink that made the model answer as it did (erasing it lowers "
+                   "the answer's confidence). <b style=\"color:#3080ff\">Blue</b>: ink that argued for another digit. "
+                   "Ink left grey made little difference.",
+                   "<b style=\"color:#ff4020\">红色</b>：让模型给出这个答案的笔迹（擦掉它，答案的置信度就会下降）。"
+                   "<b style=\"color:#3080ff\">蓝色</b>：支持另一个数字的笔迹。保持灰色的笔迹影响很小。"),
     "msg_saved": ("Saved as a **{label}** (sample #{sid}). You have {total} samples; they can train the next model.",
                   "已保存为 **{label}**（样本 #{sid}）。你共有 {total} 个样本，可用来训练下一个模型。"),
     "msg_saved_one": ("Saved as a **{label}** (sample #{sid}). You have {total} sample; it can train the next model.",

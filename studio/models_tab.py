@@ -1,4 +1,4 @@
-"""The Models tab: every version with its card; activate (roll back), delete, download."""
+"""The Models tab: every version with its card (and the whole card.json); activate (roll back), delete, download."""
 
 from __future__ import annotations
 
@@ -96,15 +96,34 @@ def show_model(version, request: gr.Request = None):
             gr.DownloadButton(value=download, interactive=True))
 
 
-def _download_copy(path: Path, name: str) -> str:
-    """A copy of ``path`` in Gradio's cache (served from there; old copies are removed)."""
+def show_model_card(version, request: gr.Request = None):
+    """A version's whole card (card.json) and a download of its TF Lite copy, the file the studio serves."""
+    use_language(request)
+    if not version:
+        return None, gr.DownloadButton(value=None, interactive=False)
+    vid = _version(version)
+    try:
+        card = studio().registry.card(vid)
+    except RegistryError as e:
+        raise refused(e) from None
+    # Only a copy made from this very model file (the card's lite_of): a stale one is not this version's.
+    content = studio().registry.lite_content(vid)
+    download = _download_copy(content, f"mnist-{vid}.tflite") if content else None
+    return card, gr.DownloadButton(value=download, interactive=download is not None)
+
+
+def _download_copy(src: Path | bytes, name: str) -> str:
+    """A copy of ``src`` (a file, or its bytes) in Gradio's cache (served from there; old copies are removed)."""
     root = Path(os.environ["GRADIO_TEMP_DIR"]) / "downloads"
     root.mkdir(parents=True, exist_ok=True)
     for old in root.iterdir():
         if time.time() - old.stat().st_mtime > 600:
             shutil.rmtree(old, ignore_errors=True)
     folder = Path(tempfile.mkdtemp(dir=root))
-    shutil.copyfile(path, folder / name)
+    if isinstance(src, bytes):
+        (folder / name).write_bytes(src)
+    else:
+        shutil.copyfile(src, folder / name)
     return str(folder / name)
 
 
@@ -163,15 +182,20 @@ def tab(page: Page) -> gr.Tab:
             activate = gr.Button(ui("models_activate"), interactive=admin_ok)
             delete = gr.Button(ui("delete"), variant="stop", interactive=admin_ok)
             download = gr.DownloadButton(ui("models_download"), interactive=False)
+            download_lite = gr.DownloadButton(ui("models_download_lite"), interactive=False, elem_id="model-lite")
         card = gr.Markdown()
         with gr.Row():
             curves = gr.Image(label=ui("models_curves"), interactive=False)
             confusion = gr.Image(label=ui("confusion"), interactive=False)
+        with gr.Accordion(ui("models_card_full"), open=False):
+            full_card = gr.JSON(label=ui("models_card_full"), show_label=False, elem_id="model-card-json")
 
     out = [message, table, pick]
     raw = dict(preprocess=False)  # ids are validated here: a bad one gets our message, not Gradio's
     models_tab.select(list_models, None, out, api_name="list_models")
     pick.change(show_model, pick, [card, curves, confusion, download], api_name="show_model", **raw)
+    # Its own event, so /show_model's outputs stay as documented.
+    pick.change(show_model_card, pick, [full_card, download_lite], api_name="show_model_card", **raw)
     table.select(pick_model_row, None, pick, api_name=False)
     activate.click(activate_model, [pick, page.password], out, api_name="activate_model", **raw)
     delete.click(delete_model, [pick, page.password], out, api_name="delete_model", **raw)

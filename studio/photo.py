@@ -8,7 +8,7 @@ import numpy as np
 
 from mnist_core.preprocess import Digit, ImageError, most_prominent, photo_to_mnist
 from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
-                           png, read_image, save_sample, source, studio, top3)
+                           explained, png, read_image, save_sample, source, studio, top3)
 from studio.i18n import ui, use_language
 
 
@@ -41,12 +41,16 @@ def _photo(photo) -> tuple[np.ndarray, list[Digit]]:
 def predict_photo(photo, request: gr.Request = None):
     """Image file -> (gr.Label of the most prominent digit, the number read, the photo boxed, each digit's input)."""
     use_language(request)
+    none = np.zeros((0, 10), np.float32)
     if source(photo) is None:  # the photo was removed
+        studio().remember("photo", request, [], none)
         return {}, "", None, empty_digits("no_photo")
     image, digits = _photo(photo)
     if not digits:
-        return {}, "", _boxed(image, [], np.zeros((0, 10))), empty_digits("no_digits")
+        studio().remember("photo", request, [], none)
+        return {}, "", _boxed(image, [], none), empty_digits("no_digits")
     probs = studio().predict(digits)
+    studio().remember("photo", request, digits, probs)  # for the page's "Why?" view
     return top3(probs[most_prominent(digits)]), number(probs), _boxed(image, digits, probs), digits_html(digits, probs, "")
 
 
@@ -55,6 +59,22 @@ def read_number(photo, request: gr.Request = None) -> str:
     use_language(request)
     _, digits = _photo(photo)
     return number(studio().predict(digits)) if digits else ""
+
+
+def explain_photo(photo, request: gr.Request = None) -> str:
+    """Image file -> HTML with each digit's heat map: which strokes pushed the model to its answer."""
+    use_language(request)
+    _, digits = _photo(photo)
+    probs = studio().predict(digits) if digits else np.zeros((0, 10), np.float32)
+    return explained(digits, probs, "no_digits")
+
+
+def why_photo(on: bool, request: gr.Request = None):
+    """The "Why?" view of the page's last photo: computed only while the box is ticked, else hidden."""
+    use_language(request)
+    if not on:
+        return gr.HTML(value="", visible=False)
+    return gr.HTML(value=explained(*studio().recalled("photo", request), "no_digits"), visible=True)
 
 
 def save_photo_sample(photo, digit: float | None, label, request: gr.Request = None):
@@ -86,13 +106,20 @@ def tab(page: Page) -> gr.Tab:
                 fix = gr.Radio(DIGIT_CHOICES, label=ui("wrong_its"))
             save = gr.Button(ui("save_sample"))
         saved = gr.Markdown()
+        why = gr.Checkbox(label=ui("why_show"), info=ui("why_info"), elem_id="photo-why")
+        why_view = gr.HTML(label=ui("why_view"), visible=False, elem_id="photo-why-view")
         read_number_btn = gr.Button(visible=False)  # API-only: /read_number
+        explain = gr.Button(visible=False)  # API-only: /explain_photo
 
     out = [label, read, boxed, strip]
     heavy = dict(preprocess=False, concurrency_limit=2, concurrency_id="photo")
     # input: an upload, a webcam shot, a paste, or the photo removed.
-    photo.input(predict_photo, photo, out, api_name="predict_photo", **heavy)
-    read_btn.click(predict_photo, photo, out, api_name=False, **heavy)
+    quick = dict(queue=False, show_progress="hidden")  # the tick box's state is all it carries
+    for read_event in (photo.input(predict_photo, photo, out, api_name="predict_photo", **heavy),
+                       read_btn.click(predict_photo, photo, out, api_name=False, **heavy)):
+        read_event.success(why_photo, why, why_view, api_name=False, **quick)
+    why.change(why_photo, why, why_view, api_name=False, **quick)
+    explain.click(explain_photo, photo, why_view, api_name="explain_photo", **heavy)
     read_number_btn.click(read_number, photo, read, api_name="read_number", **heavy)
     save.click(save_photo_sample, [photo, which, fix], saved, api_name="save_photo_sample", **heavy)
     return photo_tab

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -102,6 +103,21 @@ def test_photo_and_number(served, images):
     assert number == "2024" and top(label) in "2024" and Path(boxed).is_file()
     assert served.client.predict(handle_file(str(images["photo_2024.jpg"])), api_name="/read_number") == "2024"
     assert served.client.predict(handle_file(str(images["photo_blank.jpg"])), api_name="/read_number") == ""
+
+
+def test_why_endpoints(served, images):
+    """/explain_drawing and /explain_photo: a heat map per digit; /show_model_card: the whole card and the .tflite."""
+    html = served.client.predict(sketch(images["layer_42.png"]), api_name="/explain_drawing")
+    assert html.count('class="studio-why"') == 2 and html.count("data:image/png;base64,") == 2
+    html = served.client.predict(handle_file(str(images["photo_2024.jpg"])), api_name="/explain_photo")
+    assert [int(g) for g in re.findall(r'class="studio-why" data-guess="(\d)"', html)] == [2, 0, 2, 4]
+    _, _, digits_html = served.client.predict(sketch(images["layer_7.png"]), api_name="/predict_drawing")
+    assert digits_html.count('class="studio-bar"') == 10
+    card, tflite = served.client.predict("default", api_name="/show_model_card")
+    assert card["id"] == "default" and "metrics" in card
+    path = tflite["value"] if isinstance(tflite, dict) else tflite  # a DownloadButton update: its file's path
+    assert path.endswith(".tflite") and Path(path).read_bytes() == (PROJECT_ROOT / "models" / "default.tflite").read_bytes()
+    assert len(served.client.predict("default", api_name="/show_model")) == 4  # unchanged
 
 
 def test_empty_canvas_gets_a_visible_message(served):
