@@ -103,7 +103,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "models_version": ("Version", "版本"),
     "models_activate": ("Activate / roll back", "启用 / 回滚"),
     "models_download": ("Download .keras", "下载 .keras"),
-    "models_download_lite": ("Download .tflite (what the studio serves)", "下载 .tflite（工作室实际运行的模型）"),
+    "models_download_lite": ("Download .tflite", "下载 .tflite"),
     "models_card_full": ("The whole card (card.json)", "完整的模型卡（card.json）"),
     "models_curves": ("Training curves", "训练曲线"),
     # --- My samples ---
