@@ -127,7 +127,7 @@ needs_default = pytest.mark.skipif(not DEFAULT.exists(), reason="models/default.
 @pytest.mark.slow
 @needs_default
 def test_finetune_card_records_the_parents_net(tmp_path):
-    """Fine-tuning the shipped width-16 CNN keeps that net, and its card says so (not the default width)."""
+    """Fine-tuning the shipped width-24 CNN keeps that net, and its card says so (not the default width)."""
     from mnist_core.config import Paths, TrainSettings
     from mnist_core.samples import SampleStore
 
@@ -141,8 +141,8 @@ def test_finetune_card_records_the_parents_net(tmp_path):
     vid = json.loads(proc.stdout.strip().splitlines()[-1])["version"]
     card = json.loads((home / "models" / vid / "card.json").read_text())
     assert card["parent"] == "default" and card["settings"]["arch"] == "cnn"
-    assert card["settings"]["width"] == 16 != TrainSettings.width
-    assert card["params"] == 36_250
+    assert card["settings"]["width"] == 24 != TrainSettings.width
+    assert card["params"] == 80_290
 
 
 @needs_default

@@ -31,7 +31,7 @@ def test_cnn_is_small():
     assert 50_000 < build_cnn().count_params() < 250_000
 
 
-@pytest.mark.parametrize("width,params", [(32, 141_610), (20, 56_110), (16, 36_250)])
+@pytest.mark.parametrize("width,params", [(32, 141_610), (24, 80_290), (20, 56_110), (16, 36_250)])
 def test_cnn_width_sets_the_size(width, params):
     # Width 16 (the shipped model) has a quarter of the multiply-adds: 4x the digits per second.
     model = build_model("cnn", width)
