@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from .config import TrainSettings
@@ -116,7 +116,16 @@ def _finetune_data(data, extra, replay: int, seed: int):
 
 def cmd_train(args) -> int:
     """Train, evaluate on the test set, register the version (and optionally activate it)."""
+    args.t_start = time.perf_counter()
     settings = _settings_from(args)   # bad settings fail here, before TensorFlow loads
+    if args.profile is not None:
+        from .personal import validate_profile  # noqa: PLC0415
+
+        args.profile = validate_profile(args.profile)
+        if not (args.finetune and args.samples):
+            raise CliError("--profile fine-tunes a version on that profile's samples: give --finetune and --samples")
+    elif args.activate_if_helps:
+        raise CliError("--activate-if-helps is for a profile's fine-tune (--profile)")
     cancel = threading.Event()
     log = _JobLog(args.job_dir, cancel)
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
@@ -145,23 +154,30 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     if args.samples:
         from .samples import SampleStore  # noqa: PLC0415
 
-        extra = SampleStore(args.samples).arrays()
+        extra = SampleStore(args.samples).arrays(args.profile)  # a profile's own, else everyone's
     init_model, parent = None, None
+    personal = None
     if args.finetune:
         parent = args.finetune
         init_model = registry.load(parent)
         if not extra or not len(extra[0]):
             raise CliError("fine-tuning needs saved samples (--samples DB with at least one digit)")
+    if args.profile is not None:
+        personal, extra, settings = _personal_start(args, init_model, parent, extra, data)
+    elif args.finetune:
         data = _finetune_data(data, extra, settings.limit or 5000, settings.seed)
         # The card records the net actually trained: the parent's architecture and width, not the defaults.
         conv = next((la for la in init_model.layers if isinstance(la, keras.layers.Conv2D)), None)
         shape = {"arch": "cnn", "width": int(conv.filters)} if conv is not None else {"arch": "mlp"}
         settings = TrainSettings(**{**asdict(settings), "limit": None, **shape})
     described = data.describe()
+    if personal is not None:
+        described += (f"; fine-tuned on {len(extra[1])} samples of {args.profile!r} (each {personal['recipe'].repeat}x)"
+                      f" + {personal['recipe'].replay:,} MNIST digits replayed")
     if settings.data == "mnist+pen" and init_model is None:
         described += " + real pen handwriting of 260 other writers (UCI pendigits, UNIPEN)"
     log.write("start", settings=asdict(settings), data=described, subset=data.subset, pid=os.getpid(),
-              parent=parent)
+              parent=parent, profile=args.profile)
     if not args.json:
         print(f"data: {described}", file=sys.stderr)
 
@@ -174,7 +190,13 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         log.write("epoch" if kind == "epoch" else "progress", **fields)
 
     try:
-        result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress, cancel=cancel)
+        if personal is not None:
+            from .personal import finetune  # noqa: PLC0415
+
+            result = finetune(init_model, extra[0], extra[1], data, personal["recipe"], progress, cancel)
+        else:
+            result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress,
+                                  cancel=cancel)
     except training.TrainingFailed as e:
         raise CliError(str(e)) from None  # cmd_train logs the one "failed" event
     if result.cancelled:
@@ -187,9 +209,11 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     model.set_weights(result.model.get_weights())
     recognizer = Recognizer(model, "new", lite=False)
     metrics = ev.evaluate(recognizer.predict, data.x_test, data.y_test)
-    active_before = registry.active()
+    active_before = registry.active(args.profile)
     active_accuracy = None
-    if registry.exists(active_before):
+    if personal is not None and active_before == parent:
+        active_accuracy = personal["mnist_before"]
+    elif registry.exists(active_before):
         try:
             active_accuracy = ev.evaluate(Recognizer(registry.load(active_before), active_before, lite=False).predict,
                                           data.x_test, data.y_test)["accuracy"]
@@ -212,6 +236,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         "parent": parent,
         "keras": keras.__version__,
     }
+    verdict = None
+    if personal is not None:
+        verdict = _personal_end(args, personal, recognizer, metrics, result, card)
     artifacts = {
         "curves.png": ev.plot_curves(result.history),
         "confusion.png": ev.plot_confusion(metrics["confusion"]),
@@ -224,8 +251,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     card = registry.card(vid)
     activated = False
     better = active_accuracy is None or metrics["accuracy"] > active_accuracy
-    if args.activate or (args.activate_if_better and better):
-        registry.activate(vid)
+    helps = verdict is not None and verdict.activate
+    if args.activate or (args.activate_if_better and better) or (args.activate_if_helps and helps):
+        registry.activate(vid, profile=args.profile)  # a profile's model goes live for that profile alone
         activated = True
     if args.output:
         from .registry import write_atomic  # noqa: PLC0415
@@ -237,7 +265,7 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         if registry.lite_path(vid).is_file():  # the card's lite_of matches: same model bytes
             write_atomic(out.with_suffix(".tflite"), registry.lite_path(vid).read_bytes())
     log.write("done", version=vid, card=card, active_before=active_before, active_accuracy=active_accuracy,
-              activated=activated)
+              activated=activated, profile=args.profile, personal=card.get("personal"))
     summary = {
         "version": vid,
         "test_accuracy": metrics["accuracy"],
@@ -250,6 +278,8 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         "active_before": active_before,
         "active_accuracy": active_accuracy,
     }
+    if personal is not None:
+        summary.update(profile=args.profile, personal=card["personal"])
     if args.json:
         print(json.dumps(summary))
     else:
@@ -257,6 +287,57 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
               f"{metrics['count']:,}); trained {result.epochs_done} epochs in {result.train_seconds:.1f} s "
               f"(+{result.setup_seconds:.1f} s setup)" + (", activated" if activated else ""))
     return EXIT_OK
+
+
+def _personal_start(args, model, parent: str, extra, data):
+    """A profile's fine-tune: hold out one sample in `holdout_every`, score the parent on them and on MNIST's test
+    set first (the model is trained in place), and the settings the recipe runs with."""
+    from . import evaluate as ev  # noqa: PLC0415
+    from .personal import Recipe, held_out, score, train_settings  # noqa: PLC0415
+    from .recognize import Recognizer  # noqa: PLC0415
+
+    recipe = Recipe(**json.loads(args.recipe)) if args.recipe else Recipe()
+    if settings_limit := args.limit:  # a short run (tests): a smaller replay
+        recipe = replace(recipe, replay=min(recipe.replay, settings_limit),
+                         validation=min(recipe.validation, settings_limit // 10))
+    recipe.validate()
+    x, y = extra
+    if len(y) < recipe.min_samples:
+        raise CliError(f"a personal fine-tune needs at least {recipe.min_samples} samples of {args.profile!r} "
+                       f"(it has {len(y)}): one in {recipe.holdout_every} is held out to judge it")
+    mask = held_out(len(y), recipe.holdout_every)
+    before = Recognizer(model, parent, lite=False).predict
+    state = {
+        "recipe": recipe,
+        "held": (x[mask], y[mask]),
+        "before": score(before(x[mask]), y[mask]),
+        "mnist_before": ev.evaluate(before, data.x_test, data.y_test)["accuracy"],
+    }
+    return state, (x[~mask], y[~mask]), train_settings(model, recipe)
+
+
+def _personal_end(args, state: dict, recognizer, metrics: dict, result, card: dict):
+    """Score the new model on the held-out samples, judge it, and write it all in the card; returns the Verdict."""
+    from .personal import judge, score  # noqa: PLC0415
+
+    recipe = state["recipe"]
+    after = score(recognizer.predict(state["held"][0]), state["held"][1])
+    verdict = judge(state["before"], after, state["mnist_before"], metrics["accuracy"], recipe.max_mnist_cost)
+    card["profile"] = args.profile
+    card["personal"] = {
+        "profile": args.profile,
+        "samples_trained": int(result.extra_size // recipe.repeat),
+        "held_out": after.count,
+        "before": state["before"].to_dict(),
+        "after": after.to_dict(),
+        "mnist_before": state["mnist_before"],
+        "mnist_after": metrics["accuracy"],
+        "verdict": verdict.to_dict(),
+        "recipe": asdict(recipe),
+        "finetune_seconds": round(result.train_seconds + result.setup_seconds, 2),
+        "wall_seconds": round(time.perf_counter() - args.t_start, 2),
+    }
+    return verdict
 
 
 # ------------------------------------------------------------------------------- evaluate
@@ -448,10 +529,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--sample-weight", type=float, default=TrainSettings.sample_weight,
                    help="weight of each user digit relative to an MNIST digit")
     t.add_argument("--finetune", metavar="VERSION", help="fine-tune this version on --samples plus an MNIST replay")
+    t.add_argument("--profile", metavar="NAME",
+                   help="a personal fine-tune for this profile: its samples only, the measured recipe, one sample in "
+                        "five held out to score it before and after; activation is for this profile alone")
     act = t.add_mutually_exclusive_group()
     act.add_argument("--activate", action="store_true", help="make the new version the active one")
     act.add_argument("--activate-if-better", action="store_true", help="activate only if it beats the active one")
+    act.add_argument("--activate-if-helps", action="store_true",
+                     help="with --profile: activate for the profile when it reads the held-out samples better and "
+                          "costs MNIST's test set at most 0.2 point")
     t.add_argument("--output", help="also write the model to this .keras file (card beside it as .json)")
+    t.add_argument("--recipe", help=argparse.SUPPRESS)  # JSON of personal.Recipe fields: benchmarks/personalize.py
     t.add_argument("--job-dir", help=argparse.SUPPRESS)  # the app's job folder: log.jsonl, cancel file
     t.add_argument("--json", action="store_true", help="print one JSON summary line at the end")
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Literal
 
 from mnist_core.config import PROJECT_ROOT, Paths, TrainSettings
+from mnist_core.personal import validate_profile
 from mnist_core.samples import SampleStore
 
 # Job ids are made here (time + random); anything else coming back from a user is refused.
@@ -46,7 +47,7 @@ _TERMINAL = {"done": "done", "cancelled": "cancelled", "failed": "failed"}
 # Exit codes of the CLI: 0 done, 1 failed, 2 bad arguments, 3 cancelled.
 _EXIT_STATUS = {0: "done", 3: "cancelled"}
 
-Activate = Literal["no", "if_better", "always"]
+Activate = Literal["no", "if_better", "always", "if_helps"]
 
 
 @dataclass(frozen=True)
@@ -73,14 +74,24 @@ class JobRequest:
     use_samples: bool = False
     # Fine-tune this version on the user's samples (plus an MNIST replay) instead of training anew.
     finetune: str | None = None
-    # "no": leave the active model; "if_better": activate when its test accuracy beats it; "always".
+    # "no": leave the active model; "if_better": activate when its test accuracy beats it; "always"; "if_helps"
+    # (a personal fine-tune only): activate for the profile when personal.judge says it helps that person.
     activate: Activate = "no"
+    # A personal fine-tune for this profile: its samples only, the measured recipe (personal.Recipe), one sample
+    # in five held out to judge it, activated for this profile alone. Needs ``finetune``.
+    profile: str | None = None
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field (settings first)."""
         self.settings.validate()
-        if self.activate not in ("no", "if_better", "always"):
-            raise ValueError(f"activate must be 'no', 'if_better' or 'always', not {self.activate!r}")
+        if self.activate not in ("no", "if_better", "always", "if_helps"):
+            raise ValueError(f"activate must be 'no', 'if_better', 'always' or 'if_helps', not {self.activate!r}")
+        if self.profile is not None:
+            validate_profile(self.profile)
+            if self.finetune is None:
+                raise ValueError("a profile's model is a fine-tune: give the version to fine-tune")
+        elif self.activate == "if_helps":
+            raise ValueError("activate 'if_helps' is for a profile's fine-tune")
         if self.finetune is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", self.finetune):
             raise ValueError(f"not a model version id: {self.finetune!r}")
         if self.data is not None and not Path(self.data).is_file():
@@ -101,10 +112,14 @@ class JobRequest:
             args += ["--samples", str(samples_db), "--sample-weight", repr(float(s.sample_weight))]
         if self.finetune is not None:
             args += ["--finetune", self.finetune]
+        if self.profile is not None:
+            args += ["--profile", validate_profile(self.profile)]
         if self.activate == "always":
             args += ["--activate"]
         elif self.activate == "if_better":
             args += ["--activate-if-better"]
+        elif self.activate == "if_helps":
+            args += ["--activate-if-helps"]
         return args
 
 
@@ -134,6 +149,8 @@ class JobStatus:
     message: str = ""
     # True when the job was started by another process (found through the lock).
     attached: bool = False
+    # The profile a personal fine-tune is for (None: a training for everyone).
+    profile: str | None = None
     cancel_requested: bool = False
 
     @property
@@ -263,6 +280,8 @@ class _LogTail:
             s["settings"] = e.get("settings") or {}
             s["data"] = str(e.get("data") or "")
             s["epochs"] = int(s["settings"].get("epochs") or 0)
+            if isinstance(e.get("profile"), str):
+                s["profile"] = e["profile"]
         elif kind == "progress":
             for key in ("epoch", "epochs", "step", "steps"):
                 if isinstance(e.get(key), int):
@@ -389,7 +408,7 @@ class JobManager:
     def start(self, request: JobRequest) -> JobStatus:
         """Start a job; ValueError for a bad request, JobBusy when one is running (here or elsewhere)."""
         request.validate()
-        if (request.finetune is not None or request.use_samples) and not self._has_samples():
+        if (request.finetune is not None or request.use_samples) and not self._has_samples(request.profile):
             what = "Fine-tuning" if request.finetune is not None else "Training on your samples"
             raise ValueError(f"{what} needs saved samples: correct a few predictions first.")
         with self._lock:
@@ -418,8 +437,8 @@ class JobManager:
             threading.Thread(target=self._watch, args=(proc, job_id), name=f"job-{job_id}", daemon=True).start()
             return self.status()
 
-    def _has_samples(self) -> bool:
-        return self.paths.samples_db.exists() and len(SampleStore(self.paths.samples_db)) > 0
+    def _has_samples(self, profile: str | None = None) -> bool:
+        return self.paths.samples_db.exists() and SampleStore(self.paths.samples_db).count(profile) > 0
 
     def _spawn(self, job_dir: Path, request: JobRequest) -> subprocess.Popen:
         argv = self.command + request.argv(job_dir.resolve(), self.paths.samples_db.resolve())

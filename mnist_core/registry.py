@@ -4,6 +4,10 @@ Every write lands in a temporary name first and is renamed into place, so a cras
 kill leaves either the old state or the new one, never half a model or no model. The
 shipped model (``models/default.keras`` in the repository) is the version "default",
 used whenever no other version is active.
+
+A profile (a person sharing the studio, see mnist_core.personal) may have its own active version:
+``profiles/<name>/active`` beside the global ``active``, replaced atomically the same way. A profile without
+one is served the global active version.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import Paths
+from .personal import validate_profile
 
 DEFAULT_ID = "default"
 # 20261128-093012-a1b2: sortable by creation time, no path characters possible.
@@ -174,15 +179,51 @@ class Registry:
             out.append(self.card(DEFAULT_ID))
         return out
 
-    def active(self) -> str:
-        """The active version id; "default" when none is set or the pointer names a missing version."""
+    def _pointer(self, profile: str | None) -> Path:
+        """The file holding the active version id: the global one, or ``profile``'s own."""
+        if profile is None:
+            return self.paths.active
         try:
-            vid = self.paths.active.read_text().strip()
+            name = validate_profile(profile)
+        except ValueError as e:
+            raise RegistryError(str(e)) from None
+        return self.paths.home / "profiles" / name / "active"
+
+    def _read_pointer(self, path: Path) -> str | None:
+        try:
+            vid = path.read_text().strip()
             if vid and self.exists(validate_version_id(vid)):
                 return vid
         except (OSError, RegistryError):
             pass
-        return DEFAULT_ID
+        return None
+
+    def active(self, profile: str | None = None) -> str:
+        """The active version id (``profile``'s own when it has one); "default" when none is set or the pointer
+        names a missing version."""
+        if profile is not None:
+            own = self.personal(profile)
+            if own is not None:
+                return own
+        return self._read_pointer(self.paths.active) or DEFAULT_ID
+
+    def personal(self, profile: str) -> str | None:
+        """The version activated for ``profile`` alone, or None (it is served the global active version)."""
+        return self._read_pointer(self._pointer(profile))
+
+    def personal_pointers(self) -> dict[str, str]:
+        """Every profile that has its own active version: {profile: version id}."""
+        root = self.paths.home / "profiles"
+        out = {}
+        if root.is_dir():
+            for d in sorted(root.iterdir()):
+                try:
+                    vid = self.personal(d.name)
+                except RegistryError:
+                    continue  # a folder that is not a profile's
+                if vid is not None:
+                    out[d.name] = vid
+        return out
 
     def load(self, vid: str):
         """Load a version's model (Keras safe mode)."""
@@ -225,14 +266,26 @@ class Registry:
             raise RegistryError(f"could not save the model: {e}") from None
         return vid
 
-    def activate(self, vid: str) -> None:
-        """Make `vid` the active version (checked loadable first; atomic pointer update)."""
+    def activate(self, vid: str, profile: str | None = None) -> None:
+        """Make `vid` the active version, for everyone or for ``profile`` alone (checked loadable first; atomic
+        pointer update)."""
+        pointer = self._pointer(profile)
         self.load(vid)  # refuse a corrupt or foreign model before it can go live
-        self.paths.home.mkdir(parents=True, exist_ok=True)
+        pointer.parent.mkdir(parents=True, exist_ok=True)
         try:
-            write_atomic(self.paths.active, (vid + "\n").encode())
+            write_atomic(pointer, (vid + "\n").encode())
         except OSError as e:
             raise RegistryError(f"could not activate {vid}: {e}") from None
+
+    def forget_personal(self, profile: str) -> None:
+        """``profile`` goes back to the global active version (its own versions stay listed)."""
+        pointer = self._pointer(profile)
+        try:
+            pointer.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            raise RegistryError(f"could not reset {profile}'s model: {e}") from None
 
     def delete(self, vid: str) -> None:
         """Delete a version (never the shipped default, never the active one)."""
@@ -241,6 +294,10 @@ class Registry:
             raise RegistryError("the shipped default model cannot be deleted")
         if vid == self.active():
             raise RegistryError(f"{vid} is the active model; activate another version first")
+        users = [name for name, own in self.personal_pointers().items() if own == vid]
+        if users:
+            raise RegistryError(f"{vid} is the active model of profile {', '.join(users)}; activate another "
+                                "version for it first")
         d = self._dir(vid)
         if not d.is_dir():
             raise RegistryError(f"no model version {vid!r}")

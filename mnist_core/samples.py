@@ -2,8 +2,9 @@
 
 Each sample is the 28x28 float32 image in [0, 1] the model saw (stored losslessly as 3,136 raw bytes),
 its label 0-9, where it came from ("draw", "photo", ...) and optionally the original image as PNG bytes
-(the canvas strokes, or the crop of the photo). No TensorFlow and no Gradio here: the training CLI calls
-``SampleStore(path).arrays()`` and the app calls the rest.
+(the canvas strokes, or the crop of the photo), and the profile it belongs to (the person who wrote it; "me"
+unless told, and for every sample saved before profiles existed). No TensorFlow and no Gradio here: the training
+CLI calls ``SampleStore(path).arrays(profile)`` and the app calls the rest. Reads without a profile see everyone's.
 
 One connection per call keeps the store safe to use from Gradio's worker threads and from several
 processes at once; WAL lets a training run read while the app writes.
@@ -21,8 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-# Bumped when the table layout changes; stored in PRAGMA user_version.
-SCHEMA_VERSION = 1
+from .personal import DEFAULT_PROFILE, validate_profile
+
+# Bumped when the table layout changes; stored in PRAGMA user_version. 2: the profile column.
+SCHEMA_VERSION = 2
 # Originals larger than this are refused: a sample is a digit, not a photo album.
 MAX_ORIGINAL_BYTES = 4 * 1024 * 1024
 # Longest "source" tag kept.
@@ -45,6 +48,11 @@ CREATE TABLE IF NOT EXISTS samples (
     created  TEXT    NOT NULL
 );
 CREATE INDEX IF NOT EXISTS samples_label ON samples (label);
+"""
+# Schema 1 -> 2: every sample gets an owner; those saved before profiles existed are "me"'s.
+_SCHEMA_2 = f"""
+ALTER TABLE samples ADD COLUMN profile TEXT NOT NULL DEFAULT '{DEFAULT_PROFILE}';
+CREATE INDEX IF NOT EXISTS samples_profile ON samples (profile, label);
 """
 
 
@@ -136,22 +144,37 @@ class SampleStore:
             self._ready = True
 
     def _create_once(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S)
+        conn = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_S, isolation_level=None)
         try:
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer version of the studio (schema {version}, "
-                    f"this one reads {SCHEMA_VERSION})"
-                )
-            if version < SCHEMA_VERSION:
-                with conn:
-                    conn.executescript(_SCHEMA)
-                    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if self._check_version(conn) == SCHEMA_VERSION:
+                return
+            # Migrated in place under the write lock, the version read again inside it: two processes opening an
+            # old file at once migrate it once (the second finds it done).
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._check_version(conn)
+                for step, script in ((1, _SCHEMA), (2, _SCHEMA_2)):
+                    if version < step:
+                        for statement in filter(str.strip, script.split(";")):
+                            conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         finally:
             conn.close()
+
+    def _check_version(self, conn: sqlite3.Connection) -> int:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} was written by a newer version of the studio (schema {version}, "
+                f"this one reads {SCHEMA_VERSION})"
+            )
+        return version
 
     def add(
         self,
@@ -159,9 +182,11 @@ class SampleStore:
         image: np.ndarray,
         original_png: bytes | None = None,
         source: str = "draw",
+        profile: str = DEFAULT_PROFILE,
     ) -> int:
-        """Store one sample and return its id."""
+        """Store one sample for ``profile`` and return its id."""
         label = validate_label(label)
+        profile = validate_profile(profile)
         pixels = _validate_image(image)
         if original_png is not None:
             if not isinstance(original_png, (bytes, bytearray, memoryview)):
@@ -173,72 +198,87 @@ class SampleStore:
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self._connect() as conn:
             cur = conn.execute(
-                "INSERT INTO samples (label, image, original, source, created) VALUES (?, ?, ?, ?, ?)",
-                (label, pixels.tobytes(), original_png, source, created),
+                "INSERT INTO samples (label, image, original, source, created, profile) VALUES (?, ?, ?, ?, ?, ?)",
+                (label, pixels.tobytes(), original_png, source, created, profile),
             )
             return int(cur.lastrowid)
 
     def get(self, sample_id: int) -> dict:
-        """One sample: id, label, source, created, image (28, 28) float32, original (PNG bytes or None)."""
+        """One sample: id, label, source, created, image (28, 28) float32, profile, original (PNG bytes or None)."""
         sample_id = validate_sample_id(sample_id)
         with self._connect() as conn:
             row = conn.execute(
-                "SELECT id, label, source, created, image, original FROM samples WHERE id = ?",
+                "SELECT id, label, source, created, image, profile, original FROM samples WHERE id = ?",
                 (sample_id,),
             ).fetchone()
         if row is None:
             raise SampleNotFound(f"no sample with id {sample_id}")
-        sample = _row_to_dict(row[:5])
-        sample["original"] = row[5]
+        sample = _row_to_dict(row[:6])
+        sample["original"] = row[6]
         return sample
 
-    def list(self, label: int | None = None, limit: int = 200, offset: int = 0) -> list[dict]:
-        """Samples newest first (without the originals): id, label, source, created, image."""
+    def list(self, label: int | None = None, limit: int = 200, offset: int = 0,
+             profile: str | None = None) -> list[dict]:
+        """Samples newest first (without the originals): id, label, source, created, image, profile; only
+        ``profile``'s when given."""
         if not (isinstance(limit, int) and 0 <= limit <= MAX_LIST):
             raise ValueError(f"limit must be an integer from 0 to {MAX_LIST}, not {limit!r}")
         if not (isinstance(offset, int) and offset >= 0):
             raise ValueError(f"offset must be an integer >= 0, not {offset!r}")
-        query = "SELECT id, label, source, created, image FROM samples"
-        args: tuple = ()
-        if label is not None:
-            query += " WHERE label = ?"
-            args = (validate_label(label),)
+        where, args = _where(profile, label)
+        query = "SELECT id, label, source, created, image, profile FROM samples" + where
         query += " ORDER BY id DESC LIMIT ? OFFSET ?"
         with self._connect() as conn:
             rows = conn.execute(query, args + (limit, offset)).fetchall()
         return [_row_to_dict(row) for row in rows]
 
-    def counts(self) -> dict[int, int]:
-        """Number of samples per digit, every digit 0-9 present."""
+    def counts(self, profile: str | None = None) -> dict[int, int]:
+        """Number of samples per digit (``profile``'s, or everyone's), every digit 0-9 present."""
         counts = dict.fromkeys(range(10), 0)
+        where, args = _where(profile)
         with self._connect() as conn:
-            for label, n in conn.execute("SELECT label, COUNT(*) FROM samples GROUP BY label"):
+            for label, n in conn.execute(f"SELECT label, COUNT(*) FROM samples{where} GROUP BY label", args):
                 counts[int(label)] = int(n)
         return counts
+
+    def count(self, profile: str | None = None) -> int:
+        """How many samples ``profile`` has (everyone's when None)."""
+        return sum(self.counts(profile).values())
+
+    def profiles(self) -> dict[str, int]:
+        """Every profile that has samples, with how many, by name."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT profile, COUNT(*) FROM samples GROUP BY profile ORDER BY profile").fetchall()
+        return {str(name): int(n) for name, n in rows}
 
     def __len__(self) -> int:
         return sum(self.counts().values())
 
-    def relabel(self, sample_id: int, label: int) -> None:
-        """Give a sample another label; SampleNotFound when there is no such sample."""
+    def relabel(self, sample_id: int, label: int, profile: str | None = None) -> None:
+        """Give a sample another label; SampleNotFound when there is no such sample (of ``profile``, when given)."""
         sample_id, label = validate_sample_id(sample_id), validate_label(label)
+        where, args = _where(profile)
+        where = (where + " AND" if where else " WHERE") + " id = ?"
         with self._connect() as conn:
-            cur = conn.execute("UPDATE samples SET label = ? WHERE id = ?", (label, sample_id))
+            cur = conn.execute(f"UPDATE samples SET label = ?{where}", (label, *args, sample_id))
         if cur.rowcount == 0:
-            raise SampleNotFound(f"no sample with id {sample_id}")
+            raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
 
-    def delete(self, sample_id: int) -> None:
-        """Delete a sample; SampleNotFound when there is no such sample."""
+    def delete(self, sample_id: int, profile: str | None = None) -> None:
+        """Delete a sample; SampleNotFound when there is no such sample (of ``profile``, when given)."""
         sample_id = validate_sample_id(sample_id)
+        where, args = _where(profile)
+        where = (where + " AND" if where else " WHERE") + " id = ?"
         with self._connect() as conn:
-            cur = conn.execute("DELETE FROM samples WHERE id = ?", (sample_id,))
+            cur = conn.execute(f"DELETE FROM samples{where}", (*args, sample_id))
         if cur.rowcount == 0:
-            raise SampleNotFound(f"no sample with id {sample_id}")
+            raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """All samples, oldest first: x (N, 28, 28) float32 in [0, 1], y (N,) int64."""
+    def arrays(self, profile: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The samples (``profile``'s, or everyone's), oldest first: x (N, 28, 28) float32 in [0, 1], y (N,) int64."""
+        where, args = _where(profile)
         with self._connect() as conn:
-            rows = conn.execute("SELECT label, image FROM samples ORDER BY id").fetchall()
+            rows = conn.execute(f"SELECT label, image FROM samples{where} ORDER BY id", args).fetchall()
         x = np.empty((len(rows), 28, 28), dtype=np.float32)
         y = np.empty((len(rows),), dtype=np.int64)
         for i, (label, blob) in enumerate(rows):
@@ -247,12 +287,25 @@ class SampleStore:
         return x, y
 
 
+def _where(profile: str | None, label: object = None) -> tuple[str, tuple]:
+    """A WHERE clause (or "") and its arguments for an optional profile and label, both validated."""
+    terms, args = [], []
+    if profile is not None:
+        terms.append("profile = ?")
+        args.append(validate_profile(profile))
+    if label is not None:
+        terms.append("label = ?")
+        args.append(validate_label(label))
+    return (" WHERE " + " AND ".join(terms) if terms else ""), tuple(args)
+
+
 def _row_to_dict(row: tuple) -> dict:
-    sample_id, label, source, created, blob = row
+    sample_id, label, source, created, blob, profile = row
     return {
         "id": int(sample_id),
         "label": int(label),
         "source": source,
         "created": created,
         "image": np.frombuffer(blob, dtype=np.float32).reshape(28, 28).copy(),
+        "profile": profile,
     }

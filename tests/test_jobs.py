@@ -198,3 +198,26 @@ def test_bad_requests_are_refused(tmp_path, fake, request_, message):
 def test_job_ids_are_validated(tmp_path, fake, job_id):
     with pytest.raises(ValueError, match="job id"):
         manager(tmp_path, fake).job_dir(job_id)
+
+
+def test_a_profiles_finetune_passes_the_profile_and_needs_that_profiles_samples(tmp_path, fake):
+    store = SampleStore(Paths(home=tmp_path).samples_db)
+    store.add(3, np.zeros((28, 28), np.float32), profile="alice")
+    jobs = manager(tmp_path, fake)
+    with pytest.raises(ValueError, match="needs saved samples"):
+        jobs.start(tiny(finetune="default", profile="bob", activate="if_helps"))  # alice's don't count for bob
+    status = jobs.start(tiny(finetune="default", profile="alice", activate="if_helps"))
+    jobs.wait(30)
+    argv = json.loads((jobs.job_dir(status.id) / "argv.json").read_text())["argv"]
+    assert argv[argv.index("--profile") + 1] == "alice" and "--activate-if-helps" in argv
+    assert argv[argv.index("--finetune") + 1] == "default"
+
+
+@pytest.mark.parametrize("request_, message", [
+    (JobRequest(profile="alice"), "fine-tune"),
+    (JobRequest(finetune="default", profile="a/b"), "profile"),
+    (JobRequest(finetune="default", activate="if_helps"), "profile"),
+])
+def test_bad_profile_requests_are_refused(tmp_path, fake, request_, message):
+    with pytest.raises(ValueError, match=message):
+        manager(tmp_path, fake).start(request_)

@@ -154,3 +154,28 @@ def test_lite_copy_is_served_only_for_the_model_file_it_was_made_from(registry):
 def test_artifact_names_are_checked(registry, name):
     with pytest.raises(RegistryError, match="bad artifact name"):
         registry.save(build_mlp(), {"arch": "mlp"}, {name: b"x"})
+
+
+def test_a_profile_has_its_own_active_version_and_others_keep_the_shared_one(registry):
+    shared = registry.save(build_mlp(), {"arch": "mlp"})
+    registry.activate(shared)
+    mine = registry.save(build_mlp(), {"arch": "mlp", "profile": "alice"})
+    assert registry.active("alice") == shared and registry.personal("alice") is None
+    registry.activate(mine, profile="alice")
+    assert registry.active("alice") == mine and registry.personal("alice") == mine
+    assert registry.active() == shared and registry.active("me") == shared  # nobody else's changes
+    assert registry.personal_pointers() == {"alice": mine}
+    with pytest.raises(RegistryError, match="profile alice"):
+        registry.delete(mine)  # a profile's live model is never deleted
+    registry.forget_personal("alice")
+    assert registry.active("alice") == shared
+    registry.delete(mine)
+    with pytest.raises(RegistryError, match="profile"):
+        registry.activate(shared, profile="../etc")
+
+
+def test_a_profiles_pointer_to_a_missing_version_falls_back_to_the_shared_one(registry):
+    pointer = registry.paths.home / "profiles" / "alice" / "active"
+    pointer.parent.mkdir(parents=True)
+    pointer.write_text("20990101-000000-dead\n")
+    assert registry.active("alice") == DEFAULT_ID and registry.personal("alice") is None

@@ -158,3 +158,69 @@ def test_newer_schema_is_refused(tmp_path):
     conn.close()
     with pytest.raises(RuntimeError, match="newer version"):
         SampleStore(path).counts()
+
+
+# --- profiles -----------------------------------------------------------------------------------------------
+
+
+def test_profiles_keep_their_samples_apart(store):
+    mine = [store.add(3, digit(0.3)), store.add(4, digit(0.4))]
+    hers = store.add(3, digit(0.9), profile="alice")
+    assert store.profiles() == {"alice": 1, "me": 2}
+    assert [s["id"] for s in store.list(profile="me")] == mine[::-1]
+    assert [s["id"] for s in store.list(profile="alice")] == [hers] and store.get(hers)["profile"] == "alice"
+    assert store.counts("alice")[3] == 1 and store.counts("me")[3] == 1 and store.counts()[3] == 2
+    assert store.count("me") == 2 and store.count() == len(store) == 3
+    x, y = store.arrays("alice")
+    assert y.tolist() == [3] and x[0].max() == pytest.approx(0.9)
+    assert store.arrays("bob")[0].shape == (0, 28, 28)
+    # One person cannot relabel or delete another's sample through their own profile.
+    with pytest.raises(SampleNotFound, match="alice"):
+        store.delete(mine[0], profile="alice")
+    with pytest.raises(SampleNotFound):
+        store.relabel(hers, 1, profile="me")
+    store.relabel(hers, 8, profile="alice")
+    store.delete(mine[0], profile="me")
+    assert store.counts("alice")[8] == 1 and store.count("me") == 1
+
+
+@pytest.mark.parametrize("name", ["", " ", "../x", "a/b", ".", "x" * 33, None, 7, "a b"])
+def test_bad_profile_names_are_refused(store, name):
+    with pytest.raises(ValueError, match="profile"):
+        store.add(1, digit(), profile=name)
+
+
+def test_profile_names_in_any_script(store):
+    store.add(1, digit(), profile="小明")
+    store.add(2, digit(), profile=" anna-2 ")  # stripped
+    assert store.profiles() == {"anna-2": 1, "小明": 1}
+
+
+def test_schema_1_file_is_migrated_in_place_and_its_samples_are_mes(tmp_path):
+    """A samples file written before profiles existed: opened, migrated once, nothing lost, all of it "me"'s."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE samples (id INTEGER PRIMARY KEY AUTOINCREMENT,
+            label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9), image BLOB NOT NULL, original BLOB,
+            source TEXT NOT NULL, created TEXT NOT NULL);
+        CREATE INDEX samples_label ON samples (label);
+        PRAGMA user_version = 1;
+    """)
+    old = digit(0.7)
+    with conn:
+        for label in (5, 6):
+            conn.execute("INSERT INTO samples (label, image, original, source, created) VALUES (?, ?, ?, ?, ?)",
+                         (label, old.tobytes(), b"png", "draw", "2026-01-01T00:00:00+00:00"))
+    conn.close()
+    store = SampleStore(path)
+    assert store.profiles() == {"me": 2}
+    got = store.get(1)
+    assert got["label"] == 5 and got["profile"] == "me" and got["original"] == b"png"
+    np.testing.assert_array_equal(got["image"], old)
+    new = store.add(7, digit(), profile="alice")
+    assert new == 3 and store.arrays("me")[1].tolist() == [5, 6]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conn.close()
+    assert SampleStore(path).count() == 3  # a second opening finds it migrated

@@ -1,0 +1,209 @@
+"""Teach it one person's handwriting: held-out pen writers, 5 samples a digit, fine-tuned as the app does it.
+
+    python benchmarks/personalize.py [--writers 6] [--per-digit 5] [--recipe '{"epochs": 3}'] [--subprocess]
+                                     [--model models/default.keras] [--out docs/PERSONALIZE.md]
+
+For each writer held out of training (`mnist_core.pen.split_writers`: a fixed hash of the writer) with at least
+`--min-digits` digits, every digit is drawn on the studio's 400x400 canvas as written (`pen.draw_layer`) and read
+through `canvas_to_mnist`, the path a drawing takes. The `--writers` writers the base model reads worst are kept.
+Of each, `--per-digit` digits per class (the first ones they wrote) are saved as that writer's samples through
+`SampleStore` (one profile per writer), and the studio's own fine-tune runs on them: `python -m mnist_core train
+--finetune <base> --samples DB --profile <writer> --activate-if-helps`, in this process through the CLI's `main`
+(TensorFlow imported once), or as the app spawns it with `--subprocess` (its wall time is then the job's).
+Reported per writer: the writer's other digits read before and after, the error cut, MNIST's test accuracy before
+and after, whether the app would activate it (and why), the fine-tune's seconds (fit) and the job's wall seconds.
+Then the medians against the targets. Timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_core import pen  # noqa: E402
+from mnist_core import preprocess as pp  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+BEGIN, END = "<!-- personalize table: begin -->", "<!-- personalize table: end -->"
+
+
+def log(message: str) -> None:
+    """A progress line on stderr with the load average (the machine is shared)."""
+    print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.2f}] {message}", file=sys.stderr, flush=True)
+
+
+def writers(min_digits: int) -> dict[str, list[pen.PenDigit]]:
+    """Held-out writers with at least `min_digits` digits and a few of every class: {writer: digits as written}."""
+    out: dict[str, list[pen.PenDigit]] = {}
+    for file in ("pendigits_dev.json.gz", "unipen_dev.json.gz"):
+        path = DATA / "pen" / file
+        if not path.is_file():
+            continue
+        for d in pen.split_writers(pen.load_pen(path))[1]:
+            out.setdefault(d.writer, []).append(d)
+    return {w: ds for w, ds in out.items()
+            if len(ds) >= min_digits and min(sum(d.label == c for d in ds) for c in range(10)) >= 8}
+
+
+def on_canvas(digits: list[pen.PenDigit], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each digit drawn on the 400x400 sketchpad layer and read through canvas_to_mnist: x (N, 28, 28), y (N,)."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for d in digits:
+        found = pp.canvas_to_mnist([pen.draw_layer(d.strokes, rng)], None)
+        i = pp.most_prominent(found)
+        xs.append(found[i].image if i is not None else np.zeros((28, 28), np.float32))
+        ys.append(d.label)
+    return np.stack(xs).astype(np.float32), np.asarray(ys, np.int64)
+
+
+def split(y: np.ndarray, per_digit: int) -> np.ndarray:
+    """(N,) bool: the first `per_digit` digits of each class (the ones saved as samples)."""
+    keep = np.zeros(len(y), bool)
+    for c in range(10):
+        keep[np.flatnonzero(y == c)[:per_digit]] = True
+    return keep
+
+
+def run_train(argv: list[str], home: Path, subprocess_mode: bool) -> tuple[dict, float]:
+    """The studio's `train` with `argv`, in this process or as the app spawns it; (its JSON summary, wall s)."""
+    t = time.perf_counter()
+    if subprocess_mode:
+        env = {**os.environ, "MNIST_STUDIO_HOME": str(home), "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", *argv], capture_output=True, text=True,
+                              env=env, cwd=ROOT)
+        if proc.returncode:
+            raise RuntimeError(proc.stderr[-2000:])
+        out = proc.stdout
+    else:
+        from mnist_core.__main__ import main  # noqa: PLC0415
+
+        os.environ["MNIST_STUDIO_HOME"] = str(home)
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            code = main(["train", *argv])
+        if code:
+            raise RuntimeError(f"train exited {code}")
+        out = buf.getvalue()
+    return json.loads(out.strip().splitlines()[-1]), time.perf_counter() - t
+
+
+def main() -> int:
+    """Run the benchmark; print the table (and write it into --out between its markers)."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--writers", type=int, default=6, help="the N writers the base model reads worst (0: all)")
+    p.add_argument("--min-digits", type=int, default=200, help="writers with at least this many digits")
+    p.add_argument("--per-digit", type=int, default=5, help="samples saved per digit")
+    p.add_argument("--recipe", default="", help="JSON of mnist_core.personal.Recipe fields to change")
+    p.add_argument("--model", default=str(ROOT / "models" / "default.keras"), help="the base model (.keras)")
+    p.add_argument("--data", default=str(DATA / "mnist.npz"))
+    p.add_argument("--subprocess", action="store_true", help="run each fine-tune as the app does (its own process)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="a Markdown file whose table between the markers is replaced")
+    args = p.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    from mnist_core.recognize import Recognizer  # noqa: PLC0415 (no TensorFlow: the TF Lite copies)
+    from mnist_core.registry import Registry  # noqa: PLC0415
+    from mnist_core.samples import SampleStore  # noqa: PLC0415
+    from mnist_core.config import Paths  # noqa: PLC0415
+
+    log(f"load avg {os.getloadavg()}; drawing the held-out writers' digits on the canvas")
+    everyone = writers(args.min_digits)
+    lite = Path(args.model).with_suffix(".tflite")
+    base = Recognizer.from_lite(lite.read_bytes(), "base")
+    drawn = {w: on_canvas(ds, args.seed + i) for i, (w, ds) in enumerate(sorted(everyone.items()))}
+    ranked = sorted(drawn, key=lambda w: (base.predict(drawn[w][0]).argmax(1) == drawn[w][1]).mean())
+    chosen = ranked[: args.writers] if args.writers else ranked
+    log(f"{len(everyone)} held-out writers with >= {args.min_digits} digits; the {len(chosen)} read worst")
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        paths = Paths(home=home, default_model=Path(args.model))
+        store = SampleStore(paths.samples_db)
+        for w in chosen:
+            x, y = drawn[w]
+            saved = split(y, args.per_digit)
+            profile = re.sub(r"[^\w-]", "-", w)[-32:].lstrip("-") or "writer"
+            for image, label in zip(x[saved], y[saved]):
+                store.add(int(label), image, source="pen", profile=profile)
+            argv = ["--data", args.data, "--finetune", "default", "--samples", str(store.path), "--profile", profile,
+                    "--activate-if-helps", "--json", "--quiet"]
+            if args.recipe:
+                argv += ["--recipe", args.recipe]
+            if Path(args.model).resolve() != (ROOT / "models" / "default.keras").resolve():
+                raise SystemExit("--model: only the shipped default is the base the studio fine-tunes")
+            summary, wall = run_train(argv, home, args.subprocess)
+            registry = Registry(paths)
+            mine = Recognizer.from_registry(registry, summary["version"])
+            other_x, other_y = x[~saved], y[~saved]
+            before = float((base.predict(other_x).argmax(1) == other_y).mean())
+            after = float((mine.predict(other_x).argmax(1) == other_y).mean())
+            info = summary["personal"]
+            cut = 1 - (1 - after) / (1 - before) if before < 1 else float("nan")
+            rows.append({"writer": w, "other": int(len(other_y)), "before": before, "after": after, "cut": cut,
+                         "mnist_before": info["mnist_before"], "mnist_after": info["mnist_after"],
+                         "verdict": info["verdict"]["reason"], "activated": summary["activated"],
+                         "held_before": info["before"]["accuracy"], "held_after": info["after"]["accuracy"],
+                         "fit_s": info["finetune_seconds"], "wall_s": round(wall, 1),
+                         "job_wall_s": info["wall_seconds"]})
+            log(f"{w}: {before:.1%} -> {after:.1%} (cut {cut:.0%}); MNIST {info['mnist_before']:.2%} -> "
+                f"{info['mnist_after']:.2%}; {info['verdict']['reason']}; fit {info['finetune_seconds']} s, "
+                f"wall {wall:.1f} s")
+    table = render(rows, args)
+    print(table)
+    (ROOT / "benchmarks" / "out").mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (ROOT / "benchmarks" / "out" / f"personalize-{stamp}.json").write_text(
+        json.dumps({"args": vars(args), "rows": rows}, indent=2))
+    if args.out:
+        text = Path(args.out).read_text()
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            Path(args.out).write_text(head + BEGIN + "\n" + table + "\n" + END + rest.split(END, 1)[1])
+    return 0
+
+
+def render(rows: list[dict], args) -> str:
+    """The Markdown table of every writer, then the medians against the targets."""
+    lines = [f"Recipe: `{args.recipe or 'the default (mnist_core.personal.Recipe)'}`; {args.per_digit} samples per "
+             f"digit; {'each fine-tune in its own process, as the app runs it' if args.subprocess else 'in process'}"
+             f"; load average {os.getloadavg()[0]:.2f} at the end.",
+             "",
+             "| writer | other digits | before | after | errors cut | held-out before → after | MNIST before → after "
+             "| the app would | fit s | job wall s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['writer']} | {r['other']} | {r['before']:.1%} | {r['after']:.1%} | {r['cut']:.0%} | "
+            f"{r['held_before']:.0%} → {r['held_after']:.0%} | {r['mnist_before']:.2%} → {r['mnist_after']:.2%} | "
+            f"{'activate' if r['activated'] else 'keep the shared model'} ({r['verdict']}) | {r['fit_s']:.1f} | "
+            f"{r['job_wall_s']:.1f} |")
+    if rows:
+        med = lambda k: statistics.median(r[k] for r in rows)  # noqa: E731
+        lines += ["",
+                  f"Median: errors on their other digits cut by **{med('cut'):.0%}** (target ≥ 90%); MNIST test after "
+                  f"**{med('mnist_after'):.2%}** (worst {min(r['mnist_after'] for r in rows):.2%}; target ≥ 99.5%); "
+                  f"fit {med('fit_s'):.1f} s, the whole job {med('job_wall_s'):.1f} s (target ≤ 30 s); activated for "
+                  f"{sum(r['activated'] for r in rows)} of {len(rows)} writers."]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""mnist_core.personal: profile names, the held-out samples, the rule that activates a personal model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_core.personal import Recipe, Score, held_out, judge, score, validate_profile
+
+
+def test_profile_names():
+    assert validate_profile(" me ") == "me" and validate_profile("小明_2") == "小明_2"
+    for bad in ("", "-x", "a.b", "../", "x" * 33, None):
+        with pytest.raises(ValueError, match="profile"):
+            validate_profile(bad)
+
+
+def test_one_sample_in_five_is_held_out_oldest_first():
+    assert np.flatnonzero(held_out(12, 5)).tolist() == [4, 9]
+    assert not held_out(4, 5).any()
+    # 5 samples of each digit saved digit by digit: the 5th of each is held out, 4 of each train.
+    y = np.repeat(np.arange(10), 5)
+    assert np.bincount(y[held_out(50, 5)]).tolist() == [1] * 10
+
+
+def test_score():
+    probs = np.eye(10, dtype=np.float32)[[1, 2, 3]] * 0.9 + 0.01
+    s = score(probs, np.array([1, 2, 4]))
+    assert (s.correct, s.count) == (2, 3) and s.mean_p == pytest.approx((0.91 + 0.91 + 0.01) / 3)
+    assert score(np.zeros((0, 10)), np.zeros(0)).accuracy == 0.0
+
+
+BEFORE = Score(correct=6, count=10, mean_p=0.55)
+
+
+@pytest.mark.parametrize("after, mnist_after, activate, reason", [
+    (Score(9, 10, 0.9), 0.9950, True, "helps"),            # better for the person, MNIST -0.04 point
+    (Score(9, 10, 0.9), 0.9934, True, "helps"),            # exactly the 0.2 point allowed
+    (Score(10, 10, 0.99), 0.9930, False, "mnist_cost"),    # much better for the person, but MNIST -0.24 point
+    (Score(5, 10, 0.6), 0.9954, False, "no_help"),         # worse for the person
+    (Score(6, 10, 0.50), 0.9960, False, "no_help"),        # as many right, less sure: no help
+    (Score(6, 10, 0.70), 0.9954, True, "helps"),           # as many right, surer of the right digits
+    (Score(0, 0, 0.0), 0.9954, False, "no_holdout"),       # nothing held out to judge by
+])
+def test_the_activation_rule(after, mnist_after, activate, reason):
+    verdict = judge(BEFORE, after, 0.9954, mnist_after)
+    assert (verdict.activate, verdict.reason) == (activate, reason)
+    assert verdict.mnist_cost == pytest.approx(0.9954 - mnist_after)
+
+
+def test_recipe_is_checked():
+    Recipe().validate()
+    with pytest.raises(ValueError, match="freeze_blocks"):
+        Recipe(freeze_blocks=9).validate()
+    with pytest.raises(ValueError, match="replay"):
+        Recipe(replay=0).validate()
