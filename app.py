@@ -30,8 +30,8 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
     """The studio's Blocks over fresh services for ``config`` (nothing slow happens here)."""
     services = new_studio(config)
     with gr.Blocks(title="MNIST studio", analytics_enabled=False, delete_cache=(120, UPLOADS_KEPT_S)) as demo:
-        password, language = header(demo, services)
-        page = Page(demo=demo, studio=services, password=password)
+        password, language, profile = header(demo, services)
+        page = Page(demo=demo, studio=services, password=password, profile=profile)
         with gr.Tabs():
             tabs = [draw.tab(page), photo.tab(page), retrain.tab(page), models_tab.tab(page), samples.tab(page)]
         follow_language(demo, language, tabs)

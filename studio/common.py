@@ -22,6 +22,7 @@ from PIL import Image
 from mnist_core.config import Limits, Paths
 from mnist_core.explain import heat_image, occlusion_maps
 from mnist_core.jobs import JobManager
+from mnist_core.personal import DEFAULT_PROFILE, validate_profile
 from mnist_core.preprocess import Digit, ImageError, load_image, most_prominent
 from mnist_core.registry import Registry, RegistryError
 from mnist_core.samples import SampleStore, validate_label
@@ -79,6 +80,8 @@ class UiLimits:
     bar_width_px: int = 8
     # The heat map's enlargement (28 -> 112 px), drawn with crisp pixels.
     heat_scale: int = 4
+    # Personal models kept loaded for the profiles that use them (a TF Lite copy is ~0.3 MB); the oldest go first.
+    personal_models: int = 8
 
 
 UI = UiLimits()
@@ -99,6 +102,8 @@ class Studio:
         self._load_lock = threading.Lock()
         self._checked = 0.0
         self._refreshing = threading.Lock()
+        self._personal: dict = {}  # version id -> Recognizer, for profiles served a personal model
+        self._personal_lock = threading.Lock()
 
     # --- the model ---
 
@@ -129,8 +134,9 @@ class Studio:
         except Exception:  # the first request will report it
             log.exception("could not load the model")
 
-    def predict(self, digits: list[Digit]) -> np.ndarray:
-        """(N, 10) probabilities for the digits, on the active version (checked about once a second)."""
+    def predict(self, digits: list[Digit], profile: str | None = None) -> np.ndarray:
+        """(N, 10) probabilities for the digits, on ``profile``'s active version (its own, else the global one,
+        checked about once a second)."""
         rec = self.recognizer()
         now = time.monotonic()
         if now - self._checked > UI.refresh_every_s:
@@ -138,13 +144,36 @@ class Studio:
             if self.registry.active() != rec.version and self._refreshing.acquire(blocking=False):
                 # Load the newly active model off the request path; requests keep the old one meanwhile.
                 threading.Thread(target=self._refresh, daemon=True).start()
-        return rec.predict(np.stack([d.image for d in digits]))
+        return self.recognizer_for(profile).predict(np.stack([d.image for d in digits]))
 
-    def explain(self, digits: list[Digit], probs: np.ndarray) -> np.ndarray:
+    def recognizer_for(self, profile: str | None):
+        """The Recognizer serving ``profile``: its personal version when it has one, else the shared one."""
+        shared = self.recognizer()
+        vid = self.registry.personal(profile) if profile is not None else None  # one small file read
+        if vid is None or vid == shared.version:
+            return shared
+        rec = self._personal.get(vid)
+        if rec is None:
+            with self._personal_lock:  # one load per version, even when its owner's requests come in together
+                rec = self._personal.get(vid)
+                if rec is None:
+                    from mnist_core.recognize import Recognizer  # noqa: PLC0415
+
+                    try:  # its TF Lite copy through LiteRT: ~0.1 s, no TensorFlow
+                        rec = Recognizer.from_registry(self.registry, vid)
+                    except RegistryError:  # a broken personal version: its owner gets the shared one
+                        log.exception("could not load %s's model %s", profile, vid)
+                        return shared
+                    self._personal[vid] = rec
+                    for old in list(self._personal)[: max(0, len(self._personal) - UI.personal_models)]:
+                        self._personal.pop(old, None)
+        return rec
+
+    def explain(self, digits: list[Digit], probs: np.ndarray, profile: str | None = None) -> np.ndarray:
         """(N, 28, 28) occlusion maps in [-1, 1] of what pushed each digit to its answer in ``probs``."""
         # One batch of at most 170 copies a digit through the serving model (a few ms a digit on LiteRT).
         images = np.stack([d.image for d in digits])
-        return occlusion_maps(images, self.recognizer().predict, targets=np.argmax(probs, axis=1))
+        return occlusion_maps(images, self.recognizer_for(profile).predict, targets=np.argmax(probs, axis=1))
 
     def remember(self, tab: str, request, digits: list[Digit], probs: np.ndarray) -> None:
         """Keep what a page was last shown on ``tab``, so its "Why?" view needs no second upload."""
@@ -214,6 +243,40 @@ def new_studio(config: StudioConfig | None = None) -> Studio:
     return _studio
 
 
+# The page's profile choice travels as this cookie (set by the header's profile box, like the language's); API
+# clients send the header instead. Neither: "me", the profile of every sample saved before profiles existed.
+PROFILE_COOKIE = "studio-profile"
+PROFILE_HEADER = "x-studio-profile"
+
+
+def profile_of(request) -> str:
+    """The profile a request speaks for: the page's cookie, else the X-Studio-Profile header, else "me"."""
+    if request is None:
+        return DEFAULT_PROFILE
+    from urllib.parse import unquote  # noqa: PLC0415
+
+    chosen = (getattr(request, "cookies", None) or {}).get(PROFILE_COOKIE)
+    if not chosen:
+        headers = getattr(request, "headers", None) or {}
+        chosen = headers.get(PROFILE_HEADER)
+    if not chosen:
+        return DEFAULT_PROFILE
+    try:
+        return validate_profile(unquote(chosen))
+    except ValueError:
+        raise fail("err_profile") from None
+
+
+def chosen_profile(value, request) -> str:
+    """A profile given explicitly (the new endpoints' first input), else the request's (see profile_of)."""
+    if value in (None, ""):
+        return profile_of(request)
+    try:
+        return validate_profile(value)
+    except ValueError:
+        raise fail("err_profile") from None
+
+
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 and localhost."""
     if host == "localhost":
@@ -231,6 +294,8 @@ class Page:
     demo: gr.Blocks
     studio: Studio
     password: gr.Textbox
+    # The profile box (whose handwriting): the Draw tab's fine-tune panel reads it.
+    profile: gr.Dropdown | None = None
 
     @property
     def admin_ok(self) -> bool:
@@ -343,9 +408,9 @@ def digits_html(digits: list[Digit], probs: np.ndarray, empty: str) -> str:
     return '<div style="display:flex;flex-wrap:wrap;gap:12px">' + "".join(cells) + "</div>"
 
 
-def explained(digits: list[Digit], probs: np.ndarray, empty_key: str) -> str:
+def explained(digits: list[Digit], probs: np.ndarray, empty_key: str, profile: str | None = None) -> str:
     """The "Why?" view of digits read as ``probs``: their heat maps (why_html), or the ``empty_key`` message."""
-    maps = studio().explain(digits, probs) if digits else np.zeros((0, 28, 28), np.float32)
+    maps = studio().explain(digits, probs, profile) if digits else np.zeros((0, 28, 28), np.float32)
     return why_html(digits, probs, maps, say(empty_key))
 
 
@@ -388,12 +453,12 @@ def pick(digits: list[Digit], index) -> int:
     return i - 1
 
 
-def save_sample(digit: Digit, label, original: bytes | None, origin: str) -> str:
-    """Store a corrected digit as one of the user's samples; the message that says so."""
+def save_sample(digit: Digit, label, original: bytes | None, origin: str, profile: str = DEFAULT_PROFILE) -> str:
+    """Store a corrected digit as one of ``profile``'s samples; the message that says so."""
     try:
         label = validate_label(label)
-        sid = studio().samples.add(label, digit.image, original_png=original, source=origin)
+        sid = studio().samples.add(label, digit.image, original_png=original, source=origin, profile=profile)
     except ValueError as e:
         raise refused(e) from None
-    total = len(studio().samples)
+    total = studio().samples.count(profile)
     return say("msg_saved_one" if total == 1 else "msg_saved", label=label, sid=sid, total=total)

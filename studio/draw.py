@@ -1,4 +1,5 @@
-"""The Draw tab: a canvas read on every stroke, the 28x28 inputs the model saw, and "Wrong? It's a …"."""
+"""The Draw tab: a canvas read on every stroke by the chosen profile's model, the 28x28 inputs the model saw,
+"Wrong? It's a …", and the profile's fine-tune panel (studio.personalize)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import gradio as gr
 import numpy as np
 
 from mnist_core.preprocess import Digit, ImageError, canvas_to_mnist, most_prominent
+from studio import personalize
 from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
-                           explained, png, read_image, save_sample, studio, top3)
+                           explained, png, profile_of, read_image, save_sample, studio, top3)
 from studio.i18n import ui, use_language
 
 
@@ -63,7 +65,7 @@ def predict_drawing(sketch: dict | None, request: gr.Request = None):
     if not digits:
         studio().remember("draw", request, [], np.zeros((0, 10), np.float32))
         return {}, "", empty_digits("nothing_drawn")
-    probs = studio().predict(digits)
+    probs = studio().predict(digits, profile_of(request))
     studio().remember("draw", request, digits, probs)  # for the page's "Why?" view: no second upload
     main = most_prominent(digits)
     return top3(probs[main]), number(probs), digits_html(digits, probs, "")
@@ -73,8 +75,9 @@ def explain_drawing(sketch: dict | None, request: gr.Request = None) -> str:
     """Sketchpad value -> HTML with each digit's heat map: which strokes pushed the model to its answer."""
     use_language(request)
     digits, _, _ = drawing_digits(sketch)
-    probs = studio().predict(digits) if digits else np.zeros((0, 10), np.float32)
-    return explained(digits, probs, "nothing_drawn")
+    profile = profile_of(request)
+    probs = studio().predict(digits, profile) if digits else np.zeros((0, 10), np.float32)
+    return explained(digits, probs, "nothing_drawn", profile)
 
 
 def why_drawing(on: bool, request: gr.Request = None):
@@ -82,7 +85,8 @@ def why_drawing(on: bool, request: gr.Request = None):
     use_language(request)
     if not on:  # after every stroke: nothing is computed unless asked for
         return gr.HTML(value="", visible=False)
-    return gr.HTML(value=explained(*studio().recalled("draw", request), "nothing_drawn"), visible=True)
+    return gr.HTML(value=explained(*studio().recalled("draw", request), "nothing_drawn", profile_of(request)),
+                   visible=True)
 
 
 def noop_drawing(sketch: dict | None):
@@ -101,7 +105,7 @@ def save_drawing_sample(sketch: dict | None, digit: float | None, label, request
         raise fail("err_draw_first")
     chosen = digits[pick(digits, digit)]
     strokes = layers[0] if layers else composite
-    return save_sample(chosen, label, png(strokes) if strokes is not None else None, "draw")
+    return save_sample(chosen, label, png(strokes) if strokes is not None else None, "draw", profile_of(request))
 
 
 def clear_drawing(request: gr.Request = None):
@@ -157,6 +161,7 @@ def tab(page: Page) -> gr.Tab:
                 saved = gr.Markdown(elem_id="draw-saved")
                 why = gr.Checkbox(label=ui("why_show"), info=ui("why_info"), elem_id="draw-why")
                 why_view = gr.HTML(label=ui("why_view"), visible=False, elem_id="draw-why-view")
+                tune_out = personalize.panel(page, page.profile) if page.profile is not None else None
         noop = gr.Button(visible=False)  # API-only twin of /predict_drawing for latency floors
         explain = gr.Button(visible=False)  # API-only: /explain_drawing
 
@@ -174,7 +179,10 @@ def tab(page: Page) -> gr.Tab:
     explain.click(explain_drawing, sketch, why_view, api_name="explain_drawing", preprocess=False,
                   concurrency_limit=2, concurrency_id="explain", show_progress="hidden")
     noop.click(noop_drawing, sketch, out, api_name="noop_drawing", **fast)
-    save.click(save_drawing_sample, [sketch, which, fix], saved, api_name="save_sample", preprocess=False)
+    saving = save.click(save_drawing_sample, [sketch, which, fix], saved, api_name="save_sample", preprocess=False)
+    if tune_out is not None:  # a sample saved may be the one that makes the fine-tune worth offering
+        saving.success(personalize.personal_status, page.profile, tune_out, api_name=False, preprocess=False,
+                       show_progress="hidden")
     clear.click(clear_drawing, None, [sketch, *out, saved], api_name="clear_drawing", queue=False).then(
         None, js=SELECT_BRUSH)
     page.demo.load(None, js=SELECT_BRUSH)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from studio.common import Studio
+from mnist_core.personal import DEFAULT_PROFILE, validate_profile
+from studio.common import PROFILE_COOKIE, Studio
 from studio.i18n import COOKIE, LANGUAGES, ui
 
 # Gradio picks the page's language from the browser (navigator.language) when the page loads, and only its own
@@ -50,11 +51,45 @@ async (lang) => {
 """.replace("SET_LANGUAGE", _SET_LANGUAGE).replace("COOKIE", COOKIE)
 
 
-def header(demo: gr.Blocks, studio: Studio) -> tuple[gr.Textbox, gr.Radio]:
-    """Title, language switch and admin notice; returns the admin password box every admin event reads, and the
-    switch (see follow_language)."""
+# The profile (whose handwriting): ?profile= in the address, else the last one chosen here, else "me"; kept in
+# localStorage and sent to the server as a cookie, so every event (predictions, saved samples) speaks for it
+# without an extra input. Returns the name, shown by the profile box.
+_SET_PROFILE = r"""
+const setProfile = (name) => {
+  name = (name || "me").trim() || "me";
+  localStorage.setItem("PROFILE", name);
+  document.cookie = `PROFILE=${encodeURIComponent(name)}; path=/; max-age=31536000; SameSite=Lax`;
+  return name;
+};
+""".replace("PROFILE", PROFILE_COOKIE)
+PROFILE_START = ("() => {" + _SET_PROFILE + """
+  return setProfile(new URLSearchParams(window.location.search).get("profile") || localStorage.getItem("PROFILE"));
+}""".replace("PROFILE", PROFILE_COOKIE))
+PROFILE_CHOOSE = "(name) => {" + _SET_PROFILE + " return setProfile(name); }"
+
+
+def profiles_known(name: str | None = None) -> gr.Dropdown:
+    """The profile box with every profile that has samples or a personal model, ``name`` chosen (checked)."""
+    from studio.common import studio  # noqa: PLC0415
+
+    try:
+        name = validate_profile(name or DEFAULT_PROFILE)
+    except ValueError:
+        name = DEFAULT_PROFILE
+    services = studio()
+    known = {DEFAULT_PROFILE, name, *services.registry.personal_pointers()}
+    if services.config.paths.samples_db.exists():
+        known |= set(services.samples.profiles())
+    return gr.Dropdown(choices=sorted(known), value=name)
+
+
+def header(demo: gr.Blocks, studio: Studio) -> tuple[gr.Textbox, gr.Radio, gr.Dropdown]:
+    """Title, language switch, profile box and admin notice; returns the admin password box every admin event reads,
+    the switch (see follow_language) and the profile box."""
     with gr.Row(equal_height=True):
         gr.Markdown(ui("page_title") + "\n" + ui("page_intro"), elem_id="page-title")
+        profile = gr.Dropdown([DEFAULT_PROFILE], value=DEFAULT_PROFILE, allow_custom_value=True, label=ui("profile"),
+                              info=ui("profile_info"), elem_id="profile", scale=0, min_width=220)
         # Each language is named in its own script, so whoever cannot read the page can still find theirs.
         language = gr.Radio([("English", "en"), ("简体中文", "zh-CN")], label=ui("language"), elem_id="language",
                             scale=0, min_width=220)
@@ -62,7 +97,10 @@ def header(demo: gr.Blocks, studio: Studio) -> tuple[gr.Textbox, gr.Radio]:
         gr.Markdown("> ⚠️ " + ui("admin_disabled"), elem_id="admin-disabled")
     password = gr.Textbox("", label=ui("admin_password"), type="password", visible=studio.admin_mode == "password",
                           info=ui("admin_password_info"))
-    return password, language
+    quiet = dict(api_name=False, queue=False, show_progress="hidden")
+    demo.load(profiles_known, profile, profile, js=PROFILE_START, **quiet)
+    profile.input(None, profile, profile, js=PROFILE_CHOOSE, **quiet)
+    return password, language, profile
 
 
 def follow_language(demo: gr.Blocks, language: gr.Radio, tabs: list[gr.Tab]) -> None:

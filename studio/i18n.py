@@ -165,6 +165,47 @@ STRINGS: dict[str, tuple[str, str]] = {
     "card_digits": (", {n} digits", "，{n} 个数字"),
     "card_subset": (" (offline subset)", "（离线子集）"),
     "card_yours": (" + {n} of yours", " + 你的 {n} 个"),
+    # --- profiles and the personal fine-tune (Draw) ---
+    "profile": ("Profile (whose handwriting)", "档案（谁的笔迹）"),
+    "profile_info": ("Each person's samples and personal model are kept apart: pick yours, or type a new name.",
+                     "每个人的样本和个人模型分开保存：选择你的档案，或输入一个新名字。"),
+    "tune_start": ("Fine-tune on my samples (~20 s)", "用我的样本微调（约 20 秒）"),
+    "tune_title": ("Teach it my handwriting", "教它认我的笔迹"),
+    "tune_start_n": ("Fine-tune on my {n} samples (~20 s)", "用我的 {n} 个样本微调（约 20 秒）"),
+    "tune_need": ("**{profile}** has {n} sample(s). Correct {more} more and the model can be fine-tuned on your "
+                  "handwriting (about 20 s).",
+                  "**{profile}** 有 {n} 个样本。再纠正 {more} 个，就可以用你的笔迹微调模型（约 20 秒）。"),
+    "tune_offer": ("**{profile}** has {n} samples. Fine-tuning teaches the model your handwriting in about 20 s; one "
+                   "sample in {every} is kept out of it to check the result. It goes live for **{profile}** only, and "
+                   "only if it reads those better and MNIST's test set loses at most {cost} point.",
+                   "**{profile}** 有 {n} 个样本。微调大约 20 秒，让模型学会你的笔迹；每 {every} 个样本留出 1 个不参与"
+                   "训练，用来检验结果。只有当它把这些样本读得更好、且 MNIST 测试集最多下降 {cost} 个百分点时，"
+                   "才会只对 **{profile}** 启用。"),
+    "tune_serving_own": ("**{profile}** is served a personal model, `{vid}`.", "**{profile}** 正在使用个人模型 `{vid}`。"),
+    "tune_serving_shared": ("**{profile}** is served the shared model, `{vid}`.",
+                            "**{profile}** 正在使用共享模型 `{vid}`。"),
+    "tune_running": ("Fine-tuning on **{profile}**'s samples: {progress}", "正在用 **{profile}** 的样本微调：{progress}"),
+    "tune_other_running": ("Another training is running ({progress}); fine-tuning can start when it ends.",
+                           "另一个训练正在进行（{progress}）；它结束后才能开始微调。"),
+    "tune_result": ("**Fine-tuned for {profile}** (`{vid}`, {seconds} s). {held} of your samples were kept out of "
+                    "the fine-tuning: read right **{before}** before, **{after}** after. MNIST test: {mnist_before} → "
+                    "{mnist_after}.",
+                    "**已为 {profile} 微调**（`{vid}`，{seconds} 秒）。{held} 个样本没有参与微调：之前读对 **{before}**，"
+                    "之后读对 **{after}**。MNIST 测试集：{mnist_before} → {mnist_after}。"),
+    "tune_activated": ("It is now **{profile}**'s model (nobody else's changed).",
+                       "它现在是 **{profile}** 的模型（其他人的模型不变）。"),
+    "tune_no_help": ("Not activated: it did not read your held-out samples better. {profile} keeps the model it had.",
+                     "未启用：它没有把你留出的样本读得更好。{profile} 继续使用原来的模型。"),
+    "tune_mnist_cost": ("Not activated: MNIST's test set lost {cost} point (at most {allowed} allowed). {profile} "
+                        "keeps the model it had.",
+                        "未启用：MNIST 测试集下降了 {cost} 个百分点（最多允许 {allowed}）。{profile} 继续使用原来的模型。"),
+    "tune_failed": ("The fine-tune did not finish: {reason}", "微调没有完成：{reason}"),
+    "tune_reset": ("Use the shared model again", "改回共享模型"),
+    "msg_tune_reset": ("**{profile}** is served the shared model again.", "**{profile}** 重新使用共享模型。"),
+    "err_profile": ("Not a profile name: use 1-32 letters, digits, '_' or '-'.",
+                    "不是有效的档案名：请使用 1-32 个字母、数字、“_”或“-”。"),
+    "err_tune_samples": ("Fine-tuning needs at least {n} samples of {profile}: correct a few more predictions first.",
+                         "微调至少需要 {profile} 的 {n} 个样本：请先再纠正几个预测。"),
     # --- errors ---
     "title_error": ("Error", "错误"),
     "title_no_model": ("No model", "没有模型"),

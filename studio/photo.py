@@ -8,7 +8,7 @@ import numpy as np
 
 from mnist_core.preprocess import Digit, ImageError, most_prominent, photo_to_mnist
 from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
-                           explained, png, read_image, save_sample, source, studio, top3)
+                           explained, png, profile_of, read_image, save_sample, source, studio, top3)
 from studio.i18n import ui, use_language
 
 
@@ -49,7 +49,7 @@ def predict_photo(photo, request: gr.Request = None):
     if not digits:
         studio().remember("photo", request, [], none)
         return {}, "", _boxed(image, [], none), empty_digits("no_digits")
-    probs = studio().predict(digits)
+    probs = studio().predict(digits, profile_of(request))
     studio().remember("photo", request, digits, probs)  # for the page's "Why?" view
     return top3(probs[most_prominent(digits)]), number(probs), _boxed(image, digits, probs), digits_html(digits, probs, "")
 
@@ -58,15 +58,16 @@ def read_number(photo, request: gr.Request = None) -> str:
     """Image file -> the number written on it, digits in reading order ("" when none)."""
     use_language(request)
     _, digits = _photo(photo)
-    return number(studio().predict(digits)) if digits else ""
+    return number(studio().predict(digits, profile_of(request))) if digits else ""
 
 
 def explain_photo(photo, request: gr.Request = None) -> str:
     """Image file -> HTML with each digit's heat map: which strokes pushed the model to its answer."""
     use_language(request)
     _, digits = _photo(photo)
-    probs = studio().predict(digits) if digits else np.zeros((0, 10), np.float32)
-    return explained(digits, probs, "no_digits")
+    profile = profile_of(request)
+    probs = studio().predict(digits, profile) if digits else np.zeros((0, 10), np.float32)
+    return explained(digits, probs, "no_digits", profile)
 
 
 def why_photo(on: bool, request: gr.Request = None):
@@ -74,7 +75,8 @@ def why_photo(on: bool, request: gr.Request = None):
     use_language(request)
     if not on:
         return gr.HTML(value="", visible=False)
-    return gr.HTML(value=explained(*studio().recalled("photo", request), "no_digits"), visible=True)
+    return gr.HTML(value=explained(*studio().recalled("photo", request), "no_digits", profile_of(request)),
+                   visible=True)
 
 
 def save_photo_sample(photo, digit: float | None, label, request: gr.Request = None):
@@ -84,7 +86,7 @@ def save_photo_sample(photo, digit: float | None, label, request: gr.Request = N
     chosen = digits[pick(digits, digit)]
     x0, y0, x1, y1 = chosen.box
     crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-    return save_sample(chosen, label, png(crop) if crop.size else None, "photo")
+    return save_sample(chosen, label, png(crop) if crop.size else None, "photo", profile_of(request))
 
 
 def tab(page: Page) -> gr.Tab:

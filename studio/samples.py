@@ -1,4 +1,4 @@
-"""The My samples tab: the user's saved digits with counts per label; relabel or delete."""
+"""The My samples tab: the chosen profile's saved digits with counts per label; relabel or delete (its own only)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 
 from mnist_core.samples import validate_label, validate_sample_id
-from studio.common import DIGIT_CHOICES, UI, Page, refused, studio
+from studio.common import DIGIT_CHOICES, UI, Page, profile_of, refused, studio
 from studio.i18n import say, ui, use_language
 
 ALL = "all"
@@ -25,10 +25,11 @@ def list_samples(digit=ALL, request: gr.Request = None):
     except ValueError as e:
         raise refused(e) from None
     store = studio().samples
-    counts = store.counts()
+    profile = profile_of(request)
+    counts = store.counts(profile)
     # Captions are read back by pick_sample: "#id: label (source)" in every language.
     items = [(_enlarged(s["image"]), f"#{s['id']}: {s['label']} ({s['source']})")
-             for s in store.list(label=label, limit=UI.gallery)]
+             for s in store.list(label=label, limit=UI.gallery, profile=profile)]
     total = sum(counts.values())
     summary = say("samples_total_one" if total == 1 else "samples_total", n=total)
     return items, summary + " — " + " · ".join(f"{d}: {n}" for d, n in counts.items())
@@ -46,7 +47,7 @@ def relabel_sample(sample_id, label, password="", request: gr.Request = None):
     studio().require_admin(password)
     try:
         sid, new = validate_sample_id(sample_id), validate_label(label)
-        studio().samples.relabel(sid, new)
+        studio().samples.relabel(sid, new, profile=profile_of(request))  # one person never edits another's
     except ValueError as e:
         raise refused(e) from None
     return say("msg_relabelled", sid=sid, label=new)
@@ -58,7 +59,7 @@ def delete_sample(sample_id, password="", request: gr.Request = None):
     studio().require_admin(password)
     try:
         sid = validate_sample_id(sample_id)
-        studio().samples.delete(sid)
+        studio().samples.delete(sid, profile=profile_of(request))
     except ValueError as e:
         raise refused(e) from None
     return say("msg_deleted_sample", sid=sid)

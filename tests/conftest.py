@@ -31,7 +31,9 @@ def mnist_path() -> str | None:
 
 # A stand-in for `python -m mnist_core train`: writes the same job-log events and honours the cancel
 # file, in milliseconds and without TensorFlow. Env FAKE_MODE: "ok", "fail" (failed event), "crash"
-# (exit 5, no event), "stubborn" (ignores the cancel file: SIGTERM stops it), "slow" (1 s a step).
+# (exit 5, no event), "stubborn" (ignores the cancel file: SIGTERM stops it), "slow" (1 s a step). A personal
+# fine-tune (--profile) ends with the card's "personal" block; env FAKE_VERDICT: "helps" (default), "no_help",
+# "mnist_cost".
 FAKE_TRAINER = textwrap.dedent(
     """
     import json, os, sys, time
@@ -44,7 +46,9 @@ FAKE_TRAINER = textwrap.dedent(
     def emit(**e):
         with open(job / "log.jsonl", "a") as f:
             f.write(json.dumps(e) + "\\n")
-    emit(event="start", settings={"epochs": epochs, "arch": "cnn"}, data="fake data", pid=os.getpid())
+    profile = args[args.index("--profile") + 1] if "--profile" in args else None
+    emit(event="start", settings={"epochs": epochs, "arch": "cnn"}, data="fake data", pid=os.getpid(),
+         profile=profile)
     if mode == "crash":
         print("Traceback: something broke", flush=True)
         sys.exit(5)
@@ -62,8 +66,17 @@ FAKE_TRAINER = textwrap.dedent(
     if mode == "fail":
         emit(event="failed", message="the data went missing")
         sys.exit(1)
+    verdict = os.environ.get("FAKE_VERDICT", "helps")
+    personal = None if profile is None else {
+        "profile": profile, "held_out": 2, "before": {"correct": 1, "count": 2, "mean_p": 0.4, "accuracy": 0.5},
+        "after": {"correct": 2, "count": 2, "mean_p": 0.9, "accuracy": 1.0}, "mnist_before": 0.9954,
+        "mnist_after": 0.9925 if verdict == "mnist_cost" else 0.9950,
+        "verdict": {"activate": verdict == "helps", "reason": verdict,
+                    "mnist_cost": 0.0029 if verdict == "mnist_cost" else 0.0004},
+        "wall_seconds": 19.6}
     emit(event="done", version="20990101-000000-abcd", card={"id": "20990101-000000-abcd", "train_seconds": 1.5}, active_before="default",
-         active_accuracy=0.9, activated=False)
+         active_accuracy=0.9, activated=personal is not None and verdict == "helps" and "--activate-if-helps" in args,
+         profile=profile, personal=personal)
     """
 )
 

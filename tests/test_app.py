@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import time
+from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 import pytest
 
 import app
-from studio import common, draw, models_tab, photo, retrain, samples, server
+from studio import common, draw, models_tab, personalize, photo, retrain, samples, server
 from test_i18n import as_shown
 from mnist_core.config import Paths
 from mnist_core.jobs import JobManager, JobOptions
@@ -364,7 +365,8 @@ def test_api_names_are_stable(studio, tmp_path, monkeypatch):
     names = {fn.api_name for fn in demo.fns.values()}
     assert {"predict_drawing", "noop_drawing", "predict_photo", "read_number", "train", "cancel_training",
             "activate_model", "save_sample", "training_status", "delete_model", "relabel_sample",
-            "delete_sample", "list_models", "list_samples"} <= names
+            "delete_sample", "list_models", "list_samples", "personalize", "personal_status",
+            "reset_profile_model"} <= names
 
 
 def test_samples_live_in_sqlite_wal_in_the_data_directory(studio):
@@ -393,3 +395,103 @@ def test_uploads_left_by_a_killed_server_are_swept(tmp_path):
     os.utime(old, (time.time() - 2 * app.UPLOADS_KEPT_S,) * 2)
     assert app.sweep_uploads(tmp_path) == 1
     assert not old.parent.exists() and new.exists()
+
+
+# --- profiles: each person's samples and model ------------------------------------------------------------
+
+
+def as_profile(name: str | None, lang: str = "") -> SimpleNamespace:
+    """A request from a page whose profile box says ``name`` (its cookie), in English unless told."""
+    return SimpleNamespace(headers={"accept-language": lang}, cookies={"studio-profile": name} if name else {},
+                           session_hash=None)
+
+
+def test_each_profile_saves_and_sees_only_its_own_samples(studio, images):
+    start = {p: studio.samples.count(p) for p in ("me", "anna", "ben")}
+    draw.save_drawing_sample(canvas(images["layer_7.png"]), 0, 1, as_profile("anna"))
+    draw.save_drawing_sample(canvas(images["layer_3.png"]), 0, 3, as_profile("ben"))
+    photo.save_photo_sample({"path": str(images["photo_2024.jpg"])}, 1, 2, as_profile("ben"))
+    assert studio.samples.count("anna") == start["anna"] + 1 and studio.samples.count("ben") == start["ben"] + 2
+    assert studio.samples.count("me") == start["me"]  # nobody else's handwriting lands in "me"
+    items, summary = samples.list_samples("all", as_profile("ben"))
+    assert {caption.split(": ")[1] for _, caption in items} == {"3 (draw)", "2 (photo)"}
+    ben_sample = int(items[0][1][1:].split(":")[0])
+    with pytest.raises(gr.Error, match="no sample"):  # anna's page cannot delete ben's digits
+        samples.delete_sample(ben_sample, request=as_profile("anna"))
+    assert samples.delete_sample(ben_sample, request=as_profile("ben"))
+    # API clients choose a profile with a header instead of the cookie.
+    header = SimpleNamespace(headers={"x-studio-profile": "anna"}, cookies={})
+    assert all("(draw)" in c for _, c in samples.list_samples("all", header)[0])
+    with pytest.raises(gr.Error, match="profile"):
+        samples.list_samples("all", as_profile("../etc"))
+
+
+def _personal_version(studio, profile: str) -> str:
+    """A personal version for ``profile``: a copy of the shipped model (its TF Lite copy served through LiteRT)."""
+    import shutil
+
+    from mnist_core.registry import file_sha256
+
+    vid = "20990101-000000-beef"
+    folder = studio.config.paths.models / vid
+    folder.mkdir(parents=True, exist_ok=True)
+    default = studio.registry.model_path("default")
+    shutil.copyfile(default, folder / "model.keras")
+    shutil.copyfile(default.with_suffix(".tflite"), folder / "model.tflite")
+    (folder / "card.json").write_text(json.dumps({"lite_of": file_sha256(default), "profile": profile}))
+    pointer = studio.config.paths.home / "profiles" / profile / "active"
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    pointer.write_text(vid + "\n")  # what Registry.activate(vid, profile) writes (it loads the model first)
+    return vid
+
+
+def test_draw_and_photo_answer_with_the_profiles_own_model(studio, images):
+    vid = _personal_version(studio, "carol")
+    try:
+        assert studio.recognizer_for("carol").version == vid
+        assert studio.recognizer_for("dave").version == studio.recognizer().version == "default"
+        assert draw.predict_drawing(canvas(images["layer_42.png"]), as_profile("carol"))[1] == "42"
+        assert photo.read_number({"path": str(images["photo_2024.jpg"])}, as_profile("carol")) == "2024"
+        assert vid in studio._personal  # loaded once, kept for carol's next strokes
+        button, text, timer = personalize.personal_status("carol")
+        assert f"personal model, `{vid}`" in text
+        assert "shared model, `default`" in personalize.personal_status("dave")[1]
+        personalize.reset_profile_model("carol")
+        assert studio.recognizer_for("carol").version == "default"
+    finally:
+        (studio.config.paths.home / "profiles" / "carol" / "active").unlink(missing_ok=True)
+
+
+def test_the_draw_tab_offers_a_finetune_after_enough_corrections(studio, images, fake_jobs):
+    need = personalize.RECIPE.min_samples
+    button, text, _ = personalize.personal_status("erin")
+    assert button.visible is False and f"Correct {need} more" in text
+    with pytest.raises(gr.Error, match=f"at least {need} samples"):
+        personalize.personalize("erin")
+    for _ in range(need):
+        draw.save_drawing_sample(canvas(images["layer_7.png"]), 0, 1, as_profile("erin"))
+    button, text, _ = personalize.personal_status("erin")
+    assert button.visible is True and button.interactive is True and button.value == f"Fine-tune on my {need} samples (~20 s)"
+    assert "at most 0.2 point" in text
+
+
+@pytest.mark.parametrize("verdict, words", [
+    ("helps", "It is now **fay**'s model"),
+    ("no_help", "Not activated: it did not read your held-out samples better"),
+    ("mnist_cost", "Not activated: MNIST's test set lost 0.29 point (at most 0.2 allowed)"),
+])
+def test_a_finetune_shows_before_and_after_and_the_verdict(studio, images, fake_jobs, monkeypatch, verdict, words):
+    monkeypatch.setenv("FAKE_VERDICT", verdict)
+    for _ in range(personalize.RECIPE.min_samples - studio.samples.count("fay")):
+        draw.save_drawing_sample(canvas(images["layer_7.png"]), 0, 1, as_profile("fay"))
+    button, text, timer = personalize.personalize("fay")
+    assert timer.active is True and button.interactive is False
+    fake_jobs.wait(30)
+    argv = json.loads(next(iter(sorted(fake_jobs.paths.jobs.glob("*/argv.json"), key=os.path.getmtime)[-1:])).read_text())["argv"]
+    assert argv[argv.index("--profile") + 1] == "fay" and "--activate-if-helps" in argv
+    assert argv[argv.index("--finetune") + 1] == studio.registry.active()  # the shared model is the base
+    _, text, timer = personalize.personal_status("fay")
+    assert timer.active is False
+    assert "read right **1/2** before, **2/2** after" in text and "MNIST test: 99.54%" in text and words in text
+    # Another person's panel does not show fay's result.
+    assert "Fine-tuned for" not in personalize.personal_status("gus")[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from _shared import HAVE_MNIST, NO_MNIST_REASON, ROOT, SHARED_MNIST, data_arg
 from mnist_core.personal import Recipe, Score, held_out, judge, score, validate_profile
 
 
@@ -54,3 +55,57 @@ def test_recipe_is_checked():
         Recipe(freeze_blocks=9).validate()
     with pytest.raises(ValueError, match="replay"):
         Recipe(replay=0).validate()
+
+
+# --- a real, tiny personal fine-tune through the CLI (what the Draw tab's button runs) ----------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_MNIST, reason=NO_MNIST_REASON)
+def test_a_profiles_finetune_is_judged_and_goes_live_for_that_profile_only(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from mnist_core.config import Paths
+    from mnist_core.registry import Registry
+    from mnist_core.samples import SampleStore
+
+    home = tmp_path / "home"
+    with np.load(SHARED_MNIST) as f:  # real digits as the person's: 6 of them (the 5th is held out)
+        x, y = f["x_test"][:6].astype(np.float32) / 255, f["y_test"][:6]
+    store = SampleStore(Paths(home=home).samples_db)
+    for image, label in zip(x, y):
+        store.add(int(label), image, profile="alice")
+    store.add(1, np.eye(28, dtype=np.float32), profile="bob")  # never trained on for alice
+    env = {**os.environ, "MNIST_STUDIO_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", *data_arg(), "--finetune", "default",
+                           "--samples", str(store.path), "--profile", "alice", "--activate-if-helps", "--limit", "300",
+                           "--json", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    info = summary["personal"]
+    assert summary["profile"] == "alice" and info["samples_trained"] == 5 and info["held_out"] == 1
+    assert info["before"]["count"] == info["after"]["count"] == 1
+    assert 0.98 < info["mnist_after"] <= 1 and info["mnist_before"] > 0.99
+    verdict = judge(Score(**{k: info["before"][k] for k in ("correct", "count", "mean_p")}),
+                    Score(**{k: info["after"][k] for k in ("correct", "count", "mean_p")}),
+                    info["mnist_before"], info["mnist_after"])
+    assert info["verdict"]["activate"] == verdict.activate == summary["activated"]
+    registry = Registry(Paths(home=home))
+    card = registry.card(summary["version"])
+    assert card["profile"] == "alice" and card["parent"] == "default" and card["personal"]["held_out"] == 1
+    assert registry.active() == "default" and registry.active("bob") == "default"  # nobody else's model moved
+    assert registry.personal("alice") == (summary["version"] if verdict.activate else None)
+
+
+def test_a_profile_without_finetune_is_a_usage_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MNIST_STUDIO_HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", "--profile", "alice"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "--finetune" in proc.stderr and "Traceback" not in proc.stderr

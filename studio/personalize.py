@@ -1,0 +1,121 @@
+"""Teach it my handwriting (in the Draw tab): once a profile has a few samples, fine-tune the shared model on them
+and show what it did: that person's held-out samples read before and after, and MNIST's test accuracy. The model
+goes live for that profile alone, and only when mnist_core.personal.judge says it helps without costing MNIST."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from mnist_core.jobs import JobBusy, JobRequest, JobStatus
+from mnist_core.personal import Recipe
+from mnist_core.registry import RegistryError
+from studio.common import Page, chosen_profile, fail, refused, studio
+from studio.i18n import say, ui, use_language
+
+RECIPE = Recipe()
+
+
+def _panel(profile: str, status: JobStatus | None = None):
+    """(the fine-tune button, the panel's text, the polling timer) for ``profile`` and the job shown."""
+    status = status or studio().jobs.status()
+    n = studio().samples.count(profile)
+    lines = []
+    own = studio().registry.personal(profile)
+    shared = studio().registry.active()
+    lines.append(say("tune_serving_own", profile=profile, vid=own) if own
+                 else say("tune_serving_shared", profile=profile, vid=shared))
+    mine = status.profile == profile
+    if status.running:
+        key = "tune_running" if mine else "tune_other_running"
+        lines.append(say(key, profile=profile, progress=status.describe()))
+    elif mine and status.status == "done" and (status.result or {}).get("personal"):
+        lines.append(_result(profile, status.result))
+    elif mine and status.status in ("failed", "cancelled"):
+        lines.append(say("tune_failed", reason=status.describe()))
+    if not status.running:
+        if n < RECIPE.min_samples:
+            lines.append(say("tune_need", profile=profile, n=n, more=RECIPE.min_samples - n))
+        elif not (mine and status.status == "done"):
+            lines.append(say("tune_offer", profile=profile, n=n, every=RECIPE.holdout_every,
+                             cost=f"{RECIPE.max_mnist_cost * 100:.1f}"))
+    offered = not status.running and n >= RECIPE.min_samples and studio().admin_mode != "disabled"
+    button = gr.Button(value=say("tune_start_n", n=n), visible=n >= RECIPE.min_samples, interactive=offered)
+    return button, "\n\n".join(lines), gr.Timer(active=status.running)
+
+
+def _result(profile: str, result: dict) -> str:
+    """What a finished fine-tune did for ``profile``: held-out samples before and after, MNIST, the verdict."""
+    info = result["personal"]
+    before, after = info.get("before") or {}, info.get("after") or {}
+    card = result.get("card") or {}
+    seconds = info.get("wall_seconds") or card.get("train_seconds") or 0
+    text = say("tune_result", profile=profile, vid=result.get("version", "?"), seconds=f"{seconds:.0f}",
+               held=after.get("count", 0), before=f"{before.get('correct', 0)}/{before.get('count', 0)}",
+               after=f"{after.get('correct', 0)}/{after.get('count', 0)}",
+               mnist_before=f"{info.get('mnist_before', 0):.2%}", mnist_after=f"{info.get('mnist_after', 0):.2%}")
+    verdict = info.get("verdict") or {}
+    if result.get("activated"):
+        return text + " " + say("tune_activated", profile=profile)
+    if verdict.get("reason") == "mnist_cost":
+        return text + " " + say("tune_mnist_cost", profile=profile, cost=f"{verdict.get('mnist_cost', 0) * 100:.2f}",
+                                allowed=f"{RECIPE.max_mnist_cost * 100:.1f}")
+    return text + " " + say("tune_no_help", profile=profile)
+
+
+def personal_status(profile="", request: gr.Request = None):
+    """The profile's fine-tune panel: what it is served, its samples, the offer, or the running / last fine-tune."""
+    use_language(request)
+    name = chosen_profile(profile, request)
+    return _panel(name)
+
+
+def personalize(profile="", password="", request: gr.Request = None):
+    """Fine-tune the shared active model on ``profile``'s samples (one held out in five); activate it for that profile
+    alone when it helps them and costs MNIST at most 0.2 point. Returns the panel, which then polls."""
+    use_language(request)
+    studio().require_admin(password)
+    name = chosen_profile(profile, request)
+    n = studio().samples.count(name)
+    if n < RECIPE.min_samples:
+        raise fail("err_tune_samples", n=RECIPE.min_samples, profile=name)
+    request_ = JobRequest(data=studio().config.data, finetune=studio().registry.active(), profile=name,
+                          activate="if_helps")
+    try:
+        status = studio().jobs.start(request_)
+    except JobBusy as e:
+        raise refused(e, title="title_busy") from None
+    except ValueError as e:
+        raise refused(e, title="title_bad_settings") from None
+    return _panel(name, status)
+
+
+def reset_profile_model(profile="", password="", request: gr.Request = None):
+    """Serve ``profile`` the shared model again (its personal versions stay in the Models tab)."""
+    use_language(request)
+    studio().require_admin(password)
+    name = chosen_profile(profile, request)
+    try:
+        studio().registry.forget_personal(name)
+    except RegistryError as e:
+        raise refused(e) from None
+    button, text, timer = _panel(name)
+    return button, say("msg_tune_reset", profile=name) + "\n\n" + text, timer
+
+
+def panel(page: Page, profile: gr.Dropdown) -> list:
+    """The fine-tune panel's layout and events, placed where it is called (the Draw tab's answer column); returns
+    its outputs (button, text, timer) for events that change what it shows (a sample saved)."""
+    with gr.Accordion(ui("tune_title"), open=True, elem_id="tune-panel"):
+        text = gr.Markdown(elem_id="tune-text")
+        with gr.Row():
+            start = gr.Button(ui("tune_start"), variant="primary", visible=False, elem_id="tune-start")
+            reset = gr.Button(ui("tune_reset"), size="sm", interactive=page.admin_ok, elem_id="tune-reset")
+        timer = gr.Timer(1.0, active=False)
+    out = [start, text, timer]
+    raw = dict(preprocess=False)  # the profile name is validated here: a bad one gets our message
+    start.click(personalize, [profile, page.password], out, api_name="personalize", concurrency_limit=1, **raw)
+    reset.click(reset_profile_model, [profile, page.password], out, api_name="reset_profile_model", **raw)
+    timer.tick(personal_status, profile, out, api_name="personal_status", show_progress="hidden", **raw)
+    profile.change(personal_status, profile, out, api_name=False, show_progress="hidden", **raw)
+    page.demo.load(personal_status, profile, out, api_name=False, **raw)
+    return out
