@@ -91,7 +91,9 @@ def test_train_evaluate_predict_round_trip(tmp_path):
     card = json.loads((home / "models" / vid / "card.json").read_text())
     for key in ("id", "created", "arch", "params", "data", "settings", "metrics", "train_seconds", "parent"):
         assert key in card, key
-    assert card["data"]["train_size"] == 2700 and card["settings"]["epochs"] == 1
+    assert card["data"]["train_size"] == 2700 + card["data"]["pen_digits"] and card["settings"]["epochs"] == 1
+    # the default recipe's pen digits, in MNIST's proportion for a short run: 666 digits drawn twice, cut once
+    assert card["data"]["pen_digits"] == 3 * (3000 * 2 // 9) and "pen digits" in card["data"]["description"]
     assert (home / "active").read_text().strip() == vid
     assert all((home / "models" / vid / f).stat().st_size > 1000 for f in ("curves.png", "confusion.png", "mistakes.png"))
     # The checked TF Lite copy the server runs without TensorFlow, tied to this very model file.
