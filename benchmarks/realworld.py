@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from mnist_core import pen  # noqa: E402
 from mnist_core import preprocess as pp  # noqa: E402
-from robustness import Item, log, make_photo  # noqa: E402
+from robustness import Item, log, make_photo, write_between  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 BEGIN, END = "<!-- realworld table: begin -->", "<!-- realworld table: end -->"
@@ -308,15 +308,7 @@ def write_table(path: Path, rows, predicts, args, load0, seconds) -> None:
         lines.append(f"| {s['name']} | {res[-1]['n']:,} | {accs} | {plain['acc']:.2%} |" if plain else
                      f"| {s['name']} | {res[-1]['n']:,} | {accs} | - |")
         lines[-1] += f" {fmt_worst(res[-1]['worst'])} | {fmt_conf(res[-1]['conf'])} |"
-    table = "\n".join(lines)
-    text = path.read_text() if path.exists() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + BEGIN + "\n" + table + "\n" + END + rest.split(END, 1)[1]
-    else:
-        text = BEGIN + "\n" + table + "\n" + END + "\n"
-    path.write_text(text)
-    log(f"wrote {path}")
+    write_between(path, BEGIN, END, "\n".join(lines))
 
 
 if __name__ == "__main__":

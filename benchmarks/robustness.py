@@ -651,13 +651,18 @@ def write_table(path: Path, rows: list[tuple], args, desc: str, timing: str, ref
         gap = "" if reference is None else f"{100 * (c - reference):+.1f} {'✓' if c >= reference - 0.01 else '✗'}"
         lines.append(f"| {name} | {n} | {a:.1%} | {b:.1%} | **{c:.1%}** | {gap} | {none:.1%} |")
     lines += ["", f"Speed (reported, not a target here): {timing}."]
-    table = "\n".join(lines)
+    write_between(path, TABLE_BEGIN, TABLE_END, "\n".join(lines))
+
+
+def write_between(path: Path, begin: str, end: str, table: str) -> None:
+    """Put `table` into `path` between the markers `begin` and `end`, keeping the text around them; a file
+    without them becomes the table between new markers."""
     text = path.read_text() if path.exists() else ""
-    if TABLE_BEGIN in text and TABLE_END in text:
-        head, rest = text.split(TABLE_BEGIN, 1)
-        text = head + TABLE_BEGIN + "\n" + table + "\n" + TABLE_END + rest.split(TABLE_END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1]
     else:
-        text = table + "\n"
+        text = begin + "\n" + table + "\n" + end + "\n"
     path.write_text(text)
     log(f"wrote {path}")
 
