@@ -296,10 +296,12 @@ def _personal_start(args, model, parent: str, extra, data):
     from .personal import Recipe, held_out, score, train_settings  # noqa: PLC0415
     from .recognize import Recognizer  # noqa: PLC0415
 
-    recipe = Recipe(**json.loads(args.recipe)) if args.recipe else Recipe()
-    if settings_limit := args.limit:  # a short run (tests): a smaller replay
-        recipe = replace(recipe, replay=min(recipe.replay, settings_limit),
-                         validation=min(recipe.validation, settings_limit // 10))
+    try:
+        recipe = Recipe(**json.loads(args.recipe)) if args.recipe else Recipe()
+    except (TypeError, ValueError) as e:
+        raise CliError(f"--recipe: {e}") from None
+    if args.limit:  # a short run (tests): a smaller replay
+        recipe = replace(recipe, replay=min(recipe.replay, args.limit), validation=min(recipe.validation, args.limit // 10))
     recipe.validate()
     x, y = extra
     if len(y) < recipe.min_samples:

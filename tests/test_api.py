@@ -264,3 +264,24 @@ def test_app_py_serves_from_env_and_a_kill_loses_nothing(tmp_path, images):
     # The next start reads the same files: the sample (SQLite, WAL) and the active version are there.
     restarted = common.Studio(app.StudioConfig(paths=Paths(home=tmp_path)))
     assert restarted.samples.counts()[3] == 1 and restarted.registry.active() == "default"
+
+
+def test_profiles_over_the_api_by_header(served, images):
+    """API clients speak for a profile with X-Studio-Profile: its samples apart, its fine-tune panel, its model."""
+    anna = Client(served.url, verbose=False, headers={"X-Studio-Profile": "anna"})
+    message = anna.predict(sketch(images["layer_7.png"]), 0, 1, api_name="/save_sample")
+    sid = int(re.search(r"#(\d+)", message).group(1))
+    assert served.studio.samples.get(sid)["profile"] == "anna"
+    gallery, counts = anna.predict("all", api_name="/list_samples")
+    assert any(f"#{sid}:" in (item.get("caption") or "") for item in gallery)
+    gallery, _ = served.client.predict("all", api_name="/list_samples")  # no header: "me", who has none of anna's
+    assert not any(f"#{sid}:" in (item.get("caption") or "") for item in gallery)
+    with pytest.raises(AppError, match="no sample"):
+        served.client.predict(sid, api_name="/delete_sample")
+    text, timer = anna.predict("", api_name="/personal_status")  # (the button is not an API output)
+    assert timer["active"] is False
+    assert "**anna** has 1 sample(s)" in text and "shared model, `default`" in text
+    assert anna.predict(sketch(images["layer_42.png"]), api_name="/predict_drawing")[1] == "42"
+    with pytest.raises(AppError, match="profile"):
+        Client(served.url, verbose=False, headers={"X-Studio-Profile": "../x"}).predict(
+            sketch(images["layer_7.png"]), api_name="/predict_drawing")
