@@ -1,7 +1,7 @@
 """Teach it one person's handwriting: held-out pen writers, 5 samples a digit, fine-tuned as the app does it.
 
     python benchmarks/personalize.py [--writers 6] [--per-digit 5] [--recipe '{"epochs": 3}'] [--subprocess]
-                                     [--model models/default.keras] [--out docs/PERSONALIZE.md]
+                                     [--out docs/PERSONALIZE.md]
 
 For each writer held out of training (`mnist_core.pen.split_writers`: a fixed hash of the writer) with at least
 `--min-digits` digits, every digit is drawn on the studio's 400x400 canvas as written (`pen.draw_layer`) and read
@@ -34,9 +34,11 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from mnist_core import pen  # noqa: E402
 from mnist_core import preprocess as pp  # noqa: E402
+from robustness import write_between  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 BEGIN, END = "<!-- personalize table: begin -->", "<!-- personalize table: end -->"
@@ -110,7 +112,6 @@ def main() -> int:
     p.add_argument("--min-digits", type=int, default=200, help="writers with at least this many digits")
     p.add_argument("--per-digit", type=int, default=5, help="samples saved per digit")
     p.add_argument("--recipe", default="", help="JSON of mnist_core.personal.Recipe fields to change")
-    p.add_argument("--model", default=str(ROOT / "models" / "default.keras"), help="the base model (.keras)")
     p.add_argument("--data", default=str(DATA / "mnist.npz"))
     p.add_argument("--subprocess", action="store_true", help="run each fine-tune as the app does (its own process)")
     p.add_argument("--seed", type=int, default=0)
@@ -125,7 +126,7 @@ def main() -> int:
 
     log(f"load avg {os.getloadavg()}; drawing the held-out writers' digits on the canvas")
     everyone = writers(args.min_digits)
-    lite = Path(args.model).with_suffix(".tflite")
+    lite = ROOT / "models" / "default.tflite"  # the shipped model: the shared model the studio fine-tunes
     base = Recognizer.from_lite(lite.read_bytes(), "base")
     drawn = {w: on_canvas(ds, args.seed + i) for i, (w, ds) in enumerate(sorted(everyone.items()))}
     ranked = sorted(drawn, key=lambda w: (base.predict(drawn[w][0]).argmax(1) == drawn[w][1]).mean())
@@ -135,7 +136,7 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
-        paths = Paths(home=home, default_model=Path(args.model))
+        paths = Paths(home=home)
         store = SampleStore(paths.samples_db)
         for w in chosen:
             x, y = drawn[w]
@@ -147,8 +148,6 @@ def main() -> int:
                     "--activate-if-helps", "--json", "--quiet"]
             if args.recipe:
                 argv += ["--recipe", args.recipe]
-            if Path(args.model).resolve() != (ROOT / "models" / "default.keras").resolve():
-                raise SystemExit("--model: only the shipped default is the base the studio fine-tunes")
             summary, wall = run_train(argv, home, args.subprocess)
             registry = Registry(paths)
             mine = Recognizer.from_registry(registry, summary["version"])
@@ -175,10 +174,7 @@ def main() -> int:
     (ROOT / "benchmarks" / "out" / f"personalize-{stamp}.json").write_text(
         json.dumps({"args": vars(args), "rows": rows}, indent=2))
     if args.out:
-        text = Path(args.out).read_text()
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            Path(args.out).write_text(head + BEGIN + "\n" + table + "\n" + END + rest.split(END, 1)[1])
+        write_between(Path(args.out), BEGIN, END, table)
     return 0
 
 
@@ -189,8 +185,8 @@ def render(rows: list[dict], args) -> str:
              f"; load average {os.getloadavg()[0]:.2f} at the end.",
              "",
              "| writer | other digits | before | after | errors | cut | held-out before → after | MNIST before → after "
-             "| the app would | fit s | job wall s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| the app would | fit s | job s | process s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cut = "—" if r["cut"] is None else f"{r['cut']:.0%}"
         lines.append(
@@ -198,7 +194,7 @@ def render(rows: list[dict], args) -> str:
             f"{r['errors_before']} → {r['errors_after']} | {cut} | "
             f"{r['held_before']:.0%} → {r['held_after']:.0%} | {r['mnist_before']:.2%} → {r['mnist_after']:.2%} | "
             f"{'activate' if r['activated'] else 'keep the shared model'} ({r['verdict']}) | {r['fit_s']:.1f} | "
-            f"{r['job_wall_s']:.1f} |")
+            f"{r['job_wall_s']:.1f} | {r['wall_s']:.1f} |")
     if rows:
         med = lambda k: statistics.median(r[k] for r in rows)  # noqa: E731
         cuts = [r["cut"] for r in rows if r["cut"] is not None]
