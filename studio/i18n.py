@@ -162,6 +162,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "card_settings": ("- **settings** epochs {epochs}, batch {batch}, lr {lr}, augment {augment}",
                       "- **设置** 轮数 {epochs}，批大小 {batch}，学习率 {lr}，数据增强 {augment}"),
     "card_parent": ("- **fine-tuned from** `{parent}`", "- **微调自** `{parent}`"),
+    "card_profile": ("- **personal model of** {profile}{live}: its held-out samples {before} → {after}, MNIST test "
+                     "{mnist_before} → {mnist_after}",
+                     "- **{profile} 的个人模型**{live}：留出的样本 {before} → {after}，MNIST 测试集 {mnist_before} → "
+                     "{mnist_after}"),
+    "card_profile_live": (" (serving it)", "（正在为其服务）"),
     "card_digits": (", {n} digits", "，{n} 个数字"),
     "card_subset": (" (offline subset)", "（离线子集）"),
     "card_yours": (" + {n} of yours", " + 你的 {n} 个"),

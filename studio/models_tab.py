@@ -75,8 +75,26 @@ def _card_markdown(vid: str) -> str:
         say("card_settings", epochs=settings.get("epochs", "?"), batch=settings.get("batch_size", "?"),
             lr=settings.get("lr", "?"), augment=settings.get("augment", "?")) if settings else "",
         say("card_parent", parent=card["parent"]) if card.get("parent") else "",
+        _personal_line(vid, card),
     ]
     return "\n".join(line for line in lines if line)
+
+
+def _personal_line(vid: str, card: dict) -> str:
+    """For a profile's fine-tune: whose it is, whether it serves them, and what it did (else "")."""
+    info = card.get("personal")
+    if not isinstance(info, dict) or not card.get("profile"):
+        return ""
+    profile = str(card["profile"])
+    try:
+        live = studio().registry.personal(profile) == vid
+    except RegistryError:
+        live = False
+    before, after = info.get("before") or {}, info.get("after") or {}
+    return say("card_profile", profile=profile, live=say("card_profile_live") if live else "",
+               before=f"{before.get('correct', 0)}/{before.get('count', 0)}",
+               after=f"{after.get('correct', 0)}/{after.get('count', 0)}",
+               mnist_before=f"{info.get('mnist_before', 0):.2%}", mnist_after=f"{info.get('mnist_after', 0):.2%}")
 
 
 def show_model(version, request: gr.Request = None):

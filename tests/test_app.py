@@ -495,3 +495,17 @@ def test_a_finetune_shows_before_and_after_and_the_verdict(studio, images, fake_
     assert "read right **1/2** before, **2/2** after" in text and "MNIST test: 99.54%" in text and words in text
     # Another person's panel does not show fay's result.
     assert "Fine-tuned for" not in personalize.personal_status("gus")[1]
+
+
+def test_the_models_tab_says_whose_personal_model_a_version_is(studio):
+    vid = _personal_version(studio, "hana")
+    try:
+        card = json.loads((studio.config.paths.models / vid / "card.json").read_text())
+        card["personal"] = {"before": {"correct": 7, "count": 10}, "after": {"correct": 10, "count": 10},
+                            "mnist_before": 0.9964, "mnist_after": 0.9963}
+        (studio.config.paths.models / vid / "card.json").write_text(json.dumps(card))
+        md = models_tab.show_model(vid)[0]
+        assert "personal model of** hana (serving it): its held-out samples 7/10 → 10/10, MNIST test 99.64% → 99.63%" in md
+        assert "personal model" not in models_tab.show_model("default")[0]
+    finally:
+        (studio.config.paths.home / "profiles" / "hana" / "active").unlink(missing_ok=True)
