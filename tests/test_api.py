@@ -280,8 +280,9 @@ def test_profiles_over_the_api_by_header(served, images):
         served.client.predict(sid, api_name="/delete_sample")
     text, timer = anna.predict("", api_name="/personal_status")  # (the button is not an API output)
     assert timer["active"] is False
-    assert "**anna** has 1 sample(s)" in text and "shared model, `default`" in text
-    assert anna.predict(sketch(images["layer_42.png"]), api_name="/predict_drawing")[1] == "42"
+    assert "**anna** has 1 sample(s)" in text and f"shared model, `{served.studio.registry.active()}`" in text
+    read = anna.predict(sketch(images["layer_42.png"]), api_name="/predict_drawing")[1]
+    assert read == served.client.predict(sketch(images["layer_42.png"]), api_name="/predict_drawing")[1]  # shared
     with pytest.raises(AppError, match="profile"):
         Client(served.url, verbose=False, headers={"X-Studio-Profile": "../x"}).predict(
             sketch(images["layer_7.png"]), api_name="/predict_drawing")
