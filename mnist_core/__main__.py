@@ -175,7 +175,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         described += (f"; fine-tuned on {len(extra[1])} samples of {args.profile!r} (each {personal['recipe'].repeat}x)"
                       f" + {personal['recipe'].replay:,} MNIST digits replayed")
     if settings.data == "mnist+pen" and init_model is None:
-        described += " + real pen handwriting of 260 other writers (UCI pendigits, UNIPEN)"
+        from .pen import pen_note  # noqa: PLC0415
+
+        described += f" + real handwriting: {pen_note()}"  # the shipped file's own counts
     log.write("start", settings=asdict(settings), data=described, subset=data.subset, pid=os.getpid(),
               parent=parent, profile=args.profile)
     if not args.json:

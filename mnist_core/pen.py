@@ -297,8 +297,8 @@ def training_set(renders: int = 2, seed: int = 0, limit: int | None = None, cach
                  crops: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
     """The shipped pen digits drawn for training: x (N, 28, 28) uint8, y (N,) uint8, and a description.
 
-    `limit` keeps the first digits of the shipped set (a short run); `cache` is a folder where the drawn set is
-    kept, keyed by the shipped file's hash and the arguments (drawing 26,000 digits takes ~9 s).
+    `limit` keeps that many digits spread evenly over the shipped set (a short run); `cache` is a folder where
+    the drawn set is kept, keyed by the shipped file's hash and the arguments (drawing 26,000 digits takes ~9 s).
     """
     if not SHIPPED.is_file():
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), "no pen digits (file missing)"

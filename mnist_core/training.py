@@ -14,10 +14,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from . import pen as pen_mod
 from .augment import AugmentSettings, augment_batch
 from .config import Paths, TrainSettings
 from .data import MnistData, to_model_input
-from . import pen as pen_mod
 from .models import build_model
 
 
@@ -190,7 +190,7 @@ def fit(
     `extra` is (x: (M, 28, 28) float32 in [0, 1] or uint8, y: (M,) ints). With `init_model`
     the model is fine-tuned from those weights instead of built fresh. With settings.data "mnist+pen" the shipped
     pen digits (drawn by `pen.training_set`, cached in `pen_cache`, default <home>/cache) join MNIST's training
-    digits at weight 1; validation stays MNIST's. Raises TrainingFailed
+    digits at settings.pen_weight; validation stays MNIST's. Raises TrainingFailed
     when the loss diverges; returns with `cancelled=True` soon after `cancel` is set.
     """
     settings.validate()
