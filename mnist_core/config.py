@@ -18,6 +18,10 @@ def _home_from_env() -> Path:
     return Path(os.environ.get("MNIST_STUDIO_HOME", "data")).expanduser()
 
 
+def _database_from_env() -> str | None:
+    return os.environ.get("MNIST_STUDIO_DB") or None
+
+
 @dataclass(frozen=True)
 class Paths:
     """Where the studio keeps its state on disk."""
@@ -26,6 +30,9 @@ class Paths:
     home: Path = field(default_factory=_home_from_env)
     # The model shipped in the repository, used whenever no version is active.
     default_model: Path = PROJECT_ROOT / "models" / "default.keras"
+    # Where the samples (and so the profiles' samples) live instead of samples.sqlite3: a postgresql:// URL, for
+    # replicas on several machines (env MNIST_STUDIO_DB; None: the SQLite file in the data directory).
+    database: str | None = field(default_factory=_database_from_env, repr=False)
 
     @property
     def models(self) -> Path:
@@ -41,6 +48,11 @@ class Paths:
     def samples_db(self) -> Path:
         """The user's labelled digits (SQLite, WAL)."""
         return self.home / "samples.sqlite3"
+
+    @property
+    def samples_location(self) -> str | Path:
+        """What mnist_core.samples.open_store opens: the database URL when set, else the SQLite file."""
+        return self.database or self.samples_db
 
     @property
     def jobs(self) -> Path:

@@ -1,13 +1,17 @@
-"""The user's labelled digits in SQLite (stdlib sqlite3, WAL mode).
+"""The user's labelled digits: one interface (``BaseSampleStore``), in SQLite by default, PostgreSQL when asked.
 
 Each sample is the 28x28 float32 image in [0, 1] the model saw (stored losslessly as 3,136 raw bytes),
 its label 0-9, where it came from ("draw", "photo", ...) and optionally the original image as PNG bytes
 (the canvas strokes, or the crop of the photo), and the profile it belongs to (the person who wrote it; "me"
 unless told, and for every sample saved before profiles existed). No TensorFlow and no Gradio here: the training
-CLI calls ``SampleStore(path).arrays(profile)`` and the app calls the rest. Reads without a profile see everyone's.
+CLI calls ``open_store(location).arrays(profile)`` and the app calls the rest. Reads without a profile see
+everyone's.
 
-One connection per call keeps the store safe to use from Gradio's worker threads and from several
-processes at once; WAL lets a training run read while the app writes.
+``open_store`` picks the backend: a ``postgresql://`` URL (env MNIST_STUDIO_DB; mnist_core.samples_pg, psycopg 3)
+or a file path: ``SampleStore``, SQLite (stdlib sqlite3, WAL mode), the default. Both hold the same table and
+answer the same way: the queries are shared, written here with ``?`` placeholders. One connection per call keeps
+a store safe to use from Gradio's worker threads and from several processes at once, and makes every write one
+transaction; WAL lets a training run read while the app writes.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -104,12 +108,184 @@ def _validate_image(image: np.ndarray) -> np.ndarray:
     return arr
 
 
-class SampleStore:
+def is_database_url(location: object) -> bool:
+    """Whether ``location`` names a PostgreSQL database (a ``postgresql://`` or ``postgres://`` URL)."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(location: str | Path) -> BaseSampleStore:
+    """The sample store at ``location``: PostgreSQL for a ``postgresql://`` URL, else the SQLite file there."""
+    if is_database_url(location):
+        from .samples_pg import PgSampleStore  # noqa: PLC0415  (psycopg only when asked for)
+
+        return PgSampleStore(str(location))
+    if isinstance(location, str) and "://" in location:
+        raise ValueError(f"not a sample store: {location.split('://')[0]}://... (give a postgresql:// URL or a file path)")
+    return SampleStore(location)
+
+
+class BaseSampleStore:
+    """The samples' interface and behaviour, shared by the backends: validation, the queries, the results.
+
+    A backend gives ``_connect()`` (one connection whose ``execute(sql, args)`` returns a cursor, committed as one
+    transaction on success, rolled back on an error, always closed; the schema created or migrated before the
+    first one), ``_sql`` (its parameter style), ``exists()`` and ``describe()``.
+    """
+
+    # The backend, for /healthz and messages: "sqlite" or "postgresql".
+    kind = "?"
+
+    def _connect(self) -> AbstractContextManager:
+        raise NotImplementedError
+
+    def _sql(self, query: str) -> str:
+        """``query``, written with ``?`` placeholders, in the backend's parameter style."""
+        return query
+
+    def _run(self, conn, query: str, args: tuple = ()):
+        return conn.execute(self._sql(query), args)
+
+    def exists(self) -> bool:
+        """Whether the store may hold samples yet (False for a SQLite file not created yet)."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Where the samples are, for people (never with a password)."""
+        raise NotImplementedError
+
+    def prepare(self) -> None:
+        """Create or migrate the schema now rather than on first use; raises when the store cannot be reached."""
+        with self._connect():
+            pass
+
+    def add(
+        self,
+        label: int,
+        image: np.ndarray,
+        original_png: bytes | None = None,
+        source: str = "draw",
+        profile: str = DEFAULT_PROFILE,
+    ) -> int:
+        """Store one sample for ``profile`` and return its id."""
+        label = validate_label(label)
+        profile = validate_profile(profile)
+        pixels = _validate_image(image)
+        if original_png is not None:
+            if not isinstance(original_png, (bytes, bytearray, memoryview)):
+                raise ValueError("the original image must be PNG bytes")
+            original_png = bytes(original_png)
+            if len(original_png) > MAX_ORIGINAL_BYTES:
+                raise ValueError(f"the original image is over {MAX_ORIGINAL_BYTES // 2**20} MB")
+        source = str(source)[:MAX_SOURCE_CHARS]
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._connect() as conn:
+            cur = self._run(
+                conn,
+                "INSERT INTO samples (label, image, original, source, created, profile) VALUES (?, ?, ?, ?, ?, ?)"
+                " RETURNING id",
+                (label, pixels.tobytes(), original_png, source, created, profile),
+            )
+            return int(cur.fetchone()[0])
+
+    def get(self, sample_id: int) -> dict:
+        """One sample: id, label, source, created, image (28, 28) float32, profile, original (PNG bytes or None)."""
+        sample_id = validate_sample_id(sample_id)
+        with self._connect() as conn:
+            row = self._run(
+                conn,
+                "SELECT id, label, source, created, image, profile, original FROM samples WHERE id = ?",
+                (sample_id,),
+            ).fetchone()
+        if row is None:
+            raise SampleNotFound(f"no sample with id {sample_id}")
+        sample = _row_to_dict(row[:6])
+        sample["original"] = None if row[6] is None else bytes(row[6])
+        return sample
+
+    def list(self, label: int | None = None, limit: int = 200, offset: int = 0,
+             profile: str | None = None) -> list[dict]:
+        """Samples newest first (without the originals): id, label, source, created, image, profile; only
+        ``profile``'s when given."""
+        if not (isinstance(limit, int) and 0 <= limit <= MAX_LIST):
+            raise ValueError(f"limit must be an integer from 0 to {MAX_LIST}, not {limit!r}")
+        if not (isinstance(offset, int) and offset >= 0):
+            raise ValueError(f"offset must be an integer >= 0, not {offset!r}")
+        where, args = _where(profile, label)
+        query = "SELECT id, label, source, created, image, profile FROM samples" + where
+        query += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        with self._connect() as conn:
+            rows = self._run(conn, query, args + (limit, offset)).fetchall()
+        return [_row_to_dict(row) for row in rows]
+
+    def counts(self, profile: str | None = None) -> dict[int, int]:
+        """Number of samples per digit (``profile``'s, or everyone's), every digit 0-9 present."""
+        counts = dict.fromkeys(range(10), 0)
+        where, args = _where(profile)
+        with self._connect() as conn:
+            for label, n in self._run(conn, f"SELECT label, COUNT(*) FROM samples{where} GROUP BY label", args):
+                counts[int(label)] = int(n)
+        return counts
+
+    def count(self, profile: str | None = None) -> int:
+        """How many samples ``profile`` has (everyone's when None)."""
+        return sum(self.counts(profile).values())
+
+    def profiles(self) -> dict[str, int]:
+        """Every profile that has samples, with how many, by name."""
+        with self._connect() as conn:
+            rows = self._run(conn, "SELECT profile, COUNT(*) FROM samples GROUP BY profile ORDER BY profile").fetchall()
+        return {str(name): int(n) for name, n in rows}
+
+    def __len__(self) -> int:
+        return sum(self.counts().values())
+
+    def relabel(self, sample_id: int, label: int, profile: str | None = None) -> None:
+        """Give a sample another label; SampleNotFound when there is no such sample (of ``profile``, when given)."""
+        sample_id, label = validate_sample_id(sample_id), validate_label(label)
+        where, args = _where(profile)
+        where = (where + " AND" if where else " WHERE") + " id = ?"
+        with self._connect() as conn:
+            cur = self._run(conn, f"UPDATE samples SET label = ?{where}", (label, *args, sample_id))
+        if cur.rowcount == 0:
+            raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
+
+    def delete(self, sample_id: int, profile: str | None = None) -> None:
+        """Delete a sample; SampleNotFound when there is no such sample (of ``profile``, when given)."""
+        sample_id = validate_sample_id(sample_id)
+        where, args = _where(profile)
+        where = (where + " AND" if where else " WHERE") + " id = ?"
+        with self._connect() as conn:
+            cur = self._run(conn, f"DELETE FROM samples{where}", (*args, sample_id))
+        if cur.rowcount == 0:
+            raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
+
+    def arrays(self, profile: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The samples (``profile``'s, or everyone's), oldest first: x (N, 28, 28) float32 in [0, 1], y (N,) int64."""
+        where, args = _where(profile)
+        with self._connect() as conn:
+            rows = self._run(conn, f"SELECT label, image FROM samples{where} ORDER BY id", args).fetchall()
+        x = np.empty((len(rows), 28, 28), dtype=np.float32)
+        y = np.empty((len(rows),), dtype=np.int64)
+        for i, (label, blob) in enumerate(rows):
+            x[i] = np.frombuffer(blob, dtype=np.float32).reshape(28, 28)
+            y[i] = label
+        return x, y
+
+
+class SampleStore(BaseSampleStore):
     """The user's labelled samples in one SQLite file, created with its folder on first use."""
+
+    kind = "sqlite"
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._ready = False
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def describe(self) -> str:
+        return f"SQLite file {self.path}"
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -175,116 +351,6 @@ class SampleStore:
                 f"this one reads {SCHEMA_VERSION})"
             )
         return version
-
-    def add(
-        self,
-        label: int,
-        image: np.ndarray,
-        original_png: bytes | None = None,
-        source: str = "draw",
-        profile: str = DEFAULT_PROFILE,
-    ) -> int:
-        """Store one sample for ``profile`` and return its id."""
-        label = validate_label(label)
-        profile = validate_profile(profile)
-        pixels = _validate_image(image)
-        if original_png is not None:
-            if not isinstance(original_png, (bytes, bytearray, memoryview)):
-                raise ValueError("the original image must be PNG bytes")
-            original_png = bytes(original_png)
-            if len(original_png) > MAX_ORIGINAL_BYTES:
-                raise ValueError(f"the original image is over {MAX_ORIGINAL_BYTES // 2**20} MB")
-        source = str(source)[:MAX_SOURCE_CHARS]
-        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with self._connect() as conn:
-            cur = conn.execute(
-                "INSERT INTO samples (label, image, original, source, created, profile) VALUES (?, ?, ?, ?, ?, ?)",
-                (label, pixels.tobytes(), original_png, source, created, profile),
-            )
-            return int(cur.lastrowid)
-
-    def get(self, sample_id: int) -> dict:
-        """One sample: id, label, source, created, image (28, 28) float32, profile, original (PNG bytes or None)."""
-        sample_id = validate_sample_id(sample_id)
-        with self._connect() as conn:
-            row = conn.execute(
-                "SELECT id, label, source, created, image, profile, original FROM samples WHERE id = ?",
-                (sample_id,),
-            ).fetchone()
-        if row is None:
-            raise SampleNotFound(f"no sample with id {sample_id}")
-        sample = _row_to_dict(row[:6])
-        sample["original"] = row[6]
-        return sample
-
-    def list(self, label: int | None = None, limit: int = 200, offset: int = 0,
-             profile: str | None = None) -> list[dict]:
-        """Samples newest first (without the originals): id, label, source, created, image, profile; only
-        ``profile``'s when given."""
-        if not (isinstance(limit, int) and 0 <= limit <= MAX_LIST):
-            raise ValueError(f"limit must be an integer from 0 to {MAX_LIST}, not {limit!r}")
-        if not (isinstance(offset, int) and offset >= 0):
-            raise ValueError(f"offset must be an integer >= 0, not {offset!r}")
-        where, args = _where(profile, label)
-        query = "SELECT id, label, source, created, image, profile FROM samples" + where
-        query += " ORDER BY id DESC LIMIT ? OFFSET ?"
-        with self._connect() as conn:
-            rows = conn.execute(query, args + (limit, offset)).fetchall()
-        return [_row_to_dict(row) for row in rows]
-
-    def counts(self, profile: str | None = None) -> dict[int, int]:
-        """Number of samples per digit (``profile``'s, or everyone's), every digit 0-9 present."""
-        counts = dict.fromkeys(range(10), 0)
-        where, args = _where(profile)
-        with self._connect() as conn:
-            for label, n in conn.execute(f"SELECT label, COUNT(*) FROM samples{where} GROUP BY label", args):
-                counts[int(label)] = int(n)
-        return counts
-
-    def count(self, profile: str | None = None) -> int:
-        """How many samples ``profile`` has (everyone's when None)."""
-        return sum(self.counts(profile).values())
-
-    def profiles(self) -> dict[str, int]:
-        """Every profile that has samples, with how many, by name."""
-        with self._connect() as conn:
-            rows = conn.execute("SELECT profile, COUNT(*) FROM samples GROUP BY profile ORDER BY profile").fetchall()
-        return {str(name): int(n) for name, n in rows}
-
-    def __len__(self) -> int:
-        return sum(self.counts().values())
-
-    def relabel(self, sample_id: int, label: int, profile: str | None = None) -> None:
-        """Give a sample another label; SampleNotFound when there is no such sample (of ``profile``, when given)."""
-        sample_id, label = validate_sample_id(sample_id), validate_label(label)
-        where, args = _where(profile)
-        where = (where + " AND" if where else " WHERE") + " id = ?"
-        with self._connect() as conn:
-            cur = conn.execute(f"UPDATE samples SET label = ?{where}", (label, *args, sample_id))
-        if cur.rowcount == 0:
-            raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
-
-    def delete(self, sample_id: int, profile: str | None = None) -> None:
-        """Delete a sample; SampleNotFound when there is no such sample (of ``profile``, when given)."""
-        sample_id = validate_sample_id(sample_id)
-        where, args = _where(profile)
-        where = (where + " AND" if where else " WHERE") + " id = ?"
-        with self._connect() as conn:
-            cur = conn.execute(f"DELETE FROM samples{where}", (*args, sample_id))
-        if cur.rowcount == 0:
-            raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
-
-    def arrays(self, profile: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The samples (``profile``'s, or everyone's), oldest first: x (N, 28, 28) float32 in [0, 1], y (N,) int64."""
-        where, args = _where(profile)
-        with self._connect() as conn:
-            rows = conn.execute(f"SELECT label, image FROM samples{where} ORDER BY id", args).fetchall()
-        x = np.empty((len(rows), 28, 28), dtype=np.float32)
-        y = np.empty((len(rows),), dtype=np.int64)
-        for i, (label, blob) in enumerate(rows):
-            x[i] = np.frombuffer(blob, dtype=np.float32).reshape(28, 28)
-            y[i] = label
-        return x, y
 
 
 def _where(profile: str | None, label: object = None) -> tuple[str, tuple]:

@@ -175,3 +175,32 @@ def _bomb_png(path: Path, side: int = 30000) -> Path:
     ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
     return path
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------
+# The tests of the PostgreSQL sample store and of replicas over it need a server: env MNIST_STUDIO_TEST_PG, a
+# postgresql:// URL of a database the user may create schemas in (.ci/run starts Debian's PostgreSQL and sets it).
+# Each test gets a schema of its own in that database, dropped afterwards.
+TEST_PG_ENV = "MNIST_STUDIO_TEST_PG"
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A postgresql:// URL whose tables land in a fresh schema of the test database (skip without a server)."""
+    import os
+    import secrets
+
+    base = os.environ.get(TEST_PG_ENV)
+    if not base:
+        pytest.skip(f"no PostgreSQL server for the tests: set {TEST_PG_ENV}=postgresql://user:pw@host:port/db "
+                    "(.ci/run starts one)")
+    import psycopg
+
+    schema = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(base, autocommit=True, connect_timeout=10) as admin:  # unreachable: fails, not skips
+        admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base, autocommit=True, connect_timeout=10) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -1,4 +1,7 @@
-"""SampleStore: the user's labelled digits in SQLite."""
+"""The sample stores: the user's labelled digits in SQLite (SampleStore) and PostgreSQL (PgSampleStore).
+
+The tests of the shared behaviour run against both backends (``store``); PostgreSQL's skip without a server
+(conftest.pg_url). The file-level ones (WAL, first opening races, a schema-1 file) are SQLite's."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 
-from mnist_core.samples import SCHEMA_VERSION, SampleNotFound, SampleStore
+from mnist_core.samples import SCHEMA_VERSION, SampleNotFound, SampleStore, open_store
 
 
 def digit(value: float = 0.5) -> np.ndarray:
@@ -18,9 +21,22 @@ def digit(value: float = 0.5) -> np.ndarray:
     return img
 
 
-@pytest.fixture
-def store(tmp_path) -> SampleStore:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """A fresh, empty store of each backend."""
+    if request.param == "postgresql":
+        return open_store(request.getfixturevalue("pg_url"))
     return SampleStore(tmp_path / "sub" / "samples.sqlite3")
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> SampleStore:
+    return SampleStore(tmp_path / "sub" / "samples.sqlite3")
+
+
+def reopened(store):
+    """Another store object over the same data, as another process would open it."""
+    return open_store(store.url if store.kind == "postgresql" else store.path)
 
 
 def test_add_get_roundtrip_is_lossless(store):
@@ -32,7 +48,8 @@ def test_add_get_roundtrip_is_lossless(store):
     assert got["image"].dtype == np.float32
 
 
-def test_created_on_first_use_in_wal_mode_with_schema_version(store):
+def test_created_on_first_use_in_wal_mode_with_schema_version(sqlite_store):
+    store = sqlite_store
     assert not store.path.exists()
     store.add(1, digit())
     conn = sqlite3.connect(store.path)
@@ -124,12 +141,12 @@ def test_concurrent_writers_and_reopen(store):
         t.start()
     for t in threads:
         t.join()
-    again = SampleStore(store.path)
+    again = reopened(store)
     assert again.counts() == {**dict.fromkeys(range(10), 0), 0: 10, 1: 10, 2: 10, 3: 10}
 
 
-def _first_open_writer(path, label, barrier) -> None:
-    store = SampleStore(path)
+def _first_open_writer(location, label, barrier) -> None:
+    store = open_store(location)
     barrier.wait()  # every process opens the new file at the same moment
     for _ in range(5):
         store.add(label, digit())
@@ -224,3 +241,97 @@ def test_schema_1_file_is_migrated_in_place_and_its_samples_are_mes(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     conn.close()
     assert SampleStore(path).count() == 3  # a second opening finds it migrated
+
+
+# --- both backends: transactions; PostgreSQL: schema, migration, URLs ---------------------------------------
+
+
+def test_a_write_that_fails_midway_leaves_nothing(store):
+    """Every call is one transaction: an error inside it rolls back what it had written."""
+    store.add(1, digit())
+    with pytest.raises(RuntimeError, match="midway"):
+        with store._connect() as conn:
+            store._run(conn, "INSERT INTO samples (label, image, source, created, profile) VALUES (?, ?, ?, ?, ?)",
+                       (2, digit().tobytes(), "draw", "2026-01-01T00:00:00+00:00", "me"))
+            raise RuntimeError("midway")
+    assert store.counts()[2] == 0 and len(reopened(store)) == 1
+
+
+def test_open_store_picks_the_backend(tmp_path):
+    assert open_store(tmp_path / "s.sqlite3").kind == "sqlite"
+    assert open_store(str(tmp_path / "s.sqlite3")).kind == "sqlite"
+    assert open_store("postgresql://u:pw@127.0.0.1:1/db").kind == "postgresql"  # nothing connects yet
+    with pytest.raises(ValueError, match="postgresql://"):
+        open_store("mysql://u@host/db")
+
+
+def test_database_urls_never_show_the_password():
+    from mnist_core.samples_pg import redacted, split_password
+
+    url = "postgresql://studio:s3cret@db.example:5433/samples?sslmode=require"
+    assert "s3cret" not in open_store(url).describe() and "db.example:5433/samples" in open_store(url).describe()
+    assert "s3cret" not in repr(open_store(url)) and "s3cret" not in redacted(url)
+    assert split_password(url) == ("postgresql://studio@db.example:5433/samples?sslmode=require", "s3cret")
+    assert split_password("postgresql://studio@h/db?password=p%40ss&sslmode=disable") == (
+        "postgresql://studio@h/db?sslmode=disable", "p@ss")
+    assert split_password("postgresql://h/db") == ("postgresql://h/db", None)
+
+
+def _pg_admin(url):
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+def test_pg_schema_is_created_at_prepare_with_its_version(pg_url):
+    store = open_store(pg_url)
+    store.prepare()
+    with _pg_admin(pg_url) as conn:
+        assert conn.execute("SELECT version FROM studio_schema").fetchall() == [(SCHEMA_VERSION,)]
+        columns = {r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'samples'")}
+    assert columns == {"id", "label", "image", "original", "source", "created", "profile"}
+    assert len(store) == 0
+
+
+def test_pg_schema_1_table_is_migrated_and_its_samples_are_mes(pg_url):
+    old = digit(0.7)
+    with _pg_admin(pg_url) as conn:
+        conn.execute("""CREATE TABLE samples (id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+            label SMALLINT NOT NULL CHECK (label BETWEEN 0 AND 9), image BYTEA NOT NULL, original BYTEA,
+            source TEXT NOT NULL, created TEXT NOT NULL)""")
+        conn.execute("CREATE TABLE studio_schema (id INT PRIMARY KEY CHECK (id = 1), version INT NOT NULL)")
+        conn.execute("INSERT INTO studio_schema VALUES (1, 1)")
+        for label in (5, 6):
+            conn.execute("INSERT INTO samples (label, image, original, source, created) VALUES (%s, %s, %s, %s, %s)",
+                         (label, old.tobytes(), b"png", "draw", "2026-01-01T00:00:00+00:00"))
+    store = open_store(pg_url)
+    assert store.profiles() == {"me": 2}
+    got = store.get(1)
+    assert got["label"] == 5 and got["profile"] == "me" and got["original"] == b"png"
+    np.testing.assert_array_equal(got["image"], old)
+    assert store.add(7, digit(), profile="alice") == 3 and store.arrays("me")[1].tolist() == [5, 6]
+    with _pg_admin(pg_url) as conn:
+        assert conn.execute("SELECT version FROM studio_schema").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+def test_pg_newer_schema_is_refused(pg_url):
+    with _pg_admin(pg_url) as conn:
+        conn.execute("CREATE TABLE studio_schema (id INT PRIMARY KEY CHECK (id = 1), version INT NOT NULL)")
+        conn.execute("INSERT INTO studio_schema VALUES (1, 99)")
+    with pytest.raises(RuntimeError, match="newer version"):
+        open_store(pg_url).counts()
+
+
+def test_pg_processes_first_opening_one_new_database_all_write(pg_url):
+    """Replicas starting together: the schema is created once (under an advisory lock), every write lands."""
+    ctx = multiprocessing.get_context("spawn")  # psycopg's state is not shared across a fork
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_first_open_writer, args=(pg_url, d, barrier)) for d in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    assert open_store(pg_url).counts() == {**dict.fromkeys(range(10), 0), 0: 5, 1: 5, 2: 5, 3: 5}
