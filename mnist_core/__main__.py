@@ -152,9 +152,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     data = load_mnist(args.data)
     extra = None
     if args.samples:
-        from .samples import SampleStore  # noqa: PLC0415
+        from .samples import open_store  # noqa: PLC0415
 
-        extra = SampleStore(args.samples).arrays(args.profile)  # a profile's own, else everyone's
+        extra = open_store(args.samples).arrays(args.profile)  # a profile's own, else everyone's (SQLite or PostgreSQL)
     init_model, parent = None, None
     personal = None
     if args.finetune:
@@ -529,7 +529,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--limit", type=int, help="train on the first N MNIST digits only (and pen digits in proportion)")
     t.add_argument("--validation", type=int, help=f"digits held out for validation curves (default {TrainSettings.validation})")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--samples", help="SQLite file of the user's labelled digits to add to the training data")
+    t.add_argument("--samples", help="the user's labelled digits to add to the training data: their SQLite file, "
+                   "or a postgresql:// URL (password in PGPASSWORD)")
     t.add_argument("--sample-weight", type=float, default=TrainSettings.sample_weight,
                    help="weight of each user digit relative to an MNIST digit")
     t.add_argument("--finetune", metavar="VERSION", help="fine-tune this version on --samples plus an MNIST replay")

@@ -12,6 +12,13 @@ never hurts the training, and the reverse: they share only files written atomica
 One job at a time across processes: ``<jobs>/lock`` is created with O_EXCL and holds the trainer's pid
 and job id; a lock whose pid is gone is stale and taken over. An app started while another process's job
 runs attaches to it (shows its progress, can cancel it). No TensorFlow and no Gradio here.
+
+Across replicas (several apps over one data directory, see docs/SCALE.md): on one machine the lock file is
+enough. The lock also names its machine; a lock from another machine sharing the directory cannot be checked by
+pid, so it is live while it is fresh: the app that started the job touches it every few seconds and the trainer
+appends to its log. With the samples in PostgreSQL (``Paths.database``) a job is also started only under the
+database's advisory lock (mnist_core.samples_pg.TrainingLock), held by the starting app for the job's life:
+at most one training across every replica of the database, whatever their filesystem does with flock.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -36,7 +44,7 @@ from typing import Literal
 
 from mnist_core.config import PROJECT_ROOT, Paths, TrainSettings
 from mnist_core.personal import validate_profile
-from mnist_core.samples import SampleStore
+from mnist_core.samples import is_database_url, open_store
 
 # Job ids are made here (time + random); anything else coming back from a user is refused.
 _JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
@@ -46,6 +54,12 @@ _SECRET_ENV = ("MNIST_STUDIO_ADMIN_PASSWORD",)
 _TERMINAL = {"done": "done", "cancelled": "cancelled", "failed": "failed"}
 # Exit codes of the CLI: 0 done, 1 failed, 2 bad arguments, 3 cancelled.
 _EXIT_STATUS = {0: "done", 3: "cancelled"}
+# The machine a lock was taken on: pids are only checked on their own machine.
+_HOST = socket.gethostname()
+# How often the app that started a job touches its lock, and how long a lock from another machine stays live
+# without a touch (nor a line in the job's log).
+HEARTBEAT_S = 5.0
+FOREIGN_STALE_S = 60.0
 
 Activate = Literal["no", "if_better", "always", "if_helps"]
 
@@ -97,8 +111,9 @@ class JobRequest:
         if self.data is not None and not Path(self.data).is_file():
             raise ValueError(f"no MNIST file at {self.data}")
 
-    def argv(self, job_dir: Path, samples_db: Path) -> list[str]:
-        """The CLI arguments after ``train`` for this request."""
+    def argv(self, job_dir: Path, samples_db: Path | str) -> list[str]:
+        """The CLI arguments after ``train`` for this request (``samples_db``: the SQLite file or a database URL
+        without its password)."""
         s = self.settings
         args = ["--job-dir", str(job_dir), "--arch", s.arch, "--width", str(s.width), "--epochs", str(s.epochs)]
         args += ["--batch-size", str(s.batch_size), "--lr", repr(float(s.lr)), "--seed", str(s.seed)]
@@ -336,6 +351,12 @@ class JobManager:
         self._proc: subprocess.Popen | None = None
         self._tail: _LogTail | None = None  # the job shown: ours, attached, or the last one
         self._cancel_requested = False
+        # With the samples in PostgreSQL: the database's training lock, held while our job runs.
+        self._db_lock = None
+        if is_database_url(self.paths.database):
+            from mnist_core.samples_pg import TrainingLock  # noqa: PLC0415
+
+            self._db_lock = TrainingLock(self.paths.database)
 
     @property
     def lock_path(self) -> Path:
@@ -373,21 +394,45 @@ class JobManager:
         holder = self._read_lock()
         if holder is None:
             return None
+        if holder.get("host", _HOST) != _HOST:
+            return holder if self._foreign_live(holder) else None
         pid, started = holder.get("pid"), holder.get("started")
         if isinstance(pid, int) and _pid_alive(pid, started if isinstance(started, int) else None):
             return holder
         return None
 
-    def _acquire(self, job_id: str) -> bool:
-        with self._mutex():
-            if self._live_holder() is not None:
-                return False
-            self._write_lock(os.getpid(), job_id)
+    def _foreign_live(self, holder: dict) -> bool:
+        """Whether a lock taken on another machine is live: the database lock is held, or it is fresh."""
+        if self._db_lock is not None and self._db_lock.held():
             return True
+        stamps = [self.lock_path]
+        if isinstance(holder.get("job"), str) and _JOB_ID.fullmatch(holder["job"]):
+            stamps.append(self.paths.jobs / holder["job"] / "log.jsonl")
+        newest = 0.0
+        for path in stamps:
+            try:
+                newest = max(newest, path.stat().st_mtime)
+            except OSError:
+                continue
+        return time.time() - newest < FOREIGN_STALE_S
+
+    def _acquire(self, job_id: str) -> bool:
+        if self._db_lock is not None and not self._db_lock.acquire():
+            return False  # a replica elsewhere is training
+        got = False
+        try:
+            with self._mutex():
+                if self._live_holder() is None:
+                    self._write_lock(os.getpid(), job_id)
+                    got = True
+        finally:
+            if not got and self._db_lock is not None:
+                self._db_lock.release()
+        return got
 
     @staticmethod
     def _holder(pid: int, job_id: str) -> dict:
-        return {"pid": pid, "started": _start_time(pid), "job": job_id}
+        return {"pid": pid, "started": _start_time(pid), "job": job_id, "host": _HOST}
 
     def _write_lock(self, pid: int, job_id: str) -> None:
         tmp = self.lock_path.with_name(f"lock.tmp-{os.getpid()}-{secrets.token_hex(3)}")
@@ -395,12 +440,26 @@ class JobManager:
         os.replace(tmp, self.lock_path)
 
     def _release(self, job_id: str) -> None:
+        try:
+            with self._mutex():
+                holder = self._read_lock()
+                if holder is not None and holder.get("job") == job_id:
+                    try:
+                        self.lock_path.unlink()
+                    except FileNotFoundError:
+                        pass
+        finally:
+            if self._db_lock is not None:
+                self._db_lock.release()
+
+    def _heartbeat(self, job_id: str) -> None:
+        """Touch the lock while it is our job's: replicas on other machines see it live."""
         with self._mutex():
             holder = self._read_lock()
             if holder is not None and holder.get("job") == job_id:
                 try:
-                    self.lock_path.unlink()
-                except FileNotFoundError:
+                    os.utime(self.lock_path)
+                except OSError:
                     pass
 
     # --- public API ---
@@ -421,7 +480,11 @@ class JobManager:
                     raise JobBusy(self.status()) from None
             job_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
             if not self._acquire(job_id):
-                raise JobBusy(self.status())
+                status = self.status()
+                if not status.running:  # only the database lock said so: a replica with another data directory
+                    status = JobStatus(status="running", attached=True,
+                                       message="A training started by another replica is running.")
+                raise JobBusy(status)
             try:
                 self._prune()
                 job_dir = self.paths.jobs / job_id
@@ -438,14 +501,22 @@ class JobManager:
             return self.status()
 
     def _has_samples(self, profile: str | None = None) -> bool:
-        return self.paths.samples_db.exists() and SampleStore(self.paths.samples_db).count(profile) > 0
+        store = open_store(self.paths.samples_location)
+        return store.exists() and store.count(profile) > 0
 
     def _spawn(self, job_dir: Path, request: JobRequest) -> subprocess.Popen:
-        argv = self.command + request.argv(job_dir.resolve(), self.paths.samples_db.resolve())
+        samples, password = self.paths.samples_db.resolve(), None
+        if is_database_url(self.paths.database):
+            from mnist_core.samples_pg import split_password  # noqa: PLC0415
+
+            samples, password = split_password(self.paths.database)  # the password never on a command line
+        argv = self.command + request.argv(job_dir.resolve(), samples)
         nice = shutil.which("nice")
         if nice and self.options.nice:
             argv = [nice, "-n", str(self.options.nice)] + argv  # exec's in place: same pid
         env = {k: v for k, v in os.environ.items() if k not in _SECRET_ENV}
+        if password is not None:
+            env["PGPASSWORD"] = password  # libpq reads it
         env["MNIST_STUDIO_HOME"] = str(self.paths.home.resolve())
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
         with open(job_dir / "output.log", "wb") as out:
@@ -460,8 +531,13 @@ class JobManager:
             )
 
     def _watch(self, proc: subprocess.Popen, job_id: str) -> None:
-        """Wait for our trainer, then settle its status and free the lock."""
-        code = proc.wait()
+        """Wait for our trainer (touching the lock meanwhile), then settle its status and free the lock."""
+        while True:
+            try:
+                code = proc.wait(HEARTBEAT_S)
+                break
+            except subprocess.TimeoutExpired:
+                self._heartbeat(job_id)
         with self._lock:
             tail = self._tail
             if tail is not None and tail.state.get("id") == job_id:

@@ -221,3 +221,97 @@ def test_a_profiles_finetune_passes_the_profile_and_needs_that_profiles_samples(
 def test_bad_profile_requests_are_refused(tmp_path, fake, request_, message):
     with pytest.raises(ValueError, match=message):
         manager(tmp_path, fake).start(request_)
+
+
+# --- replicas: a lock from another machine, the database's advisory lock ------------------------------------
+
+
+def test_a_lock_from_another_machine_is_live_while_fresh(tmp_path, fake, monkeypatch):
+    """A replica on another machine sharing the data directory: its pid means nothing here, its lock's age does."""
+    from mnist_core import jobs as jobs_module
+
+    jobs = manager(tmp_path, fake)
+    jobs.paths.jobs.mkdir(parents=True)
+    foreign = {"pid": 1, "started": 1, "job": "20000101-000000-abcdef", "host": "another-machine"}
+    jobs.lock_path.write_text(json.dumps(foreign))
+    with pytest.raises(JobBusy, match="already running"):
+        jobs.start(tiny())
+    assert jobs.status().running and jobs.status().attached
+    old = jobs.lock_path.stat().st_mtime - jobs_module.FOREIGN_STALE_S - 5
+    os.utime(jobs.lock_path, (old, old))  # its app stopped touching it a minute ago
+    assert not jobs.status().running  # stale: the job shown ended without its last word
+    assert jobs.start(tiny()).running
+    holder = json.loads(jobs.lock_path.read_text())
+    assert holder["host"] == jobs_module._HOST and holder["job"] != foreign["job"]
+    assert jobs.wait(30).status == "done"
+
+
+def test_the_app_touches_its_jobs_lock_while_it_runs(tmp_path, fake, monkeypatch):
+    from mnist_core import jobs as jobs_module
+
+    monkeypatch.setattr(jobs_module, "HEARTBEAT_S", 0.2)
+    monkeypatch.setenv("FAKE_MODE", "slow")
+    jobs = manager(tmp_path, fake)
+    jobs.start(tiny())
+    old = jobs.lock_path.stat().st_mtime - 100
+    os.utime(jobs.lock_path, (old, old))
+    import time
+
+    time.sleep(1.0)
+    assert time.time() - jobs.lock_path.stat().st_mtime < 5
+    jobs.cancel()
+    assert jobs.wait(15).status == "cancelled"
+
+
+def test_with_postgresql_one_training_across_data_directories(tmp_path, fake, monkeypatch, pg_url):
+    """Two replicas whose only common ground is the database (the worst shared filesystem): one training."""
+    monkeypatch.setenv("FAKE_MODE", "slow")
+    a = JobManager(Paths(home=tmp_path / "a", database=pg_url), command=fake, options=JobOptions(nice=0))
+    b = JobManager(Paths(home=tmp_path / "b", database=pg_url), command=fake, options=JobOptions(nice=0))
+    first = a.start(tiny())
+    with pytest.raises(JobBusy, match="already running"):
+        b.start(tiny())
+    assert a.cancel() and a.wait(15).status == "cancelled"
+    assert b.start(tiny()).running  # freed with the job
+    assert b.cancel() and b.wait(15).status == "cancelled"
+    argv = json.loads((a.job_dir(first.id) / "argv.json").read_text())
+    assert "PGPASSWORD" in argv["env"]
+
+
+def test_with_postgresql_the_trainer_gets_the_url_without_its_password(tmp_path, fake, pg_url):
+    from mnist_core.samples import open_store
+    from mnist_core.samples_pg import split_password
+
+    open_store(pg_url).add(3, np.zeros((28, 28), np.float32))
+    jobs = JobManager(Paths(home=tmp_path, database=pg_url), command=fake, options=JobOptions(nice=0))
+    status = jobs.start(tiny(use_samples=True))
+    assert jobs.wait(30).status == "done"
+    recorded = json.loads((jobs.job_dir(status.id) / "argv.json").read_text())
+    url, password = split_password(pg_url)
+    assert recorded["argv"][recorded["argv"].index("--samples") + 1] == url
+    assert password and f":{password}@" not in json.dumps(recorded["argv"]) and "PGPASSWORD" in recorded["env"]
+
+
+def test_with_postgresql_a_killed_holder_frees_the_training_lock(pg_url):
+    """The advisory lock dies with its session: a replica killed mid-job does not block training forever."""
+    from mnist_core.samples_pg import TrainingLock
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from mnist_core.samples_pg import TrainingLock; "
+         "lock = TrainingLock(sys.argv[1]); assert lock.acquire(); print('held', flush=True); time.sleep(60)", pg_url],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        lock = TrainingLock(pg_url)
+        assert lock.held() and not lock.acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    import time
+
+    deadline = time.monotonic() + 10
+    while lock.held() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert lock.acquire() and lock.held_here
+    lock.release()
+    assert not lock.held()
