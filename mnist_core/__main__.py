@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_core train | evaluate | predict | models``.
+"""Command line: ``python -m mnist_core train | train-number | evaluate | predict | models``.
 
 TensorFlow is imported only inside the commands that need it, so ``--help`` and argument
 errors answer at once.
@@ -471,6 +471,79 @@ def _print_result(path, digits, rows, args):
         print(f"{path}\t{int(r.argmax())}\t{float(r.max()):.4f}")
 
 
+# --------------------------------------------------------------------------- train-number
+def cmd_train_number(args) -> int:
+    """Make lines of handwritten numbers, train the number reader on them with CTC, save it and its card."""
+    from .config import NumberTrainSettings, Paths  # noqa: PLC0415
+
+    d = NumberTrainSettings()
+    settings = NumberTrainSettings(
+        lines=args.lines if args.lines is not None else d.lines,
+        epochs=args.epochs if args.epochs is not None else d.epochs,
+        batch_size=args.batch_size if args.batch_size is not None else d.batch_size,
+        lr=args.lr if args.lr is not None else d.lr,
+        width=args.width if args.width is not None else d.width,
+        validation=args.validation if args.validation is not None else d.validation,
+        seed=args.seed)
+    settings.validate()  # bad settings fail here, before TensorFlow loads
+    _quiet_tensorflow()
+    import hashlib  # noqa: PLC0415
+
+    from . import lines, pen  # noqa: PLC0415
+    from .data import load_mnist  # noqa: PLC0415
+
+    t0 = time.perf_counter()
+    data = load_mnist(args.data)
+    shipped = [] if args.no_pen else pen.load_shipped()
+    hand = lines.Hand(shipped, (data.x_train, data.y_train))
+    key = hashlib.sha256(data.x_train[:: max(1, len(data.x_train) // 500)].tobytes()).hexdigest()[:12]
+    key += f"/{len(data.x_train)}/pen{len(shipped)}"
+    home = Paths().home
+    say = (lambda *a: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
+    say(f"making {settings.lines:,} lines from {data.describe()} and {len(shipped):,} pen digits ...")
+    train = lines.training_lines(settings.lines, hand, settings.seed, home / "cache", key)
+    # Validation: lines of MNIST test digits, a hand the reader never saw.
+    val = lines.make_lines(settings.validation, lines.Hand(None, (data.x_test, data.y_test)), settings.seed + 1)
+    made = time.perf_counter() - t0
+    say(f"made in {made:.0f} s; training ...")
+    from .train_number import fit_number, save_reader  # noqa: PLC0415
+
+    def bar(p):
+        if args.quiet:
+            return
+        end = "\n" if p.event == "epoch" else ""
+        extra = f" | val exact {p.val_accuracy:.4f}" if p.event == "epoch" else ""
+        sys.stderr.write(f"\repoch {p.epoch}/{p.epochs} step {p.step}/{p.steps} loss {p.loss:.3f}"
+                         f" | {p.elapsed_s:5.0f}s, ETA {p.eta_s:5.0f}s{extra}{end}")
+        sys.stderr.flush()
+
+    cancel = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
+    result = fit_number(train, val, settings, bar, cancel.is_set)
+    if result.model is None:
+        print("cancelled before an epoch finished: nothing saved", file=sys.stderr)
+        return EXIT_CANCELLED
+    output = Path(args.output) if args.output else home / "number.keras"
+    card = {"kind": "number reader (CTC)", "settings": asdict(settings),
+            "trained_on": f"{settings.lines:,} lines made from {data.describe()} and {len(shipped):,} pen digits "
+                          "of the training writers (UCI pendigits, UNIPEN)",
+            "validation": f"{len(val[0])} lines of MNIST test digits",
+            "val_exact": round(result.exact, 4), "val_digit_accuracy": round(result.digit_accuracy, 4),
+            "history": result.history, "train_seconds": round(result.train_seconds, 1),
+            "params": int(result.model.count_params()), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    lite = save_reader(result.model, output, card)
+    summary = {"output": str(output), "tflite": lite, "exact": round(result.exact, 4),
+               "digit_accuracy": round(result.digit_accuracy, 4), "lines": len(train[0]),
+               "epochs": result.epochs_done, "cancelled": result.cancelled,
+               "seconds": round(time.perf_counter() - t0, 1)}
+    if not args.quiet:
+        print(f"saved {output} (TF Lite copy: {'yes' if lite else 'NO, it disagreed'}); validation lines read "
+              f"exactly: {result.exact:.2%}, digits: {result.digit_accuracy:.2%}")
+    if args.json:
+        print(json.dumps(summary))
+    return EXIT_CANCELLED if result.cancelled else EXIT_OK
+
+
 # --------------------------------------------------------------------------------- models
 def cmd_models(args) -> int:
     """List, activate or delete model versions."""
@@ -567,6 +640,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="one JSON object per line")
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif) or folders")
     r.set_defaults(func=cmd_predict)
+
+    n = sub.add_parser("train-number", help="train the number reader (lines of digits, CTC) and save it")
+    n.add_argument("--data", help="MNIST as for train")
+    n.add_argument("--lines", type=int, help="lines made for training (default 60,000)")
+    n.add_argument("--epochs", type=int, help="passes over the lines (default 6)")
+    n.add_argument("--batch-size", type=int, help="lines per step (default 32)")
+    n.add_argument("--lr", type=float, help="peak learning rate (default 0.003)")
+    n.add_argument("--width", type=int, help="channels of the reader's second stage (default 32)")
+    n.add_argument("--validation", type=int, help="lines of MNIST test digits scored after each epoch (default 1000)")
+    n.add_argument("--seed", type=int, default=0)
+    n.add_argument("--no-pen", action="store_true", help="write the lines with MNIST digits only")
+    n.add_argument("--output", help="where to save it (.keras; .tflite and .json beside it); default: "
+                                    "<MNIST_STUDIO_HOME>/number.keras, which the studio then serves")
+    n.add_argument("--json", action="store_true", help="print one JSON summary line at the end")
+    n.add_argument("--quiet", action="store_true", help="no progress")
+    n.set_defaults(func=cmd_train_number)
 
     m = sub.add_parser("models", help="list, activate or delete model versions")
     m.add_argument("action", choices=("list", "activate", "delete"))

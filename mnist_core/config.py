@@ -157,3 +157,38 @@ class TrainSettings:
             raise ValueError(f"pen crops must be an integer from 0 to 20, not {self.pen_crops!r}")
         if not (isinstance(self.sample_weight, (int, float)) and 0.0 <= self.sample_weight <= 100.0):
             raise ValueError(f"sample weight must be between 0 and 100, not {self.sample_weight!r}")
+
+
+@dataclass(frozen=True)
+class NumberTrainSettings:
+    """The number reader's recipe (`python -m mnist_core train-number`)."""
+
+    # Lines made for training (each 1-12 digits by one hand; made once and kept in the studio's cache).
+    lines: int = 60_000
+    # Full passes over them.
+    epochs: int = 6
+    # Lines per step; a batch is padded to its widest line, so lines of like widths are batched together.
+    batch_size: int = 32
+    # Peak learning rate of the one-cycle schedule (Adam).
+    lr: float = 3e-3
+    # Channels of the reader's second stage (the first has half; later stages 2x, 3x, 4x).
+    width: int = 32
+    # Lines made from held-out data to report the exact-match accuracy on.
+    validation: int = 1000
+    # Seed for weights, the lines made and shuffling.
+    seed: int = 0
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first setting that is out of range."""
+        if not (isinstance(self.lines, int) and 100 <= self.lines <= 2_000_000):
+            raise ValueError(f"lines must be an integer from 100 to 2,000,000, not {self.lines!r}")
+        if not (isinstance(self.epochs, int) and 1 <= self.epochs <= 200):
+            raise ValueError(f"epochs must be an integer from 1 to 200, not {self.epochs!r}")
+        if not (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 1024):
+            raise ValueError(f"batch size must be an integer from 1 to 1024, not {self.batch_size!r}")
+        if not (isinstance(self.width, int) and 8 <= self.width <= 128 and self.width % 2 == 0):
+            raise ValueError(f"width must be an even integer from 8 to 128, not {self.width!r}")
+        if not (isinstance(self.lr, (int, float)) and 1e-6 <= self.lr <= 1.0):
+            raise ValueError(f"learning rate must be between 1e-6 and 1, not {self.lr!r}")
+        if not (isinstance(self.validation, int) and self.validation >= 0):
+            raise ValueError(f"validation must be a count >= 0, not {self.validation!r}")

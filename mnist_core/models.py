@@ -57,3 +57,41 @@ def build_model(arch: str, width: int = TrainSettings.width) -> keras.Model:
     if arch == "mlp":
         return build_mlp()
     raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+
+
+def build_number_reader(width: int = 32) -> keras.Model:
+    """The number reader: (N, 32, W, 1) float32 line images in [0, 1] (any W, a multiple of 4) -> (N, W/2, 11)
+    logits per frame, symbol 0 CTC's blank and d + 1 the digit d; trained with CTC loss.
+
+    A small VGG-like stack halves the width once and the height five times (32 -> 1), so each frame is two input
+    columns seen across the whole line height; three dilated 1-D convolutions (a receptive field of about
+    70 input columns, two to three digits) let each frame see its neighbours, which is where a touching pair
+    is told apart. Fully convolutional: one TF Lite copy serves every line width.
+    """
+    w = width
+    inputs = keras.Input(shape=(32, None, 1), name="line")
+    x = _conv_bn(inputs, w // 2, 3)                                       # (32, W, w/2)
+    x = layers.MaxPooling2D((2, 2))(x)                                    # (16, W/2)
+    x = _conv_bn(x, w, 3)
+    x = layers.MaxPooling2D((2, 1))(x)                                    # (8, W/2)
+    x = _conv_bn(x, w * 2, 3)
+    x = _conv_bn(x, w * 2, 3)
+    x = layers.MaxPooling2D((2, 1))(x)                                    # (4, W/2)
+    x = _conv_bn(x, w * 3, 3)
+    x = layers.MaxPooling2D((2, 1))(x)                                    # (2, W/2)
+    x = layers.Conv2D(w * 4, (2, 1), use_bias=False)(x)                   # (1, W/2, 4w): height read whole
+    x = layers.BatchNormalization(momentum=0.9)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Reshape((-1, w * 4))(x)                                    # (W/2, 4w) frames
+    for rate in (1, 2, 4):
+        y = layers.Conv1D(w * 4, 3, dilation_rate=rate, padding="same", use_bias=False)(x)
+        y = layers.BatchNormalization(momentum=0.9)(y)
+        x = layers.Activation("relu")(layers.Add()([x, y]))
+    x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(11, name="symbols")(x)                         # logits: blank, 0-9
+    return keras.Model(inputs, outputs, name="number_reader")
+
+
+def with_softmax(reader: keras.Model) -> keras.Model:
+    """The reader answering probabilities instead of logits: what is served."""
+    return keras.Model(reader.inputs, layers.Softmax(name="probabilities")(reader.outputs[0]), name=reader.name)

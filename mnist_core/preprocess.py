@@ -33,8 +33,11 @@ __all__ = [
     "Digit",
     "PreprocessSettings",
     "load_image",
+    "Ink",
     "canvas_to_mnist",
+    "canvas_ink",
     "photo_to_mnist",
+    "photo_ink",
     "bitmap_to_mnist",
     "split_digits",
     "normalize_digit",
@@ -53,6 +56,15 @@ class Digit:
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], ink bright, MNIST-normalised
     box: tuple[int, int, int, int]  # (x0, y0, x1, y1) in the input image's pixels, x1/y1 exclusive
+
+
+@dataclass(frozen=True)
+class Ink:
+    """The ink map digits were cut from, for reading whole lines (the number reader): ink bright."""
+
+    image: np.ndarray  # (h, w) uint8 (a canvas's alpha) or float32 in [0, 1] (a photo's marks, background removed)
+    sx: float  # input pixels per ink pixel across: a digit's box x / sx is its column in `image`
+    sy: float  # the same down
 
 
 @dataclass(frozen=True)
@@ -782,19 +794,28 @@ def canvas_to_mnist(
     layers: list[np.ndarray] | None, composite: np.ndarray | None = None, settings: PreprocessSettings = DEFAULT
 ) -> list[Digit]:
     """The sketchpad's strokes (RGBA layers, else the composite) -> digits in reading order; [] when nothing drawn."""
+    return canvas_ink(layers, composite, settings)[0]
+
+
+def canvas_ink(
+    layers: list[np.ndarray] | None, composite: np.ndarray | None = None, settings: PreprocessSettings = DEFAULT
+) -> tuple[list[Digit], Ink | None]:
+    """`canvas_to_mnist`'s digits and the ink (alpha) they were cut from; ([], None) when nothing was given."""
     s = settings
     alpha = _alpha_ink(list(layers)) if layers else None
     if alpha is not None:
         _check_array(alpha, "the canvas")
-        return _digits_from_alpha(alpha, s)
+        return _digits_from_alpha(alpha, s), Ink(alpha, 1.0, 1.0)
     if composite is None:
-        return []
+        return [], None
     composite = _check_array(np.asarray(composite), "the canvas")
     if composite.ndim == 3 and composite.shape[2] == 4:
         a = _to_uint8(composite[:, :, 3])
         if int(a.min()) < 250 and float((a > 127).mean()) < 0.5:  # strokes on transparent: alpha is the ink
-            return _digits_from_alpha(np.ascontiguousarray(a), s)
-    return _digits_from_alpha(_composite_ink(composite, s), s)
+            a = np.ascontiguousarray(a)
+            return _digits_from_alpha(a, s), Ink(a, 1.0, 1.0)
+    ink = _composite_ink(composite, s)
+    return _digits_from_alpha(ink, s), Ink(ink, 1.0, 1.0)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -1030,14 +1051,20 @@ def _stroke_px(mask: np.ndarray) -> float:
 
 def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> list[Digit]:
     """A photo, scan or bitmap (grey/RGB/RGBA; uint8, uint16 or float) -> digits in reading order; [] when no ink."""
+    return photo_ink(image, settings)[0]
+
+
+def photo_ink(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> tuple[list[Digit], Ink | None]:
+    """`photo_to_mnist`'s digits and the ink they were cut from (None for a small bitmap: one digit)."""
     s = settings
     image = _check_array(np.asarray(image), "the image")
     if _is_bitmap(image.shape, s):
-        return bitmap_to_mnist(image, s)
+        return bitmap_to_mnist(image, s), None
     if image.ndim == 3 and image.shape[2] == 4:
         a = _to_uint8(image[:, :, 3])
         if int(a.min()) < 250 and float((a > 127).mean()) < 0.5:  # strokes on transparent: alpha is the ink
-            return _digits_from_alpha(np.ascontiguousarray(a), s)
+            a = np.ascontiguousarray(a)
+            return _digits_from_alpha(a, s), Ink(a, 1.0, 1.0)
     H, W = image.shape[:2]
     grey = _grey(image)
     sc = min(1.0, s.photo_work_side / max(H, W))
@@ -1054,7 +1081,7 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
         ink = _ink_map(g, k, flat, s)
         thr = _threshold(ink, s)
         if thr is None:
-            return []
+            return [], None
         # The pen's own level (the darkest 2% of what passed) raises the threshold over shadows' tips and faint
         # lines touching the digit, which a global threshold keeps when they are a large part of the picture.
         level = float(np.percentile(ink[ink > thr], 98))
@@ -1062,7 +1089,7 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
         mask = _remove_lines((ink > thr).astype(np.uint8))
         labels, cands = _candidates(mask, s, s.min_height_px, ink)
         if not cands:
-            return []
+            return [], None
         if final:
             break
         tallest = max(cands, key=lambda c: c.h)  # the digit whose strokes set the second kernel
@@ -1085,7 +1112,7 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
         x0, y0, x1, y1 = got[1]
         box = (int(x0 * wx), int(y0 * hy), min(W, int(np.ceil(x1 * wx))), min(H, int(np.ceil(y1 * hy))))
         digits.append(Digit(got[0], box))
-    return digits
+    return digits, Ink(kept, wx, hy)
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -1,0 +1,276 @@
+"""Reading whole numbers: a line of handwriting in, its digit string out, without cutting it into digits first.
+
+The number reader is a small convolutional network over the line image whose feature columns a 1-D
+convolutional head reads into, per column pair, the odds of each digit and of "nothing here" (CTC's blank); it
+was trained with CTC loss on lines made by `lines.py`. Reading a line is greedy CTC decoding: the likeliest
+symbol per frame, repeats merged, blanks dropped. Separators (`.` `,` `-` `=` `/`, spaces) were in its training
+lines and never in their labels, so it reads past them.
+
+How a picture becomes numbers (`read_numbers`):
+1. the digit path (`preprocess.canvas_ink` / `photo_ink`) finds the digits and the ink they came from; its
+   digits are grouped into rows (top to bottom, as the segmenter orders them);
+2. each row's band of ink is scaled to the reader's input (`line_input`: 32 px tall) and read;
+3. where the reader and the segmenter count the same digits in a row, each digit's odds are the product of
+   both models' (the segmenter's digit model reads isolated digits very well; the reader, where digits touch),
+   and the segmenter's boxes are used; a row both see as one digit is the digit model's answer alone; where
+   they disagree, the reader's count and odds stand, with boxes from its alignment.
+When no reader is there (the file is missing), the segmenter's digits are the number, as before.
+
+Served from a TF Lite copy through LiteRT, like the digit model: no TensorFlow import. Arrays in, arrays out.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .config import PROJECT_ROOT
+from .preprocess import Digit, Ink
+
+HEIGHT = 32  # the reader's input height (px)
+INK_HEIGHT = 26  # a line's ink is scaled to this height, 3 px free above and below
+STRIDE = 2  # input columns per output frame (the network halves the width once)
+MARGIN = 6  # blank columns left and right of the ink (px at the input scale)
+MAX_WIDTH = 1600  # wider lines (a 60-digit line) are squeezed to this
+BLANK = 0  # CTC's "nothing here" symbol; digit d is symbol d + 1
+
+SHIPPED = PROJECT_ROOT / "models" / "number.tflite"  # the shipped reader; its card is number.json beside it
+
+
+@dataclass(frozen=True)
+class ReadDigit:
+    """One digit of a number read."""
+
+    digit: int
+    confidence: float  # probability of this digit, 0-1
+    box: tuple[int, int, int, int]  # (x0, y0, x1, y1) in the input's pixels, x1/y1 exclusive
+    probs: np.ndarray  # (10,) float32, this digit's odds
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Lines: rows of digits, their band of ink, the reader's input
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _to_u8(ink: np.ndarray) -> np.ndarray:
+    """Ink as uint8; a float map (a photo's marks, faint or strong) is scaled so its strong ink is 255."""
+    if ink.dtype == np.uint8:
+        return ink
+    a = np.asarray(ink, np.float32)
+    on = a[a > 0.05]
+    level = float(np.percentile(on, 90)) if on.size else 1.0
+    return (np.clip(a / max(level, 1e-3), 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def _prepare(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """(h, w) ink -> ((32, W) uint8 reader input, scale, ink column of the input's column 0 (at scale 1))."""
+    a = _to_u8(ink)
+    mask = a >= 40
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return np.zeros((HEIGHT, 4 * 4), np.uint8), 1.0, 0
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    crop = a[y0:y1, x0:x1]
+    f = INK_HEIGHT / crop.shape[0]
+    f = min(f, (MAX_WIDTH - 2 * MARGIN) / crop.shape[1])
+    w, h = max(1, int(round(crop.shape[1] * f))), max(1, int(round(crop.shape[0] * f)))
+    small = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+    W = -(-(w + 2 * MARGIN) // 4) * 4  # a multiple of 4: the network's pooling
+    out = np.zeros((HEIGHT, W), np.uint8)
+    top = (HEIGHT - h) // 2
+    out[top:top + h, MARGIN:MARGIN + w] = small
+    return out, f, x0 - int(round(MARGIN / f))
+
+
+def line_input(ink: np.ndarray) -> np.ndarray:
+    """A line's (h, w) ink (uint8, or float in [0, 1]; ink bright) -> the reader's (32, W) uint8 input."""
+    return _prepare(ink)[0]
+
+
+def rows_of(digits: list[Digit]) -> list[list[Digit]]:
+    """Digits (in the segmenter's reading order) grouped into rows: a digit joins a row it overlaps by half."""
+    rows: list[tuple[list[Digit], int, int]] = []
+    for d in sorted(digits, key=lambda d: (d.box[1] + d.box[3]) / 2):
+        y0, y1 = d.box[1], d.box[3]
+        for i, (members, r0, r1) in enumerate(rows):
+            if min(y1, r1) - max(y0, r0) >= 0.5 * min(y1 - y0, r1 - r0):
+                members.append(d)
+                rows[i] = (members, min(r0, y0), max(r1, y1))
+                break
+        else:
+            rows.append(([d], y0, y1))
+    rows.sort(key=lambda r: (r[1] + r[2]) / 2)
+    return [sorted(members, key=lambda d: d.box[0]) for members, _, _ in rows]
+
+
+def _row_box(ink: Ink, row: list[Digit]) -> tuple[int, int, int, int]:
+    """The row's band in ink pixels: its digits' boxes joined, a little room above, below and at the ends."""
+    x0 = min(d.box[0] for d in row) / ink.sx
+    x1 = max(d.box[2] for d in row) / ink.sx
+    y0 = min(d.box[1] for d in row) / ink.sy
+    y1 = max(d.box[3] for d in row) / ink.sy
+    pad = 0.08 * (y1 - y0)
+    H, W = ink.image.shape[:2]
+    return (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(W, int(np.ceil(x1 + pad))), min(H, int(np.ceil(y1 + pad))))
+
+
+def band(ink: Ink, row: list[Digit]) -> np.ndarray:
+    """The row's band of ink, (h, w) as in `ink.image`."""
+    x0, y0, x1, y1 = _row_box(ink, row)
+    return ink.image[y0:y1, x0:x1]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Decoding
+# ----------------------------------------------------------------------------------------------------------
+
+
+def greedy(frames: np.ndarray) -> list[tuple[int, int, int, np.ndarray]]:
+    """(T, 11) frame probabilities -> [(digit, first frame, last frame + 1, the digit's (10,) odds)] in order.
+
+    Greedy CTC decoding: the likeliest symbol per frame, runs merged, blanks dropped. A digit's odds are its
+    frames' at the frame where it is likeliest, renormalised over the ten digits.
+    """
+    best = frames.argmax(axis=1)
+    out = []
+    t, T = 0, len(best)
+    while t < T:
+        s = int(best[t])
+        e = t
+        while e < T and best[e] == s:
+            e += 1
+        if s != BLANK:
+            k = t + int(frames[t:e, s].argmax())
+            p = frames[k, 1:].astype(np.float32)
+            out.append((s - 1, t, e, p / max(float(p.sum()), 1e-9)))
+        t = e
+    return out
+
+
+def _boxes(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], ink: Ink) -> list[tuple]:
+    """Each read digit's box in input pixels, from the alignment: cut midway between neighbours' peaks,
+    tightened to the ink in those columns."""
+    bx0, by0, bx1, by1 = band_box
+    img = _to_u8(ink.image[by0:by1, bx0:bx1])
+    mask = img >= 40
+    centres = [((a + e) / 2 * STRIDE) / f + x_origin for _, a, e, _ in found]  # band columns
+    cuts = [0.0] + [(centres[i] + centres[i + 1]) / 2 for i in range(len(centres) - 1)] + [float(mask.shape[1])]
+    boxes = []
+    for i in range(len(found)):
+        c0, c1 = int(max(0, cuts[i])), int(min(mask.shape[1], np.ceil(cuts[i + 1])))
+        part = mask[:, c0:c1]
+        rs, cs = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+        if rs.size:
+            x0, x1, y0, y1 = c0 + cs[0], c0 + cs[-1] + 1, rs[0], rs[-1] + 1
+        else:
+            x0, x1, y0, y1 = c0, max(c1, c0 + 1), 0, mask.shape[0]
+        boxes.append((int((bx0 + x0) * ink.sx), int((by0 + y0) * ink.sy),
+                      int(np.ceil((bx0 + x1) * ink.sx)), int(np.ceil((by0 + y1) * ink.sy))))
+    return boxes
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The reader
+# ----------------------------------------------------------------------------------------------------------
+
+
+class NumberReader:
+    """The number reader's TF Lite copy: (32, W) line inputs -> per-frame symbol probabilities."""
+
+    def __init__(self, content: bytes, threads: int = 2, pool: int = 2):
+        import queue  # noqa: PLC0415
+
+        from .recognize import _interpreter  # noqa: PLC0415 (LiteRT, else TensorFlow's interpreter)
+
+        self.content = content
+        self._pool: queue.Queue = queue.Queue()
+        for _ in range(pool):
+            it = _interpreter(content, threads)
+            it._w = None
+            self._pool.put(it)
+
+    @classmethod
+    def load(cls, path: str | Path = SHIPPED) -> "NumberReader | None":
+        """The reader stored at `path` (default: the shipped one); None when there is none."""
+        p = Path(path)
+        return cls(p.read_bytes()) if p.is_file() else None
+
+    def frames(self, x: np.ndarray) -> np.ndarray:
+        """(32, W) uint8 line input -> (W / 2, 11) float32 frame probabilities (blank first)."""
+        it = self._pool.get()  # interpreters are not thread-safe: each caller takes one
+        try:
+            inp, out = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+            if it._w != x.shape[1]:
+                it.resize_tensor_input(inp, [1, HEIGHT, x.shape[1], 1])
+                it.allocate_tensors()
+                it._w = x.shape[1]
+            it.set_tensor(inp, (x.astype(np.float32) / 255.0)[None, :, :, None])
+            it.invoke()
+            return it.get_tensor(out)[0].copy()
+        finally:
+            self._pool.put(it)
+
+    def read_line(self, ink: np.ndarray) -> str:
+        """A line's (h, w) ink -> the digits read, as a string."""
+        return "".join(str(d) for d, *_ in greedy(self.frames(line_input(ink))))
+
+
+def served_path(home: str | Path) -> Path:
+    """The reader the studio serves: one trained here (`<home>/number.tflite`), else the shipped one."""
+    own = Path(home) / "number.tflite"
+    return own if own.is_file() else SHIPPED
+
+
+def card(path: str | Path = SHIPPED) -> dict:
+    """The reader's card (what it was trained on, its accuracy); {} when there is none."""
+    p = Path(path).with_suffix(".json")
+    try:
+        return json.loads(p.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
+                 reader: NumberReader | None) -> list[list[ReadDigit]]:
+    """The numbers in a picture, one per row, top to bottom: the reader's where there is one, combined with
+    the segmenter's `digits` and their digit-model odds `probs` ((N, 10), in `digits`' order)."""
+    index = {id(d): i for i, d in enumerate(digits)}
+    rows = rows_of(digits)
+    out = []
+    for row in rows:
+        seg = [ReadDigit(int(probs[index[id(d)]].argmax()), float(probs[index[id(d)]].max()), d.box,
+                         probs[index[id(d)]]) for d in row]
+        if reader is None or ink is None:
+            out.append(seg)
+            continue
+        bx = _row_box(ink, row)
+        x, f, origin = _prepare(ink.image[bx[1]:bx[3], bx[0]:bx[2]])
+        found = greedy(reader.frames(x))
+        if len(found) == len(row):
+            if len(row) == 1:  # one isolated digit: the digit model's answer, as before
+                out.append(seg)
+                continue
+            got = []
+            for s, (_, _, _, p) in zip(seg, found):
+                q = p * s.probs
+                q = q / max(float(q.sum()), 1e-12)
+                got.append(ReadDigit(int(q.argmax()), float(q.max()), s.box, q.astype(np.float32)))
+            out.append(got)
+        elif not found:
+            out.append(seg if len(row) == 1 else [])  # marks the reader sees no digit in (separators, scribbles)
+        else:
+            boxes = _boxes(found, f, origin, bx, ink)
+            out.append([ReadDigit(d, float(p[d]), b, p) for (d, _, _, p), b in zip(found, boxes)])
+    return [r for r in out if r]
+
+
+def as_json(number: list[list[ReadDigit]]) -> dict:
+    """The CLI's and API's contract: {"number": "...", "digits": [{digit, confidence, box}]} (rows joined)."""
+    flat = [d for row in number for d in row]
+    return {"number": "".join(str(d.digit) for d in flat),
+            "digits": [{"digit": d.digit, "confidence": round(d.confidence, 4), "box": [int(v) for v in d.box]}
+                       for d in flat]}
