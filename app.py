@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> None:
     config = StudioConfig(host=args.host, data=args.data)
     sweep_uploads()  # what a killed server left behind
     demo = build_app(config)
+    if config.paths.database:  # PostgreSQL: its schema created or migrated now, a server out of reach said now
+        try:
+            studio().samples.prepare()
+        except Exception as e:
+            parser.exit(2, f"cannot open the samples ({studio().samples.describe()}): {e}\n")
+    log.info("samples: %s", studio().samples.describe())
     if studio().admin_mode == "disabled":
         log.warning("admin actions are disabled: set MNIST_STUDIO_ADMIN_PASSWORD to allow them on %s", args.host)
     options = launch_options(config)
@@ -61,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     # Only now: importing TensorFlow holds the GIL for seconds, and launch() gives up on a server
     # that does not answer its own health check within 3 s.
     studio().warm()
+    studio().watch()  # another replica's Activate is served here within a second
     demo.block_thread()
 
 

@@ -25,7 +25,7 @@ from mnist_core.jobs import JobManager
 from mnist_core.personal import DEFAULT_PROFILE, validate_profile
 from mnist_core.preprocess import Digit, ImageError, load_image, most_prominent
 from mnist_core.registry import Registry, RegistryError
-from mnist_core.samples import SampleStore, validate_label
+from mnist_core.samples import open_store, validate_label
 from studio.i18n import say
 
 log = logging.getLogger("mnist_studio")
@@ -71,6 +71,9 @@ class UiLimits:
     gallery: int = 120
     # Seconds between two looks at the registry's active version from the prediction path.
     refresh_every_s: float = 1.0
+    # Seconds between two looks at it from the background watcher (Studio.watch): another replica's Activate is
+    # served here within this plus the new version's load (~0.1 s for its TF Lite copy).
+    watch_every_s: float = 0.5
     # Canvas uploads kept for events still to consume them; older ones are dropped (Gradio never frees them).
     canvas_blobs: int = 64
     # Pages whose last digits are kept for the "Why?" view (a few KiB each); the oldest are forgotten.
@@ -93,8 +96,10 @@ class Studio:
     def __init__(self, config: StudioConfig | None = None):
         self.config = config or StudioConfig()
         self.registry = Registry(self.config.paths)
-        self.samples = SampleStore(self.config.paths.samples_db)
+        self.samples = open_store(self.config.paths.samples_location)  # SQLite, or PostgreSQL (MNIST_STUDIO_DB)
         self.jobs = JobManager(self.config.paths)
+        self.started = time.monotonic()
+        self._cards: dict[str, dict] = {}  # version id -> its card, for /healthz
         self.canvas_blobs: dict = {}  # the Sketchpad's blob store, set by the Draw tab
         # (tab, page session) -> the digits and probabilities it was last shown, for the "Why?" view.
         self.recent: dict[tuple[str, str], tuple[list[Digit], np.ndarray]] = {}
@@ -203,6 +208,51 @@ class Studio:
         """Switch to the registry's active version now (after an Activate here)."""
         if self._recognizer is not None:
             self._recognizer.refresh(self.registry)
+
+    def watch(self) -> threading.Thread:
+        """Follow the registry's active pointer in the background, so an Activate or a roll-back made by another
+        replica over the same data directory is served here within about UI.watch_every_s, requests or not."""
+        thread = threading.Thread(target=self._watch, name="watch-active", daemon=True)
+        thread.start()
+        return thread
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(UI.watch_every_s)
+            rec = self._recognizer  # not loaded yet: it will load the active version itself
+            try:
+                if rec is not None and self.registry.active() != rec.version and self._refreshing.acquire(blocking=False):
+                    self._refresh()  # releases _refreshing
+            except Exception:  # a pointer being replaced, a disk hiccup: look again next time
+                log.exception("could not look at the active version")
+
+    def health(self) -> tuple[dict, bool]:
+        """What /healthz answers, and whether this replica is ready to serve (the model loaded). Reads two small
+        files at most; never the queue, the samples or the model."""
+        rec = self._recognizer
+        vid = rec.version if rec is not None else self.registry.active()
+        card = self._cards.get(vid)
+        if card is None:
+            try:
+                card = self.registry.card(vid)
+            except RegistryError:
+                card = {}
+            self._cards[vid] = card
+        accuracy = (card.get("metrics") or {}).get("accuracy")
+        try:
+            training = self.jobs.status().running
+        except Exception:  # the database of the training lock is away: say so without failing the check
+            training = None
+        body = {
+            "status": "ok" if rec is not None else "starting",
+            "active_version": vid,
+            "test_accuracy": accuracy if isinstance(accuracy, (int, float)) else None,
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "training": training,
+            "samples": self.samples.kind,
+            "pid": os.getpid(),
+        }
+        return body, rec is not None
 
     # --- who may change things ---
 

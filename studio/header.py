@@ -78,7 +78,7 @@ def profiles_known(name: str | None = None) -> gr.Dropdown:
         name = DEFAULT_PROFILE
     services = studio()
     known = {DEFAULT_PROFILE, name, *services.registry.personal_pointers()}
-    if services.config.paths.samples_db.exists():
+    if services.samples.exists():  # a SQLite file not created yet has none
         known |= set(services.samples.profiles())
     return gr.Dropdown(choices=sorted(known), value=name)
 

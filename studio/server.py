@@ -1,4 +1,5 @@
-"""Serving concerns: the launch options every launch uses, a bounded Gradio queue, uploads a killed server left."""
+"""Serving concerns: the launch options every launch uses, a bounded Gradio queue, uploads a killed server left,
+GET /healthz for load balancers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 from pathlib import Path
 
 import gradio as gr
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from studio.common import StudioConfig, studio
 from studio.i18n import I18N
@@ -65,9 +68,22 @@ def sweep_uploads(root: str | Path | None = None, older_than_s: float = UPLOADS_
     return removed
 
 
+def healthz() -> JSONResponse:
+    """GET /healthz: {"status": "ok" | "starting", "active_version" (the version this replica serves),
+    "test_accuracy" (its card's, MNIST's test set), "uptime_s", "training" (whether a training runs, here or on
+    another replica), "samples" ("sqlite" | "postgresql"), "pid"}; 200 once the model is loaded, 503 before.
+
+    A plain FastAPI route on Gradio's app, run in its thread pool: never through the queue, so a load balancer
+    or an orchestrator gets its answer even while every queue slot is busy."""
+    body, ready = studio().health()
+    return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
+
+
 def launch_options(config: StudioConfig | None = None) -> dict:
     """demo.launch() keywords every launch uses: the upload cap, bounded session state, no share link, no SSR,
-    and the page's strings in English and 简体中文 (the browser translates them: gr.I18n is a launch option)."""
+    the page's strings in English and 简体中文 (the browser translates them: gr.I18n is a launch option), and
+    GET /healthz (a route given to Gradio's FastAPI app through ``app_kwargs``)."""
     limits = (config or studio().config).limits
+    routes = [APIRoute("/healthz", healthz, methods=["GET"], include_in_schema=False)]
     return dict(max_file_size=limits.max_upload_bytes, share=False, ssr_mode=False, show_error=False,
-                state_session_capacity=STATE_SESSIONS_KEPT, i18n=I18N)
+                state_session_capacity=STATE_SESSIONS_KEPT, i18n=I18N, app_kwargs={"routes": routes})
