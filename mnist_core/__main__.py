@@ -411,6 +411,12 @@ def cmd_predict(args) -> int:
         recognizer = Recognizer(model, name, lite=lite)
     else:
         recognizer = Recognizer.from_registry(Registry(), args.version, lite=lite)
+    reader = None
+    if args.number and not args.no_reader:
+        from . import numbers as nr  # noqa: PLC0415
+        from .config import Paths  # noqa: PLC0415
+
+        reader = nr.NumberReader.load(nr.served_path(Paths().home))  # None: the segmenter alone, as before
     failed = False
     chunk = 2048  # files read per model call: bounded memory, one batch per chunk
     for start in range(0, len(files), chunk):
@@ -419,22 +425,25 @@ def cmd_predict(args) -> int:
         images = []
         for f in part:
             try:
-                digits = pp.photo_to_mnist(pp.load_image(f))
+                digits, ink = pp.photo_ink(pp.load_image(f))
                 if not args.number:
                     k = pp.most_prominent(digits)
                     digits = [] if k is None else [digits[k]]
-                per_file.append((len(images), digits))
+                per_file.append((len(images), digits, ink))
                 images.extend(d.image for d in digits)
             except Exception as e:  # one bad file must not stop the rest
-                per_file.append((str(e) or type(e).__name__, None))
+                per_file.append((str(e) or type(e).__name__, None, None))
         probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
-        for f, (first, digits) in zip(part, per_file):
+        for f, (first, digits, ink) in zip(part, per_file):
             if digits is None:
                 failed = True
                 _print_error(f, first, args.json)
                 continue
             rows = probs[first:first + len(digits)]
-            _print_result(f, digits, rows, args)
+            if args.number:
+                _print_number(f, digits, rows, ink, reader, args)
+            else:
+                _print_result(f, digits, rows, args)
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -446,17 +455,19 @@ def _print_error(path, message, as_json):
     print(f"error: {path}: {message}", file=sys.stderr)
 
 
+def _print_number(path, digits, rows, ink, reader, args):
+    """One file's number: the reader's rows (combined with the segmenter's digits), or the segmenter's alone."""
+    from . import numbers as nr  # noqa: PLC0415
+
+    got = nr.as_json(nr.read_numbers(digits, rows, ink, reader))
+    if args.json:
+        print(json.dumps({"path": str(path), **got}))
+    else:
+        conf = min((x["confidence"] for x in got["digits"]), default=0.0)
+        print(f"{path}\t{got['number']}\t{conf:.4f}")
+
+
 def _print_result(path, digits, rows, args):
-    if args.number:
-        found = [{"digit": int(r.argmax()), "confidence": round(float(r.max()), 4),
-                  "box": [int(v) for v in d.box]} for d, r in zip(digits, rows)]
-        number = "".join(str(x["digit"]) for x in found)
-        if args.json:
-            print(json.dumps({"path": str(path), "number": number, "digits": found}))
-        else:
-            conf = min((x["confidence"] for x in found), default=0.0)
-            print(f"{path}\t{number}\t{conf:.4f}")
-        return
     if not len(rows):
         if args.json:
             print(json.dumps({"path": str(path), "digit": None, "confidence": 0.0, "probabilities": [0.0] * 10}))
@@ -636,7 +647,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("predict", help="read digits from image files or folders")
     which(r)
-    r.add_argument("--number", action="store_true", help="read each image as a number of several digits")
+    r.add_argument("--number", action="store_true", help="read each image as a number of several digits (each row "
+                   "of writing by the number reader, which reads touching digits and skips separators)")
+    r.add_argument("--no-reader", action="store_true", help="with --number: cut the digits apart and read each "
+                   "one (the segmenter alone, as before the number reader)")
     r.add_argument("--json", action="store_true", help="one JSON object per line")
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif) or folders")
     r.set_defaults(func=cmd_predict)

@@ -94,4 +94,4 @@ def build_number_reader(width: int = 32) -> keras.Model:
 
 def with_softmax(reader: keras.Model) -> keras.Model:
     """The reader answering probabilities instead of logits: what is served."""
-    return keras.Model(reader.inputs, layers.Softmax(name="probabilities")(reader.outputs[0]), name=reader.name)
+    return keras.Model(reader.inputs[0], layers.Softmax(name="probabilities")(reader.outputs[0]), name=reader.name)

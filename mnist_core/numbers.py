@@ -161,7 +161,7 @@ def _boxes(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], 
     cuts = [0.0] + [(centres[i] + centres[i + 1]) / 2 for i in range(len(centres) - 1)] + [float(mask.shape[1])]
     boxes = []
     for i in range(len(found)):
-        c0, c1 = int(max(0, cuts[i])), int(min(mask.shape[1], np.ceil(cuts[i + 1])))
+        c0, c1 = int(round(max(0.0, cuts[i]))), int(round(min(float(mask.shape[1]), cuts[i + 1])))
         part = mask[:, c0:c1]
         rs, cs = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
         if rs.size:

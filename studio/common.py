@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import gradio as gr
 import numpy as np
 from PIL import Image
@@ -104,6 +103,7 @@ class Studio:
         # (tab, page session) -> the digits and probabilities it was last shown, for the "Why?" view.
         self.recent: dict[tuple[str, str], tuple[list[Digit], np.ndarray]] = {}
         self._recognizer = None
+        self._number_reader = None  # loaded on first use; False once known to be missing
         self._load_lock = threading.Lock()
         self._checked = 0.0
         self._refreshing = threading.Lock()
@@ -179,6 +179,28 @@ class Studio:
         # One batch of at most 170 copies a digit through the serving model (a few ms a digit on LiteRT).
         images = np.stack([d.image for d in digits])
         return occlusion_maps(images, self.recognizer_for(profile).predict, targets=np.argmax(probs, axis=1))
+
+    def number_reader(self):
+        """The number reader (TF Lite through LiteRT, ~0.1 s to load): one trained here, else the shipped one;
+        None when neither is there (numbers are then read digit by digit)."""
+        if self._number_reader is None:
+            with self._load_lock:
+                if self._number_reader is None:
+                    from mnist_core import numbers as nr  # noqa: PLC0415
+
+                    try:
+                        self._number_reader = nr.NumberReader.load(nr.served_path(self.config.paths.home)) or False
+                    except Exception:  # a broken file: the segmenter reads numbers as before
+                        log.exception("could not load the number reader")
+                        self._number_reader = False
+        return self._number_reader or None
+
+    def read_number(self, digits: list[Digit], probs: np.ndarray, ink) -> dict:
+        """{"number", "digits": [{"digit", "confidence", "box"}]}, rows joined top to bottom: the reader's reading
+        of each row, combined with the digit model's ``probs`` of the segmenter's ``digits`` (mnist_core.numbers)."""
+        from mnist_core import numbers as nr  # noqa: PLC0415
+
+        return nr.as_json(nr.read_numbers(digits, probs, ink, self.number_reader()))
 
     def remember(self, tab: str, request, digits: list[Digit], probs: np.ndarray) -> None:
         """Keep what a page was last shown on ``tab``, so its "Why?" view needs no second upload."""
@@ -408,11 +430,6 @@ def top3(probs: np.ndarray) -> dict[str, float]:
     """The three likeliest digits and their probabilities, for a gr.Label."""
     order = np.argsort(probs)[::-1][:3]
     return {str(int(d)): float(probs[d]) for d in order}
-
-
-def number(probs: np.ndarray) -> str:
-    """The digits read, in order."""
-    return "".join(str(int(np.argmax(p))) for p in probs)
 
 
 def _data_uri(pixels: np.ndarray) -> str:

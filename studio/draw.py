@@ -1,14 +1,18 @@
 """The Draw tab: a canvas read on every stroke by the chosen profile's model, the 28x28 inputs the model saw,
-"Wrong? It's a …", and the profile's fine-tune panel (studio.personalize)."""
+"Wrong? It's a …", and the profile's fine-tune panel (studio.personalize).
+
+The page draws on studio.canvas's light 2D canvas, which sends its stroke layer inside the event; the API
+endpoints (/predict_drawing, /save_sample, ...) keep taking a Sketchpad value, through a hidden gr.Sketchpad."""
 
 from __future__ import annotations
 
 import gradio as gr
 import numpy as np
 
-from mnist_core.preprocess import Digit, ImageError, canvas_to_mnist, most_prominent
+from mnist_core.preprocess import Digit, ImageError, Ink, canvas_ink, canvas_to_mnist, most_prominent
 from studio import personalize
-from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
+from studio.canvas import ink_canvas, sketch_value
+from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, pick,
                            explained, png, profile_of, read_image, save_sample, studio, top3)
 from studio.i18n import ui, use_language
 
@@ -58,17 +62,39 @@ def drawing_digits(sketch: dict | None) -> tuple[list[Digit], list[np.ndarray], 
         raise image_error(e) from None
 
 
+def drawing_ink(sketch: dict | None) -> tuple[list[Digit], Ink | None]:
+    """The digits on the canvas and the ink (alpha) they were cut from, for the number reader."""
+    try:
+        layers, composite = _canvas(sketch)
+        return canvas_ink(layers or None, composite)
+    except ImageError as e:
+        raise image_error(e) from None
+
+
 def predict_drawing(sketch: dict | None, request: gr.Request = None):
     """Sketchpad value -> (top-3 gr.Label of the most prominent digit, the number read, each digit's 28x28 input)."""
     use_language(request)
-    digits, _, _ = drawing_digits(sketch)
+    digits, ink = drawing_ink(sketch)
     if not digits:
         studio().remember("draw", request, [], np.zeros((0, 10), np.float32))
         return {}, "", empty_digits("nothing_drawn")
     probs = studio().predict(digits, profile_of(request))
     studio().remember("draw", request, digits, probs)  # for the page's "Why?" view: no second upload
     main = most_prominent(digits)
-    return top3(probs[main]), number(probs), digits_html(digits, probs, "")
+    return top3(probs[main]), studio().read_number(digits, probs, ink)["number"], digits_html(digits, probs, "")
+
+
+def _sketch(ink: dict | None) -> dict | None:
+    """The page canvas's value (studio.canvas) as a Sketchpad value; gr.Error for one that is not an image."""
+    try:
+        return sketch_value(ink, studio().config.limits.max_upload_bytes)
+    except ImageError as e:
+        raise image_error(e) from None
+
+
+def predict_ink(ink: dict | None, request: gr.Request = None):
+    """The page's canvas after each stroke -> what predict_drawing answers (page only: no API name)."""
+    return predict_drawing(_sketch(ink), request)
 
 
 def explain_drawing(sketch: dict | None, request: gr.Request = None) -> str:
@@ -108,25 +134,15 @@ def save_drawing_sample(sketch: dict | None, digit: float | None, label, request
     return save_sample(chosen, label, png(strokes) if strokes is not None else None, "draw", profile_of(request))
 
 
+def save_ink_sample(ink: dict | None, digit: float | None, label, request: gr.Request = None):
+    """The page's "Save as a sample": save_drawing_sample on the page canvas's value."""
+    return save_drawing_sample(_sketch(ink), digit, label, request)
+
+
 def clear_drawing(request: gr.Request = None):
     """Empty canvas and outputs."""
     use_language(request)
     return None, {}, "", empty_digits("nothing_drawn"), ""
-
-
-# The Sketchpad starts with no tool chosen: pick the brush (on load, and again whenever the Draw tab is shown, in
-# case the page loaded while another tab was in front). Gradio marks the chosen tool's button "highlight"; clicking
-# it again would open the brush options, so a chosen brush is left alone.
-SELECT_BRUSH = """
-() => {
-  const pick = (tries) => {
-    const brush = document.querySelector('#sketch button[aria-label="Brush"]');
-    if (brush) { if (!brush.classList.contains('highlight')) brush.click(); }
-    else if (tries > 0) { setTimeout(() => pick(tries - 1), 200); }
-  };
-  pick(50);
-}
-"""
 
 
 def tab(page: Page) -> gr.Tab:
@@ -135,18 +151,7 @@ def tab(page: Page) -> gr.Tab:
     with gr.Tab(ui("tab_draw"), id="draw") as draw_tab:
         with gr.Row():
             with gr.Column(scale=3):
-                sketch = gr.Sketchpad(
-                    label=ui("draw_canvas"),
-                    canvas_size=(size, size),
-                    height=size + 120,
-                    image_mode="RGBA",
-                    type="numpy",
-                    layers=False,
-                    transforms=(),
-                    brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
-                    eraser=gr.Eraser(default_size=16),
-                    elem_id="sketch",
-                )
+                ink = ink_canvas(size, ui("draw_canvas"), elem_id="sketch")
                 clear = gr.Button(ui("draw_clear"), elem_id="clear-drawing")
             with gr.Column(scale=2):
                 label = gr.Label(num_top_classes=3, label=ui("draw_prediction"), elem_id="draw-label")
@@ -162,14 +167,19 @@ def tab(page: Page) -> gr.Tab:
                 why = gr.Checkbox(label=ui("why_show"), info=ui("why_info"), elem_id="draw-why")
                 why_view = gr.HTML(label=ui("why_view"), visible=False, elem_id="draw-why-view")
                 tune_out = personalize.panel(page, page.profile) if page.profile is not None else None
+        # The API's input: a Sketchpad value, as before the page had its own canvas (never shown).
+        sketch = gr.Sketchpad(canvas_size=(size, size), image_mode="RGBA", type="numpy", layers=False,
+                              transforms=(), visible=False, elem_id="sketch-api")
         noop = gr.Button(visible=False)  # API-only twin of /predict_drawing for latency floors
+        save_api = gr.Button(visible=False)  # API-only: /save_sample with a Sketchpad value
         explain = gr.Button(visible=False)  # API-only: /explain_drawing
 
     page.studio.canvas_blobs = sketch.blob_storage
     fast = dict(preprocess=False, concurrency_limit=None, show_progress="hidden")
     out = [label, read, strip]
-    stroke = sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last",
-                           **fast)
+    # The page: each stroke's layer comes with the event (no uploads); a slow answer is replaced by the newest.
+    stroke = ink.change(predict_ink, ink, out, api_name=False, trigger_mode="always_last", **fast)
+    sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last", **fast)
     # The "Why?" view follows each answer from what predict_drawing kept for this page (the canvas is not sent
     # again); with the box unticked it returns at once. Not queued: a tick box's state is all it carries.
     quick = dict(queue=False, show_progress="hidden")
@@ -179,12 +189,11 @@ def tab(page: Page) -> gr.Tab:
     explain.click(explain_drawing, sketch, why_view, api_name="explain_drawing", preprocess=False,
                   concurrency_limit=2, concurrency_id="explain", show_progress="hidden")
     noop.click(noop_drawing, sketch, out, api_name="noop_drawing", **fast)
-    saving = save.click(save_drawing_sample, [sketch, which, fix], saved, api_name="save_sample", preprocess=False)
+    saving = save.click(save_ink_sample, [ink, which, fix], saved, api_name=False, preprocess=False)
+    save_api.click(save_drawing_sample, [sketch, which, fix], saved, api_name="save_sample", preprocess=False)
     if tune_out is not None:  # a sample saved may be the one that makes the fine-tune worth offering
         saving.success(personalize.personal_status, page.profile, tune_out, api_name=False, preprocess=False,
                        show_progress="hidden")
-    clear.click(clear_drawing, None, [sketch, *out, saved], api_name="clear_drawing", queue=False).then(
-        None, js=SELECT_BRUSH)
-    page.demo.load(None, js=SELECT_BRUSH)
-    draw_tab.select(None, js=SELECT_BRUSH, api_name=False)
+    # Emptying the canvas's value empties the drawing; the chosen tool stays.
+    clear.click(clear_drawing, None, [ink, *out, saved], api_name="clear_drawing", queue=False)
     return draw_tab

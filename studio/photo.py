@@ -6,9 +6,9 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from mnist_core.preprocess import Digit, ImageError, most_prominent, photo_to_mnist
-from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, number, pick,
-                           explained, png, profile_of, read_image, save_sample, source, studio, top3)
+from mnist_core.preprocess import Digit, ImageError, Ink, most_prominent, photo_ink
+from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, pick, explained,
+                           png, profile_of, read_image, save_sample, source, studio, top3)
 from studio.i18n import ui, use_language
 
 
@@ -29,11 +29,17 @@ def _boxed(image: np.ndarray, digits: list[Digit], probs: np.ndarray) -> np.ndar
 
 
 def _photo(photo) -> tuple[np.ndarray, list[Digit]]:
+    image, digits, _ = _photo_ink(photo)
+    return image, digits
+
+
+def _photo_ink(photo) -> tuple[np.ndarray, list[Digit], Ink | None]:
+    """The uploaded image, its digits and the ink they were cut from (for the number reader)."""
     if source(photo) is None:
         raise fail("no_photo")
     try:
         image = read_image(photo, studio().config.limits)
-        return image, photo_to_mnist(image)
+        return (image, *photo_ink(image))
     except ImageError as e:
         raise image_error(e) from None
 
@@ -45,20 +51,28 @@ def predict_photo(photo, request: gr.Request = None):
     if source(photo) is None:  # the photo was removed
         studio().remember("photo", request, [], none)
         return {}, "", None, empty_digits("no_photo")
-    image, digits = _photo(photo)
+    image, digits, ink = _photo_ink(photo)
     if not digits:
         studio().remember("photo", request, [], none)
         return {}, "", _boxed(image, [], none), empty_digits("no_digits")
     probs = studio().predict(digits, profile_of(request))
     studio().remember("photo", request, digits, probs)  # for the page's "Why?" view
-    return top3(probs[most_prominent(digits)]), number(probs), _boxed(image, digits, probs), digits_html(digits, probs, "")
+    read = studio().read_number(digits, probs, ink)["number"]
+    return top3(probs[most_prominent(digits)]), read, _boxed(image, digits, probs), digits_html(digits, probs, "")
 
 
 def read_number(photo, request: gr.Request = None) -> str:
-    """Image file -> the number written on it, digits in reading order ("" when none)."""
+    """Image file -> the number written on it, rows top to bottom, separators left out ("" when none)."""
+    return read_number_details(photo, request)["number"]
+
+
+def read_number_details(photo, request: gr.Request = None) -> dict:
+    """Image file -> {"number", "digits": [{"digit", "confidence", "box"}]}, the CLI's `predict --number --json`."""
     use_language(request)
-    _, digits = _photo(photo)
-    return number(studio().predict(digits, profile_of(request))) if digits else ""
+    _, digits, ink = _photo_ink(photo)
+    if not digits:
+        return {"number": "", "digits": []}
+    return studio().read_number(digits, studio().predict(digits, profile_of(request)), ink)
 
 
 def explain_photo(photo, request: gr.Request = None) -> str:
@@ -110,7 +124,8 @@ def tab(page: Page) -> gr.Tab:
         saved = gr.Markdown()
         why = gr.Checkbox(label=ui("why_show"), info=ui("why_info"), elem_id="photo-why")
         why_view = gr.HTML(label=ui("why_view"), visible=False, elem_id="photo-why-view")
-        read_number_btn = gr.Button(visible=False)  # API-only: /read_number
+        read_number_btn = gr.Button(visible=False)  # API-only: /read_number, /read_number_details
+        details = gr.JSON(visible=False)
         explain = gr.Button(visible=False)  # API-only: /explain_photo
 
     out = [label, read, boxed, strip]
@@ -123,5 +138,6 @@ def tab(page: Page) -> gr.Tab:
     why.change(why_photo, why, why_view, api_name=False, **quick)
     explain.click(explain_photo, photo, why_view, api_name="explain_photo", **heavy)
     read_number_btn.click(read_number, photo, read, api_name="read_number", **heavy)
+    read_number_btn.click(read_number_details, photo, details, api_name="read_number_details", **heavy)
     save.click(save_photo_sample, [photo, which, fix], saved, api_name="save_photo_sample", **heavy)
     return photo_tab

@@ -1,0 +1,176 @@
+"""The number reader: line inputs, rows, CTC decoding, combining with the segmenter, the shipped reader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_core import numbers as nr
+from mnist_core.preprocess import Digit, Ink
+from tests._shared import small_mnist
+
+HAVE_READER = nr.SHIPPED.is_file()
+needs_reader = pytest.mark.skipif(not HAVE_READER, reason=f"no shipped number reader at {nr.SHIPPED}")
+
+
+def _frames(symbols: list[int], p: float = 0.9) -> np.ndarray:
+    """(T, 11) frame probabilities whose likeliest symbol per frame is `symbols` (0 blank, d + 1 digit d)."""
+    f = np.full((len(symbols), 11), (1 - p) / 10, np.float32)
+    f[np.arange(len(symbols)), symbols] = p
+    return f
+
+
+@pytest.mark.parametrize("symbols, digits", [
+    ([0, 0, 0], []),
+    ([0, 3, 3, 0, 5, 0], [2, 4]),            # runs merge, blanks drop
+    ([2, 2, 0, 2, 0], [1, 1]),               # a blank between repeats keeps both
+    ([2, 2, 2], [1]),                        # without one they are one digit
+    ([1, 10, 1], [0, 9, 0]),                 # neighbours without blanks are separate digits
+])
+def test_greedy_decoding(symbols, digits):
+    got = nr.greedy(_frames(symbols))
+    assert [d for d, *_ in got] == digits
+    for d, a, e, p in got:
+        assert symbols[a] == d + 1 and 0 <= a < e <= len(symbols)
+        assert p.shape == (10,) and abs(float(p.sum()) - 1) < 1e-5 and int(p.argmax()) == d
+
+
+@pytest.mark.parametrize("h, w", [(40, 300), (200, 90), (12, 400), (300, 3000)])
+def test_line_input_scales_the_ink_to_the_reader_height(h, w):
+    ink = np.zeros((h + 20, w + 30), np.uint8)
+    ink[10:10 + h, 15:15 + w] = 255
+    x = nr.line_input(ink)
+    assert x.dtype == np.uint8 and x.shape[0] == nr.HEIGHT and x.shape[1] % 4 == 0
+    rows = np.flatnonzero((x > 100).any(axis=1))
+    assert abs(len(rows) - nr.INK_HEIGHT) <= 1 or x.shape[1] <= nr.MAX_WIDTH  # squeezed only when too wide
+    assert x.shape[1] <= nr.MAX_WIDTH
+    cols = np.flatnonzero((x > 100).any(axis=0))
+    assert cols[0] >= nr.MARGIN - 1 and cols[-1] < x.shape[1] - nr.MARGIN + 1
+
+
+def test_line_input_of_a_faint_photo_map_is_full_strength():
+    ink = np.zeros((50, 200), np.float32)
+    ink[10:40, 20:180] = 0.3  # a faint pen after background removal
+    assert nr.line_input(ink).max() == 255
+
+
+def test_blank_line_input_is_blank():
+    x = nr.line_input(np.zeros((30, 100), np.uint8))
+    assert x.shape[0] == nr.HEIGHT and not x.any()
+
+
+def _digit(x0, y0, x1, y1) -> Digit:
+    return Digit(np.zeros((28, 28), np.float32), (x0, y0, x1, y1))
+
+
+def test_rows_top_to_bottom_left_to_right():
+    a, b, c = _digit(100, 10, 140, 60), _digit(10, 15, 50, 62), _digit(30, 100, 70, 150)
+    rows = nr.rows_of([c, a, b])
+    assert rows == [[b, a], [c]]
+
+
+class FakeReader:
+    """Frames chosen by the test instead of a network."""
+
+    def __init__(self, symbols: list[int]):
+        self.symbols = symbols
+
+    def frames(self, x):
+        return _frames(self.symbols)
+
+
+def _picture(n: int) -> tuple[list[Digit], Ink]:
+    ink = np.zeros((60, 40 * n + 20), np.uint8)
+    digits = []
+    for i in range(n):
+        ink[10:50, 10 + 40 * i: 40 + 40 * i] = 255
+        digits.append(_digit(10 + 40 * i, 10, 40 + 40 * i, 50))
+    return digits, Ink(ink, 1.0, 1.0)
+
+
+def _odds(d: int, p: float = 0.8) -> np.ndarray:
+    q = np.full(10, (1 - p) / 9, np.float32)
+    q[d] = p
+    return q
+
+
+def test_no_reader_reads_digit_by_digit_as_before():
+    digits, ink = _picture(3)
+    probs = np.stack([_odds(4), _odds(2), _odds(7)])
+    assert nr.as_json(nr.read_numbers(digits, probs, ink, None))["number"] == "427"
+    assert nr.as_json(nr.read_numbers([], np.zeros((0, 10)), ink, None)) == {"number": "", "digits": []}
+
+
+def test_same_count_combines_both_models_odds_and_keeps_the_segmenters_boxes():
+    digits, ink = _picture(2)
+    probs = np.stack([_odds(4, 0.55), _odds(2)])
+    # The reader is sure the first is a 9 (the digit model leans to 4): the product decides, boxes stay exact.
+    reader = FakeReader([0, 10, 10, 0, 3, 0])
+    got = nr.read_numbers(digits, probs, ink, reader)[0]
+    assert [d.digit for d in got] == [9, 2]
+    assert [d.box for d in got] == [d.box for d in digits]
+    assert all(0 < d.confidence <= 1 for d in got)
+
+
+def test_one_isolated_digit_is_the_digit_models_answer():
+    digits, ink = _picture(1)
+    got = nr.read_numbers(digits, _odds(3)[None], ink, FakeReader([0, 9, 0]))  # the reader says 8
+    assert [d.digit for d in got[0]] == [3]
+
+
+def test_a_merged_pair_is_split_by_the_reader_with_boxes_from_its_alignment():
+    # The segmenter saw one wide blob; the reader reads two digits in it.
+    ink = np.zeros((60, 120), np.uint8)
+    ink[10:50, 10:110] = 255
+    blob = _digit(10, 10, 110, 50)
+    T = 30
+    symbols = [0] * T
+    symbols[8], symbols[22] = 1 + 0, 1 + 7
+    got = nr.read_numbers([blob], _odds(0)[None], Ink(ink, 1.0, 1.0), FakeReader(symbols))[0]
+    assert [d.digit for d in got] == [0, 7]
+    (a0, _, a1, _), (b0, _, b1, _) = got[0].box, got[1].box
+    assert a0 < a1 <= b0 < b1 and a0 >= 10 and b1 <= 110
+
+
+def test_scale_maps_boxes_back_to_the_input():
+    digits, ink = _picture(2)
+    half = Ink(ink.image[::2, ::2].copy(), 2.0, 2.0)  # ink at half the input's resolution
+    symbols = [0, 5, 0, 0, 6, 0, 0, 7, 0, 0]
+    got = nr.read_numbers(digits, np.stack([_odds(4), _odds(5)]), half, FakeReader(symbols))[0]
+    assert [d.digit for d in got] == [4, 5, 6]
+    assert max(d.box[2] for d in got) <= ink.image.shape[1] + 2
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The shipped reader on lines it never saw
+# ----------------------------------------------------------------------------------------------------------
+
+
+@needs_reader
+def test_the_shipped_reader_reads_lines_of_mnist_test_digits():
+    from mnist_core import lines
+
+    data = small_mnist()
+    hand = lines.Hand(None, (data.x_test, data.y_test))
+    rng = np.random.default_rng(7)
+    reader = nr.NumberReader.load()
+    texts, read = [], []
+    for _ in range(60):
+        text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, 8))))
+        ink, cols = lines.write_line(text, hand, rng, lines.LineStyle(gap_mix=(1.0, 0.0, 0.0)), height=60, pen=4)
+        assert len(cols) == len(text)
+        texts.append(text)
+        read.append(reader.read_line(ink))
+    exact = np.mean([a == b for a, b in zip(read, texts)])
+    assert exact >= 0.85, list(zip(texts, read))[:10]
+
+
+@needs_reader
+def test_the_shipped_reader_has_a_card_and_serves_any_width():
+    card = nr.card()
+    assert card["kind"].startswith("number reader") and card["tflite"] is True and 0.9 <= card["val_exact"] <= 1
+    reader = nr.NumberReader.load()
+    for w in (16, 64, 400, 1600):
+        f = reader.frames(np.zeros((nr.HEIGHT, w), np.uint8))
+        assert f.shape == (w // nr.STRIDE, 11) and np.allclose(f.sum(axis=1), 1, atol=1e-4)
+        assert nr.greedy(f) == []  # nothing written, nothing read
