@@ -126,8 +126,9 @@ def cmd_train(args) -> int:
             raise CliError("--profile fine-tunes a version on that profile's samples: give --finetune and --samples")
     elif args.activate_if_helps:
         raise CliError("--activate-if-helps is for a profile's fine-tune (--profile)")
+    args.cluster = _cluster_from(args)  # bad workers fail here too, before TensorFlow loads
     cancel = threading.Event()
-    log = _JobLog(args.job_dir, cancel)
+    log = _JobLog(args.job_dir if args.cluster is None or args.cluster.chief else None, cancel)  # the chief's alone
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     try:
         return _train(args, settings, cancel, log)
@@ -138,6 +139,7 @@ def cmd_train(args) -> int:
 
 def _train(args, settings: TrainSettings, cancel, log) -> int:
     _quiet_tensorflow()
+    strategy = _join(args, log) if args.cluster is not None else None  # before any other TensorFlow op
     t_import = time.perf_counter()
     import keras  # noqa: PLC0415
 
@@ -183,7 +185,7 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     if not args.json:
         print(f"data: {described}", file=sys.stderr)
 
-    bar = _Bar(enabled=not args.quiet)
+    bar = _Bar(enabled=not args.quiet and (args.cluster is None or args.cluster.chief))
 
     def progress(p):
         bar(p)
@@ -198,9 +200,14 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
             result = finetune(init_model, extra[0], extra[1], data, personal["recipe"], progress, cancel)
         else:
             result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress,
-                                  cancel=cancel)
+                                  cancel=cancel, strategy=strategy)
     except training.TrainingFailed as e:
         raise CliError(str(e)) from None  # cmd_train logs the one "failed" event
+    except Exception as e:
+        _raise_if_worker_lost(args, e)
+        raise
+    if args.cluster is not None and not args.cluster.chief and not result.cancelled:
+        return _worker_end(args, strategy, result)
     if result.cancelled:
         log.write("cancelled", epochs_done=result.epochs_done)
         print("cancelled", file=sys.stderr)
@@ -238,6 +245,8 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         "parent": parent,
         "keras": keras.__version__,
     }
+    if args.cluster is not None:
+        card["workers"] = {**args.cluster.to_dict(), "join_seconds": round(args.join_seconds, 2)}
     verdict = None
     if personal is not None:
         verdict = _personal_end(args, personal, recognizer, metrics, result, card)
@@ -268,6 +277,8 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
             write_atomic(out.with_suffix(".tflite"), registry.lite_path(vid).read_bytes())
     log.write("done", version=vid, card=card, active_before=active_before, active_accuracy=active_accuracy,
               activated=activated, profile=args.profile, personal=card.get("personal"))
+    if strategy is not None:
+        _release_workers(strategy)
     summary = {
         "version": vid,
         "test_accuracy": metrics["accuracy"],
@@ -282,6 +293,8 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     }
     if personal is not None:
         summary.update(profile=args.profile, personal=card["personal"])
+    if args.cluster is not None:
+        summary["workers"] = list(args.cluster.workers)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -289,6 +302,73 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
               f"{metrics['count']:,}); trained {result.epochs_done} epochs in {result.train_seconds:.1f} s "
               f"(+{result.setup_seconds:.1f} s setup)" + (", activated" if activated else ""))
     return EXIT_OK
+
+
+def _cluster_from(args):
+    """The workers of a run across workers (--workers/--worker-index or TF_CONFIG), else None; checked before TF."""
+    from .cluster import from_args  # noqa: PLC0415
+
+    cluster = from_args(args.workers, args.worker_index)
+    if cluster is not None and (args.finetune or args.profile or args.samples):
+        raise CliError("training across workers trains a new model on MNIST (+ pen digits): not with --finetune, "
+                       "--profile or --samples")
+    return cluster
+
+
+def _join(args, log):
+    """This worker's MultiWorkerMirroredStrategy, once every worker has joined (or an error past --join-timeout)."""
+    from .cluster import JoinWatchdog, make_strategy  # noqa: PLC0415
+
+    c = args.cluster
+    if not args.json:
+        print(f"worker {c.index} of {len(c.workers)} at {c.address}" + (" (chief)" if c.chief else "")
+              + ": waiting for the others", file=sys.stderr)
+    t = time.perf_counter()
+    with JoinWatchdog(c, args.join_timeout, lambda message: log.write("failed", message=message), EXIT_ERROR):
+        strategy = make_strategy(c)
+    args.join_seconds = time.perf_counter() - t
+    return strategy
+
+
+def _raise_if_worker_lost(args, e: Exception) -> None:
+    """TensorFlow's long report of a lost worker as one line (CliError); anything else is left as it is."""
+    if args.cluster is not None:
+        from .cluster import peer_failure  # noqa: PLC0415
+
+        message = peer_failure(e, args.cluster)
+        if message is not None:
+            raise CliError(message) from None
+
+
+def _worker_end(args, strategy, result) -> int:
+    """A worker other than the chief: wait for the chief to save the version, then stop; it saves nothing."""
+    c = args.cluster
+    if not args.json:
+        print(f"worker {c.index}: trained {result.epochs_done} epochs in {result.train_seconds:.1f} s; waiting for the "
+              f"chief ({c.workers[0]}) to save the version", file=sys.stderr)
+    try:
+        from .cluster import barrier  # noqa: PLC0415
+
+        barrier(strategy)
+    except Exception as e:
+        _raise_if_worker_lost(args, e)
+        raise
+    if args.json:
+        print(json.dumps({"worker": c.index, "workers": list(c.workers), "epochs": result.epochs_done,
+                          "train_seconds": round(result.train_seconds, 2), "saved_by": c.workers[0]}))
+    else:
+        print(f"worker {c.index}: done; the chief saved the version", file=sys.stderr)
+    return EXIT_OK
+
+
+def _release_workers(strategy) -> None:
+    """The chief, its version saved: let the other workers stop (they wait for this; a lost one is only noted)."""
+    from .cluster import barrier  # noqa: PLC0415
+
+    try:
+        barrier(strategy)
+    except Exception as e:  # the version is saved: a worker gone by now changes nothing
+        print(f"note: a worker had stopped before the end ({type(e).__name__})", file=sys.stderr)
 
 
 def _personal_start(args, model, parent: str, extra, data):
@@ -628,6 +708,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --profile: activate for the profile when it reads the held-out samples better and "
                           "costs MNIST's test set at most 0.2 point")
     t.add_argument("--output", help="also write the model to this .keras file (card beside it as .json)")
+    t.add_argument("--workers", metavar="HOST:PORT,...",
+                   help="train across these workers with TensorFlow's MultiWorkerMirroredStrategy: start the same "
+                        "command on each, with its --worker-index; worker 0 (the chief) reports progress and saves "
+                        "the version (default: env TF_CONFIG when set, else one process)")
+    t.add_argument("--worker-index", type=int, metavar="I", help="this process's place in --workers (0: the chief)")
+    t.add_argument("--join-timeout", type=float, default=300.0, metavar="S",
+                   help="seconds to wait for every worker to join before giving up (default 300)")
     t.add_argument("--recipe", help=argparse.SUPPRESS)  # JSON of personal.Recipe fields: benchmarks/personalize.py
     t.add_argument("--job-dir", help=argparse.SUPPRESS)  # the app's job folder: log.jsonl, cancel file
     t.add_argument("--json", action="store_true", help="print one JSON summary line at the end")

@@ -3,6 +3,7 @@ a cancel flag, optional user samples with a weight, and fine-tuning."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -137,8 +138,9 @@ def _maybe(v):
     return None if v is None else float(v)
 
 
-def _dataset(x, y, w, batch_size, augment, seed, shuffle=True, augmentation: AugmentSettings = AugmentSettings()):
-    """tf.data over in-memory tensors; augmentation runs per batch as tensor ops."""
+def _dataset(x, y, w, batch_size, augment, seed, shuffle=True, augmentation: AugmentSettings = AugmentSettings(),
+             shard: int = 0):
+    """tf.data over in-memory tensors; augmentation runs per batch as tensor ops (`shard`: a worker's own draws)."""
     y1 = tf.one_hot(y.astype(np.int32), 10)
     parts = (x, y1) if w is None else (x, y1, w)
     ds = tf.data.Dataset.from_tensor_slices(parts)
@@ -146,7 +148,7 @@ def _dataset(x, y, w, batch_size, augment, seed, shuffle=True, augmentation: Aug
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
     if augment:
-        counter = tf.data.Dataset.counter()
+        counter = tf.data.Dataset.counter(start=shard << 32)  # worker 0 (or one process): 0, 1, 2...
 
         def aug(i, batch):
             return (augment_batch(batch[0], tf.stack([tf.cast(seed, tf.int64), i]), augmentation),) + tuple(batch[1:])
@@ -159,6 +161,47 @@ def _dataset(x, y, w, batch_size, augment, seed, shuffle=True, augmentation: Aug
     options = tf.data.Options()
     options.autotune.enabled = False
     return ds.prefetch(2).with_options(options)
+
+
+def _fit_across_workers(model: keras.Model, strategy, train, sample, fit_args: dict) -> None:
+    """model.fit under a MultiWorkerMirroredStrategy, around two faults of Keras 3's fit with several workers.
+
+    Keras (3.15) reduces a distributed batch as one nest with strategy.reduce before building the model, and the
+    step's logs with reduce(axis=0) over scalars; MultiWorkerMirroredStrategy refuses both (keras-team/keras#20585).
+    So the model and its metrics are built here from a plain batch, and the train and test functions are the
+    Keras steps run on every replica with each log averaged over the replicas, one scalar at a time. Inside
+    strategy.scope() fit still finds the strategy; its own model-building pass is skipped.
+    """
+    with strategy.scope():
+        model._symbolic_build(data_batch=sample)  # noqa: SLF001 (see above)
+        model._distribute_strategy = None  # noqa: SLF001 -- fit takes tf.distribute.get_strategy(): this one
+        model.train_function = _replicated(strategy, model.train_step)
+        model.test_function = _replicated(strategy, model.test_step)
+        model.fit(train, **fit_args)
+
+
+def _replicated(strategy, step):
+    """A Keras train/test function: `step` on every replica, logs averaged over them; StopIteration at the end."""
+
+    @tf.function
+    def one(data):
+        logs = strategy.run(step, args=(data,))
+        return {k: strategy.reduce("MEAN", v, axis=None) for k, v in logs.items()}
+
+    def function(iterator):
+        batch = iterator.get_next_as_optional()  # the workers agree whether one is left
+        if not batch.has_value():
+            raise StopIteration
+        return one(batch.get_value())
+
+    return function
+
+
+def _plain_copy(model: keras.Model) -> keras.Model:
+    """The trained weights in a model outside any strategy (every worker reads them, so none waits on another)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _optimizer(settings: TrainSettings, total_steps: int) -> keras.optimizers.Optimizer:
@@ -184,6 +227,7 @@ def fit(
     jit_compile: bool | str = "auto",
     augmentation: AugmentSettings = AugmentSettings(),
     pen_cache: Path | None = None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> TrainResult:
     """Train a model per `settings` on `data` (+ `extra` user digits weighted by settings.sample_weight).
 
@@ -192,6 +236,11 @@ def fit(
     pen digits (drawn by `pen.training_set`, cached in `pen_cache`, default <home>/cache) join MNIST's training
     digits at settings.pen_weight; validation stays MNIST's. Raises TrainingFailed
     when the loss diverges; returns with `cancelled=True` soon after `cancel` is set.
+
+    With a `strategy` (a MultiWorkerMirroredStrategy, made by cluster.make_strategy) every worker runs this same
+    call: the training digits are split into one shard per worker, `settings.batch_size` stays the global batch
+    (each worker takes its share of it every step) and gradients are summed over the workers; the model returned
+    is a plain copy of the trained one. A worker lost mid-run raises TensorFlow's UnavailableError on the others.
     """
     settings.validate()
     keras.utils.set_random_seed(settings.seed)
@@ -233,21 +282,45 @@ def fit(
 
     # Enough steps for batch norm and the schedule to learn: smaller batches in a short run.
     batch_size = min(settings.batch_size, max(8, len(x) * settings.epochs // settings.min_steps))
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    if replicas > 1:
+        # The global batch splits evenly over the replicas, and every worker's shard is as long as the others' (the
+        # last len % replicas digits are left out): all take the same number of steps, or the last would wait forever.
+        batch_size = max(replicas, batch_size // replicas * replicas)
+        dropped = len(x) % replicas  # the user's digits come last, then the pen digits
+        keep = len(x) - dropped
+        x, y, w = x[:keep], y[:keep], None if w is None else w[:keep]
+        n_pen -= max(0, dropped - n_extra)
+        n_extra -= min(n_extra, dropped)
     steps = math.ceil(len(x) / batch_size)
-    model = init_model if init_model is not None else build_model(settings.arch, settings.width)
-    model.compile(
-        optimizer=_optimizer(settings, steps * settings.epochs),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings.label_smoothing),
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-        jit_compile=jit_compile,
-    )
-    train = _dataset(x, y, w, batch_size, settings.augment, settings.seed, augmentation=augmentation)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = init_model if init_model is not None else build_model(settings.arch, settings.width)
+        model.compile(
+            optimizer=_optimizer(settings, steps * settings.epochs),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=settings.label_smoothing),
+            metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+            jit_compile=jit_compile if strategy is None else False,
+        )
     val = (x_val, tf.one_hot(y_val, 10)) if n_val else None
     reporter = _Reporter(settings.epochs, steps, progress, cancel)
     # The dataset shuffles itself. Validation in batches of 1,000: Keras' default of 32 spent 1.5-2.5 s of every
     # epoch on the 5,000 held-out digits (0.8 s at 1,000; the same numbers).
-    model.fit(train, epochs=settings.epochs, validation_data=val, validation_batch_size=1000, callbacks=[reporter],
-              verbose=0, shuffle=False)
+    fit_args = dict(epochs=settings.epochs, validation_data=val, validation_batch_size=1000, callbacks=[reporter],
+                    verbose=0, shuffle=False)
+    if strategy is None:
+        train = _dataset(x, y, w, batch_size, settings.augment, settings.seed, augmentation=augmentation)
+        model.fit(train, **fit_args)
+    else:
+        def shard(context):  # one worker's digits, in batches of its share of the global batch
+            n, i = context.num_input_pipelines, context.input_pipeline_id
+            return _dataset(x[i::n], y[i::n], None if w is None else w[i::n],
+                            context.get_per_replica_batch_size(batch_size), settings.augment, settings.seed,
+                            augmentation=augmentation, shard=i)
+
+        train = strategy.distribute_datasets_from_function(shard)
+        sample = (x[:1], tf.one_hot(y[:1], 10)) + (() if w is None else (w[:1],))
+        _fit_across_workers(model, strategy, train, sample, fit_args)
+        model = _plain_copy(model)
     end = time.perf_counter()
     if reporter.diverged:
         raise TrainingFailed("training diverged: the loss became NaN or infinite (try a lower learning rate)")

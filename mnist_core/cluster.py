@@ -1,0 +1,168 @@
+"""Training across workers: who the workers are, TensorFlow's TF_CONFIG for them, and what a failure means.
+
+``python -m mnist_core train --workers HOST:PORT,HOST:PORT --worker-index I`` (or TensorFlow's standard
+``TF_CONFIG`` in the environment) makes each process one worker of a ``tf.distribute.MultiWorkerMirroredStrategy``:
+the same program on every worker, each reading its own shard of the digits, gradients summed over all of them
+every step. Worker 0 is the chief: it alone reports progress, writes the job log and saves the version.
+
+No TensorFlow at import: the CLI parses and checks the workers before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass
+
+# HOST:PORT, HOST a name, an IPv4 address or an [IPv6] address.
+_ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?):([0-9]{1,5})$")
+
+
+class ClusterError(ValueError):
+    """Workers given wrongly (an address, an index, TF_CONFIG); the message is for the person at the terminal."""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The workers of one training run, and which of them this process is."""
+
+    workers: tuple[str, ...]
+    index: int
+
+    @property
+    def chief(self) -> bool:
+        """Worker 0 reports progress and saves the version; the others only train."""
+        return self.index == 0
+
+    @property
+    def address(self) -> str:
+        return self.workers[self.index]
+
+    def tf_config(self) -> str:
+        """TensorFlow's TF_CONFIG for this worker."""
+        return json.dumps({"cluster": {"worker": list(self.workers)}, "task": {"type": "worker", "index": self.index}})
+
+    def to_dict(self) -> dict:
+        """What the card keeps of the run's workers."""
+        return {"count": len(self.workers), "addresses": list(self.workers), "chief": self.workers[0],
+                "strategy": "MultiWorkerMirroredStrategy"}
+
+
+def parse_workers(spec: str) -> tuple[str, ...]:
+    """'HOST:PORT,HOST:PORT' -> the addresses; ClusterError for a bad or repeated one."""
+    workers = tuple(w.strip() for w in spec.split(",") if w.strip())
+    if len(workers) < 2:
+        raise ClusterError(f"--workers needs at least two HOST:PORT addresses, comma-separated, not {spec!r}")
+    for w in workers:
+        m = _ADDRESS.match(w)
+        if not m or not 1 <= int(m.group(3)) <= 65535:
+            raise ClusterError(f"--workers: {w!r} is not HOST:PORT (a port from 1 to 65535)")
+    if len(set(workers)) != len(workers):
+        raise ClusterError(f"--workers: an address is given twice in {spec!r}")
+    return workers
+
+
+def from_args(workers: str | None, index: int | None, environ=os.environ) -> Cluster | None:
+    """The cluster from --workers/--worker-index, else from TF_CONFIG, else None (training in one process)."""
+    if workers is not None:
+        addresses = parse_workers(workers)
+        if index is None:
+            raise ClusterError("--workers needs --worker-index: this process's place in the list (0 is the chief)")
+        if not 0 <= index < len(addresses):
+            raise ClusterError(f"--worker-index must be from 0 to {len(addresses) - 1}, not {index}")
+        return Cluster(addresses, index)
+    if index is not None:
+        raise ClusterError("--worker-index goes with --workers")
+    raw = environ.get("TF_CONFIG")
+    if not raw:
+        return None
+    try:
+        config = json.loads(raw)
+        cluster, task = config["cluster"], config["task"]
+        kinds = set(cluster) - {"worker"}
+        if kinds:
+            raise ClusterError(f"TF_CONFIG: only 'worker' tasks are used here (worker 0 is the chief), not {sorted(kinds)}")
+        if task.get("type") != "worker":
+            raise ClusterError(f"TF_CONFIG: this task's type must be 'worker', not {task.get('type')!r}")
+        addresses = parse_workers(",".join(cluster["worker"]))
+        return from_args(",".join(addresses), int(task["index"]), {})
+    except ClusterError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise ClusterError(f"TF_CONFIG is not TensorFlow's cluster description: {e}") from None
+
+
+def make_strategy(cluster: Cluster):
+    """Set TF_CONFIG and create the MultiWorkerMirroredStrategy; call before any other TensorFlow op.
+
+    Blocks until every worker has started its own; `join_watchdog` bounds that wait.
+    """
+    os.environ["TF_CONFIG"] = cluster.tf_config()
+    import tensorflow as tf  # noqa: PLC0415
+
+    # Ring all-reduce over gRPC: the CPU implementation (NCCL is for GPUs).
+    options = tf.distribute.experimental.CommunicationOptions(
+        implementation=tf.distribute.experimental.CommunicationImplementation.RING)
+    return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
+
+
+def barrier(strategy) -> None:
+    """Wait until every worker has reached this call (one all-reduce of a scalar)."""
+    import tensorflow as tf  # noqa: PLC0415
+
+    ones = strategy.run(tf.function(lambda: tf.ones(())))
+    strategy.reduce("SUM", ones, axis=None).numpy()
+
+
+class JoinWatchdog:
+    """Ends the process when the workers have not all joined in time (a worker never started, a wrong address,
+    a firewall).
+
+    TensorFlow waits for the others inside C++ (an hour by default) where no Python exception can reach it, so
+    after `timeout_s` this thread reports `on_timeout(message)` and ends the process with `code`.
+    """
+
+    def __init__(self, cluster: Cluster, timeout_s: float, on_timeout, code: int):
+        self.cluster, self.timeout_s, self.on_timeout, self.code = cluster, timeout_s, on_timeout, code
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="join-watchdog", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._done.set()
+        return False
+
+    def _run(self):
+        if self._done.wait(self.timeout_s):
+            return
+        others = ", ".join(f"{i} ({w})" for i, w in enumerate(self.cluster.workers) if i != self.cluster.index)
+        message = (f"the workers did not all join within {self.timeout_s:.0f} s (this is worker {self.cluster.index} at "
+                   f"{self.cluster.address}; waiting for worker {others}): start every worker, check the addresses "
+                   f"and that the ports are open; no version saved")
+        try:
+            self.on_timeout(message)
+        finally:
+            print(f"error: {message}", file=sys.stderr, flush=True)
+            os._exit(self.code)
+
+
+_PEER_ERRORS = ("UnavailableError", "DeadlineExceededError", "AbortedError", "CancelledError", "InternalError")
+
+
+def peer_failure(exc: BaseException, cluster: Cluster) -> str | None:
+    """A one-line message when `exc` is TensorFlow reporting a lost worker, else None."""
+    if type(exc).__name__ not in _PEER_ERRORS:
+        return None
+    text = str(exc)
+    tasks = sorted({int(t) for t in re.findall(r"/job:worker/replica:0/task:(\d+)", text)} - {cluster.index})
+    if "unhealthy" in text and tasks:
+        lost = ", ".join(f"worker {t} ({cluster.workers[t]})" for t in tasks if t < len(cluster.workers))
+        return f"training across workers failed: {lost} stopped (no heartbeat); no version saved"
+    return (f"training across workers failed: another worker stopped or cannot be reached "
+            f"({type(exc).__name__}); no version saved")
