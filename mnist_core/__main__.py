@@ -474,18 +474,29 @@ def _expand(paths: list[str]) -> list[Path]:
 
 
 def cmd_predict(args) -> int:
-    """Read digits (or numbers) from image files and folders, in batches."""
+    """Read digits (or numbers) from image files and folders, in batches (--jobs N: in N processes)."""
     _quiet_tensorflow()
-    import numpy as np  # noqa: PLC0415
+    files = _expand(args.paths)
+    if args.jobs > 1 and len(files) > 1:
+        from .batch import predict_in_processes  # noqa: PLC0415
 
-    from . import preprocess as pp  # noqa: PLC0415
+        return EXIT_ERROR if predict_in_processes(args, files, args.jobs) else EXIT_OK
+    recognizer, reader = _predict_setup(args, len(files))
+    failed = False
+    chunk = 2048  # files read per model call: bounded memory, one batch per chunk
+    for start in range(0, len(files), chunk):
+        failed |= _predict_chunk(files[start:start + chunk], recognizer, reader, args)
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _predict_setup(args, n_files: int):
+    """The recognizer (and with --number the number reader) for reading `n_files` files."""
     from .recognize import Recognizer  # noqa: PLC0415
     from .registry import Registry  # noqa: PLC0415
 
-    files = _expand(args.paths)
     # Converting to TF Lite pays off past a few thousand digits (it takes seconds); a version's stored copy
     # is used at once, without importing TensorFlow.
-    lite = len(files) > 3000
+    lite = n_files > 3000
     if getattr(args, "model", None):
         model, name = _load_for(args)
         recognizer = Recognizer(model, name, lite=lite)
@@ -497,34 +508,40 @@ def cmd_predict(args) -> int:
         from .config import Paths  # noqa: PLC0415
 
         reader = nr.NumberReader.load(nr.served_path(Paths().home))  # None: the segmenter alone, as before
+    return recognizer, reader
+
+
+def _predict_chunk(part: list, recognizer, reader, args) -> bool:
+    """Read and print `part` (one model call for all its digits), in order; True when a file could not be read."""
+    import numpy as np  # noqa: PLC0415
+
+    from . import preprocess as pp  # noqa: PLC0415
+
     failed = False
-    chunk = 2048  # files read per model call: bounded memory, one batch per chunk
-    for start in range(0, len(files), chunk):
-        part = files[start:start + chunk]
-        per_file: list = []
-        images = []
-        for f in part:
-            try:
-                digits, ink = pp.photo_ink(pp.load_image(f))
-                if not args.number:
-                    k = pp.most_prominent(digits)
-                    digits = [] if k is None else [digits[k]]
-                per_file.append((len(images), digits, ink))
-                images.extend(d.image for d in digits)
-            except Exception as e:  # one bad file must not stop the rest
-                per_file.append((str(e) or type(e).__name__, None, None))
-        probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
-        for f, (first, digits, ink) in zip(part, per_file):
-            if digits is None:
-                failed = True
-                _print_error(f, first, args.json)
-                continue
-            rows = probs[first:first + len(digits)]
-            if args.number:
-                _print_number(f, digits, rows, ink, reader, args)
-            else:
-                _print_result(f, digits, rows, args)
-    return EXIT_ERROR if failed else EXIT_OK
+    per_file: list = []
+    images = []
+    for f in part:
+        try:
+            digits, ink = pp.photo_ink(pp.load_image(f))
+            if not args.number:
+                k = pp.most_prominent(digits)
+                digits = [] if k is None else [digits[k]]
+            per_file.append((len(images), digits, ink))
+            images.extend(d.image for d in digits)
+        except Exception as e:  # one bad file must not stop the rest
+            per_file.append((str(e) or type(e).__name__, None, None))
+    probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
+    for f, (first, digits, ink) in zip(part, per_file):
+        if digits is None:
+            failed = True
+            _print_error(f, first, args.json)
+            continue
+        rows = probs[first:first + len(digits)]
+        if args.number:
+            _print_number(f, digits, rows, ink, reader, args)
+        else:
+            _print_result(f, digits, rows, args)
+    return failed
 
 
 def _print_error(path, message, as_json):
@@ -669,6 +686,17 @@ def cmd_models(args) -> int:
 
 
 # ---------------------------------------------------------------------------------- parser
+def _positive(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's argument parser (no heavy imports)."""
     p = argparse.ArgumentParser(prog="python -m mnist_core", description="Train, evaluate and use MNIST digit models.")
@@ -739,6 +767,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-reader", action="store_true", help="with --number: cut the digits apart and read each "
                    "one (the segmenter alone, as before the number reader)")
     r.add_argument("--json", action="store_true", help="one JSON object per line")
+    r.add_argument("--jobs", type=_positive, default=1, metavar="N",
+                   help="read the files in N processes, each loading the model once; output in input order "
+                        "(default 1)")
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif) or folders")
     r.set_defaults(func=cmd_predict)
 

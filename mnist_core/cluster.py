@@ -160,9 +160,8 @@ def peer_failure(exc: BaseException, cluster: Cluster) -> str | None:
     if type(exc).__name__ not in _PEER_ERRORS:
         return None
     text = str(exc)
-    tasks = sorted({int(t) for t in re.findall(r"/job:worker/replica:0/task:(\d+)", text)} - {cluster.index})
-    if "unhealthy" in text and tasks:
-        lost = ", ".join(f"worker {t} ({cluster.workers[t]})" for t in tasks if t < len(cluster.workers))
-        return f"training across workers failed: {lost} stopped (no heartbeat); no version saved"
-    return (f"training across workers failed: another worker stopped or cannot be reached "
-            f"({type(exc).__name__}); no version saved")
+    # TensorFlow names the task it lost ("/job:worker/replica:0/task:1" in a heartbeat or an RPC report).
+    tasks = sorted({int(t) for t in re.findall(r"/job:worker/(?:replica:\d+/)?task:(\d+)", text)} - {cluster.index})
+    lost = ", ".join(f"worker {t} ({cluster.workers[t]})" for t in tasks if t < len(cluster.workers))
+    return (f"training across workers failed on worker {cluster.index}: {lost or 'another worker'} stopped or cannot "
+            f"be reached ({type(exc).__name__}); no version saved")
