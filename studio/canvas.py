@@ -1,0 +1,197 @@
+"""The Draw tab's canvas: a plain 2D <canvas> in a gr.HTML component, instead of gr.Sketchpad on the page.
+
+Why: gr.Sketchpad draws through WebGL (PixiJS). Where the browser has no GPU (Chromium falls back to SwiftShader)
+every mouse move re-renders its whole viewport, 0.2-0.5 s a move here, and after each stroke it reads its
+background, layer and composite back from WebGL, encodes three PNGs and posts them to the server one request
+each before the event is even sent (~0.7 s). A 2D canvas draws a segment per move in microseconds, and after a
+stroke the page sends the one layer the handler reads, as a PNG data URL (~5-20 KB) inside the event itself.
+
+What it keeps of the Sketchpad: brush in three sizes (6, 12 by default, 20 px on the 400 px canvas), an eraser
+(4/3 of the size), undo and redo (buttons; Ctrl+Z, Ctrl+Y / Ctrl+Shift+Z), clear (the trash button; the tool
+stays chosen), mouse, pen and touch through pointer events. The exported layer is what the Sketchpad's was:
+canvas-sized RGBA, black ink whose alpha is the stroke, transparent elsewhere.
+
+The component's value is None (empty) or {"layer": "data:image/png;base64,..."}; `sketch_value` turns it into
+a Sketchpad value so the Draw tab's handlers (and their API twins, which keep the gr.Sketchpad input) are one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+import gradio as gr
+
+from mnist_core.preprocess import ImageError
+
+SIZES = (6, 12, 20)  # brush diameters in canvas pixels; the eraser is 4/3 of the chosen one
+DEFAULT_SIZE = 12
+PREFIX = "data:image/png;base64,"
+
+TEMPLATE = """
+<div class="ink-pad">
+  <div class="ink-tools" role="toolbar" aria-label="Drawing tools">
+    <button type="button" data-tool="brush" aria-label="Brush" title="Brush" aria-pressed="true">
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 20l3-1 11-11-2-2L5 17l-1 3zM15 5l2-2 4 4-2 2z"/></svg>
+    </button>
+    <button type="button" data-tool="eraser" aria-label="Eraser" title="Eraser" aria-pressed="false">
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3 16l9-9 7 7-6 6H7zM9 20h11"/></svg>
+    </button>
+    <span class="ink-sep"></span>
+    <button type="button" data-size="6" aria-label="Thin" title="Thin" aria-pressed="false"><i style="--d:4px"></i></button>
+    <button type="button" data-size="12" aria-label="Medium" title="Medium" aria-pressed="true"><i style="--d:8px"></i></button>
+    <button type="button" data-size="20" aria-label="Thick" title="Thick" aria-pressed="false"><i style="--d:13px"></i></button>
+    <span class="ink-sep"></span>
+    <button type="button" data-act="undo" aria-label="Undo" title="Undo (Ctrl+Z)" disabled>
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 14L4 9l5-5M4 9h10a6 6 0 010 12h-3"/></svg>
+    </button>
+    <button type="button" data-act="redo" aria-label="Redo" title="Redo (Ctrl+Y)" disabled>
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M15 14l5-5-5-5M20 9H10a6 6 0 000 12h3"/></svg>
+    </button>
+    <button type="button" data-act="clear" aria-label="Clear canvas" title="Clear canvas">
+      <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/></svg>
+    </button>
+  </div>
+  <canvas class="ink-canvas" width="${size}" height="${size}" tabindex="0" aria-label="Drawing area"></canvas>
+</div>
+"""
+
+CSS = """
+.ink-pad { display: flex; flex-direction: column; align-items: center; gap: 8px; padding: 8px 0; }
+.ink-tools { display: flex; flex-wrap: wrap; align-items: center; gap: 4px; }
+.ink-tools button { display: inline-flex; align-items: center; justify-content: center; width: 34px; height: 34px;
+  padding: 0; border: 1px solid var(--border-color-primary, #ddd); border-radius: 6px; cursor: pointer;
+  background: var(--background-fill-primary, #fff); color: var(--body-text-color, #222); }
+.ink-tools button[aria-pressed="true"] { border-color: var(--color-accent, #f97316);
+  color: var(--color-accent, #f97316); box-shadow: inset 0 0 0 1px var(--color-accent, #f97316); }
+.ink-tools button:disabled { opacity: 0.4; cursor: default; }
+.ink-tools svg { width: 18px; height: 18px; fill: none; stroke: currentColor; stroke-width: 2;
+  stroke-linecap: round; stroke-linejoin: round; }
+.ink-tools i { display: block; width: var(--d); height: var(--d); border-radius: 50%; background: currentColor; }
+.ink-sep { width: 1px; height: 22px; margin: 0 4px; background: var(--border-color-primary, #ddd); }
+.ink-canvas { width: min(100%, ${size}px); aspect-ratio: 1; background: #fff; border: 1px solid #ccc;
+  border-radius: 4px; touch-action: none; cursor: crosshair; user-select: none; -webkit-user-select: none; }
+.ink-pad[data-tool="eraser"] .ink-canvas { cursor: cell; }
+"""
+
+# Runs once when the component mounts (gr.HTML's js_on_load: element, trigger, props, watch are given).
+JS = """
+const canvas = element.querySelector('canvas');
+const pad = element.querySelector('.ink-pad');
+const ctx = canvas.getContext('2d');
+const strokes = [], undone = [];
+let tool = 'brush', size = 12, live = null;
+
+const width = (s) => s.tool === 'eraser' ? Math.round(s.size * 4 / 3) : s.size;
+function paint(s, from) {  // a stroke's segments from point `from` on (a dot when it is one point)
+  ctx.save();
+  ctx.globalCompositeOperation = s.tool === 'eraser' ? 'destination-out' : 'source-over';
+  ctx.strokeStyle = ctx.fillStyle = '#000';
+  ctx.lineWidth = width(s); ctx.lineCap = 'round'; ctx.lineJoin = 'round';
+  const p = s.points;
+  if (p.length === 1) {
+    ctx.beginPath(); ctx.arc(p[0][0], p[0][1], width(s) / 2, 0, 2 * Math.PI); ctx.fill();
+  } else {
+    ctx.beginPath(); ctx.moveTo(p[Math.max(0, from - 1)][0], p[Math.max(0, from - 1)][1]);
+    for (let i = Math.max(1, from); i < p.length; i++) ctx.lineTo(p[i][0], p[i][1]);
+    ctx.stroke();
+  }
+  ctx.restore();
+}
+function redraw() {
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  for (const s of strokes) paint(s, 0);
+}
+function buttons() {
+  element.querySelector('[data-act="undo"]').disabled = strokes.length === 0;
+  element.querySelector('[data-act="redo"]').disabled = undone.length === 0;
+  for (const b of element.querySelectorAll('[data-tool]'))
+    b.setAttribute('aria-pressed', String(b.dataset.tool === tool));
+  for (const b of element.querySelectorAll('[data-size]'))
+    b.setAttribute('aria-pressed', String(Number(b.dataset.size) === size));
+  pad.dataset.tool = tool;
+}
+function send() {  // the stroke layer, as the Sketchpad's; the value's change runs the Draw tab's event
+  const has_ink = strokes.some(s => s.tool === 'brush');
+  props.value = has_ink ? {layer: canvas.toDataURL('image/png')} : null;
+  trigger('change');
+}
+function point(e) {
+  const r = canvas.getBoundingClientRect();
+  return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+}
+canvas.addEventListener('pointerdown', (e) => {
+  if (live || (e.pointerType === 'mouse' && e.button !== 0)) return;
+  e.preventDefault();
+  canvas.setPointerCapture(e.pointerId);
+  live = {id: e.pointerId, stroke: {tool, size, points: [point(e)]}};
+  strokes.push(live.stroke); undone.length = 0;
+  paint(live.stroke, 0);
+});
+canvas.addEventListener('pointermove', (e) => {
+  if (!live || e.pointerId !== live.id) return;
+  e.preventDefault();
+  const p = live.stroke.points, from = p.length;
+  for (const c of (e.getCoalescedEvents ? e.getCoalescedEvents() : [])) p.push(point(c));
+  if (p.length === from) p.push(point(e));
+  if (from === 1) redraw(); else paint(live.stroke, from);  // the first move replaces the dot with a line
+});
+const end = (e) => {
+  if (!live || e.pointerId !== live.id) return;
+  live = null; buttons(); send();
+};
+canvas.addEventListener('pointerup', end);
+canvas.addEventListener('pointercancel', end);
+canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+
+function act(what) {
+  if (what === 'undo' && strokes.length) undone.push(strokes.pop());
+  else if (what === 'redo' && undone.length) strokes.push(undone.pop());
+  else if (what === 'clear' && strokes.length) { strokes.length = 0; undone.length = 0; }
+  else return;
+  redraw(); buttons(); send();
+}
+element.addEventListener('click', (e) => {
+  const b = e.target.closest('button');
+  if (!b || !element.contains(b)) return;
+  if (b.dataset.tool) tool = b.dataset.tool;
+  if (b.dataset.size) size = Number(b.dataset.size);
+  if (b.dataset.act) act(b.dataset.act); else buttons();
+});
+element.addEventListener('keydown', (e) => {
+  if (!(e.ctrlKey || e.metaKey)) return;
+  const k = e.key.toLowerCase();
+  if (k === 'z') { e.preventDefault(); act(e.shiftKey ? 'redo' : 'undo'); }
+  else if (k === 'y') { e.preventDefault(); act('redo'); }
+});
+// The server emptied the value (the app's Clear button): empty the canvas too, keeping the tool.
+watch('value', () => {
+  if (props.value == null && strokes.length) { strokes.length = 0; undone.length = 0; redraw(); buttons(); }
+});
+buttons();
+"""
+
+
+def ink_canvas(size: int, label, elem_id: str = "sketch") -> gr.HTML:
+    """The canvas component (value None or {"layer": PNG data URL}); `size` is its side in canvas pixels."""
+    return gr.HTML(None, label=label, show_label=True, container=True, html_template=TEMPLATE, css_template=CSS,
+                   js_on_load=JS, elem_id=elem_id, size=int(size))
+
+
+def sketch_value(value, max_bytes: int) -> dict | None:
+    """The canvas's value -> a Sketchpad value whose one layer is the PNG's bytes (None when empty).
+
+    ImageError for anything else: not a dict with a PNG data URL, or a PNG over ``max_bytes``.
+    """
+    if not value:
+        return None
+    layer = value.get("layer") if isinstance(value, dict) else None
+    if not isinstance(layer, str) or not layer.startswith(PREFIX):
+        raise ImageError("the canvas must be sent as {layer: a PNG data URL}")
+    if (len(layer) - len(PREFIX)) * 3 // 4 > max_bytes:
+        raise ImageError(f"the canvas is over {max_bytes // (1024 * 1024)} MB")
+    try:
+        data = base64.b64decode(layer[len(PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        raise ImageError("the canvas's data URL is not base64") from None
+    return {"background": None, "layers": [data], "composite": None}
