@@ -111,10 +111,9 @@ function buttons() {
     b.setAttribute('aria-pressed', String(Number(b.dataset.size) === size));
   pad.dataset.tool = tool;
 }
-function send() {  // the stroke layer, as the Sketchpad's; the value's change runs the Draw tab's event
+function send() {  // the stroke layer, as the Sketchpad's; gr.HTML fires "change" when its value changes
   const has_ink = strokes.some(s => s.tool === 'brush');
   props.value = has_ink ? {layer: canvas.toDataURL('image/png')} : null;
-  trigger('change');
 }
 function point(e) {
   const r = canvas.getBoundingClientRect();
@@ -166,7 +165,7 @@ element.addEventListener('keydown', (e) => {
 });
 // The server emptied the value (the app's Clear button): empty the canvas too, keeping the tool.
 watch('value', () => {
-  if (props.value == null && strokes.length) { strokes.length = 0; undone.length = 0; redraw(); buttons(); }
+  if (!props.value && strokes.length) { strokes.length = 0; undone.length = 0; redraw(); buttons(); }
 });
 buttons();
 """

@@ -59,14 +59,20 @@ def page(browser, url):
     page.close()
 
 
-BRUSH_CHOSEN = '#sketch button[aria-label="Brush"].highlight'
+BRUSH_CHOSEN = '#sketch button[aria-label="Brush"][aria-pressed="true"]'
 
 
-def draw(page, strokes) -> None:
-    """Mouse strokes on the Sketchpad, as a person would draw them, once the app has picked the brush."""
-    page.wait_for_selector(BRUSH_CHOSEN, state="attached", timeout=60_000)
+def centre(page) -> tuple[float, float]:
+    """The middle of the drawing area, in page pixels."""
     box = page.locator("#sketch canvas").first.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2 - 20
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def draw(page, strokes, dx: float = 0) -> None:
+    """Mouse strokes on the canvas, as a person would draw them (`dx` px right of the middle), with the brush."""
+    page.wait_for_selector(BRUSH_CHOSEN, state="attached", timeout=60_000)
+    cx, cy = centre(page)
+    cx += dx
     for stroke in strokes:
         page.mouse.move(cx + stroke[0][0], cy + stroke[0][1])
         page.mouse.down()
@@ -92,6 +98,30 @@ def shown(page) -> str:
                  "number": page.locator("#draw-number textarea").input_value(),
                  "label": page.locator("#draw-label").inner_text()[:80],
                  "digits": page.locator("#draw-digits").inner_text()[:120]})
+
+
+def tool(page, name: str) -> None:
+    """Click one of the canvas's buttons by its label (Brush, Eraser, Thin, Medium, Thick, Undo, Redo, Clear canvas)."""
+    page.click(f'#sketch button[aria-label="{name}"]')
+
+
+def read_becomes(page, text: str, what: str, timeout: float = 60) -> None:
+    number = page.locator("#draw-number textarea")
+    wait_for(lambda: number.input_value() == text, timeout, what, lambda: shown(page))
+
+
+def ink_runs(page, x: float) -> list[int]:
+    """The runs of inked canvas pixels (alpha over half) down the canvas column under page x, top to bottom:
+    a level stroke crossing it gives a run as long as the stroke is wide."""
+    return page.evaluate("""(x) => {
+      const c = document.querySelector('#sketch canvas'); const r = c.getBoundingClientRect();
+      const col = Math.round((x - r.left) * c.width / r.width);
+      const a = c.getContext('2d').getImageData(col, 0, 1, c.height).data;
+      const runs = []; let n = 0;
+      for (let i = 3; i < a.length; i += 4) { if (a[i] > 127) n++; else if (n) { runs.push(n); n = 0; } }
+      if (n) runs.push(n);
+      return runs;
+    }""", x)
 
 
 def progress(page) -> dict:
@@ -123,10 +153,82 @@ def test_draw_a_seven_and_see_the_prediction(page):
     wait_for(lambda: "Saved as a" in page.locator("#draw-saved").inner_text(), 30, "the save message")
     page.get_by_role("tab", name="My samples").click()
     wait_for(lambda: page.locator("#samples-gallery img").count() >= 1, 30, "the sample in the gallery")
-    # Clear empties the canvas and the prediction.
+    # Clear empties the canvas and the prediction: the next stroke is read alone.
     page.get_by_role("tab", name="Draw").click()
     page.click("#clear-drawing")
     wait_for(lambda: number.input_value() == "", 30, "the cleared number")
+    assert ink_runs(page, centre(page)[0]) == []
+    draw(page, ONE)
+    read_becomes(page, "1", "a 1 read alone after Clear")
+
+
+def test_the_canvas_trash_keeps_the_brush_and_the_next_stroke_draws(page):
+    """Issue 12's snag: after the canvas's own trash button the brush stays chosen and the next stroke draws."""
+    draw(page, SEVEN)
+    read_becomes(page, "7", "the number read to be 7")
+    tool(page, "Clear canvas")
+    read_becomes(page, "", "the answer emptied with the canvas")
+    assert page.locator(BRUSH_CHOSEN).count() == 1
+    draw(page, ONE)
+    read_becomes(page, "1", "a 1 drawn after the trash button, read alone")
+    assert page.evaluate("() => (window.getSelection() || '').toString()") == ""  # no page text selected
+
+
+def test_undo_redo_eraser_and_brush_sizes(page):
+    draw(page, ONE, dx=-90)
+    read_becomes(page, "1", "the 1")
+    draw(page, SEVEN, dx=70)
+    read_becomes(page, "17", "1 and 7 side by side")
+    tool(page, "Undo")
+    read_becomes(page, "1", "the 7 undone")
+    tool(page, "Redo")
+    read_becomes(page, "17", "the 7 back")
+    # The eraser along the 1 (thick: wider than the brush) leaves the 7 alone.
+    tool(page, "Thick")
+    tool(page, "Eraser")
+    draw_with = page.locator('#sketch button[aria-label="Eraser"][aria-pressed="true"]')
+    assert draw_with.count() == 1
+    cx, cy = centre(page)
+    page.mouse.move(cx - 90, cy - 125)
+    page.mouse.down()
+    page.mouse.move(cx - 90, cy + 125, steps=8)
+    page.mouse.up()
+    read_becomes(page, "7", "the 1 erased")
+    # Brush sizes: a level stroke is about as many canvas pixels tall as the size chosen (6, 12, 20).
+    tool(page, "Clear canvas")
+    read_becomes(page, "", "the cleared canvas")
+    tool(page, "Brush")
+    for name, dy in (("Thin", -120), ("Medium", 0), ("Thick", 120)):
+        tool(page, name)
+        page.mouse.move(cx - 150, cy + dy)
+        page.mouse.down()
+        page.mouse.move(cx - 60, cy + dy, steps=4)
+        page.mouse.up()
+    runs = ink_runs(page, cx - 100)
+    assert len(runs) == 3 and all(abs(run - want) <= 2 for run, want in zip(runs, (6, 12, 20))), runs
+
+
+def test_a_finger_draws_too(browser, url):
+    """Touch input: a finger's stroke (touch events, as a phone sends them) is read like the mouse's."""
+    context = browser.new_context(viewport={"width": 800, "height": 1000}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        page.wait_for_selector("#sketch canvas")
+        page.wait_for_selector(BRUSH_CHOSEN, state="attached")
+        page.locator("#sketch canvas").scroll_into_view_if_needed()
+        cx, cy = centre(page)
+        cdp = context.new_cdp_session(page)
+        touch = lambda kind, points: cdp.send("Input.dispatchTouchEvent", {  # noqa: E731
+            "type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]})
+        touch("touchStart", [(cx, cy - 110)])
+        for i in range(1, 11):
+            touch("touchMove", [(cx, cy - 110 + 22 * i)])
+        touch("touchEnd", [])
+        read_becomes(page, "1", "a 1 drawn with a finger")
+    finally:
+        context.close()
 
 
 def test_retraining_shows_live_progress_while_drawing_still_answers(page):
