@@ -211,8 +211,10 @@ def test_one_training_across_replicas(pair):
     assert health(pair.b.url)["training"] is True and health(pair.a.url)["training"] is True
     pair.b.client.predict("", api_name="/cancel_training")
     assert wait_for(lambda: not health(pair.a.url)["training"], 60, every=0.5), "the training did not stop"
-    status = pair.a.client.predict(api_name="/training_status")[0]
-    assert "cancelled" in status or "finished" in status, status
+    # Stopped: by its cancel file, or, while it was still importing TensorFlow on a busy machine, by the SIGTERM
+    # and SIGKILL that follow it (the job then reads "failed: killed by signal"); either way no longer running.
+    progress = pair.a.client.predict(api_name="/training_status")[1]
+    assert re.search(r'data-status="(cancelled|failed|done)"', progress), progress
 
 
 def _saved_id(message: str) -> int:
