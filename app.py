@@ -19,6 +19,7 @@ import os
 # First: importing the studio package sets the environment that Gradio reads when it is imported.
 from studio import draw, models_tab, photo, retrain, samples  # isort: skip
 import gradio as gr
+from mnist_core.samples import is_database_url
 from studio.common import Page, StudioConfig, new_studio, studio
 from studio.header import follow_language, header
 from studio.server import UPLOADS_KEPT_S, launch_options, queue, sweep_uploads
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = StudioConfig(host=args.host, data=args.data)
+    if config.paths.database and not is_database_url(config.paths.database):
+        parser.exit(2, "MNIST_STUDIO_DB must be a postgresql://user:password@host:port/dbname URL (unset: SQLite)\n")
     sweep_uploads()  # what a killed server left behind
     demo = build_app(config)
     if config.paths.database:  # PostgreSQL: its schema created or migrated now, a server out of reach said now
