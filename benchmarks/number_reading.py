@@ -1,0 +1,367 @@
+"""Whole numbers as people write them: the old segmenter and the number reader side by side.
+
+    python benchmarks/numbers.py [--n 400] [--n-paper 200] [--reader models/number.tflite] [--out benchmarks/NUMBERS.md]
+
+Sets (the pen sets from writers held out of all training, `mnist_core.pen.split_writers`; each number written by
+one writer, with that writer's own digits as written, no distortion):
+
+- canvas, natural spacing: 2-6 digits left to right on the studio's 400x400 sketchpad layer, from slightly
+  overlapping to a quarter of a digit apart, the writer's own small size and baseline wobble, brush 6, 12 or
+  20 px, read through the canvas path (`canvas_ink`);
+- canvas, touching: the same with every pair overlapping or touching (a fifth of a digit to nothing apart);
+- canvas, with separators: amounts and dates (`1,250`, `12.50`, `3/4`, `2026-12`, a trailing `.-` or `=`);
+- paper: the natural-spacing numbers written on paper and photographed (paper colour and grain, ruled lines,
+  a light gradient and shadow, blur, sensor noise, JPEG), read through the photo path (`photo_ink`);
+- MNIST test digits: lines of 1-8 digits made by `mnist_core.lines` from the 10,000 test digits, on the canvas.
+
+Per set: exact-match (the whole number right, no digit missing or extra) and digit accuracy (1 - edit
+distance / digits) for the old segmenter (each cut piece read by the digit model), the reader alone, and the
+reader as served (combined with the segmenter where they count alike); the canvas natural set per line
+length; the time to read one line (p50, p90; the whole path from the picture's ink on, and the reader's
+network alone). Timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+from pathlib import Path
+
+# benchmarks/numbers.py (the command people run) shares its name with the standard library's `numbers`, which
+# numpy imports: this folder must not come first on sys.path. Moved to the end, the helpers beside it still import.
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_core import lines, pen  # noqa: E402
+from mnist_core import numbers as nr  # noqa: E402
+from mnist_core import preprocess as pp  # noqa: E402
+from robustness import blend, log, smooth_noise, write_between  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+BEGIN, END = "<!-- numbers table: begin -->", "<!-- numbers table: end -->"
+GAPS = {"natural": (-0.1, 0.25), "touching": (-0.2, 0.0)}  # of the mean digit width
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Writing numbers as a writer wrote their digits
+# ------------------------------------------------------------------------------------------------------------
+
+
+def sep_strokes(ch: str) -> tuple[list[np.ndarray], float]:
+    """A separator's strokes in a unit-height digit frame (y down, baseline at 1) and its width."""
+    a = lambda *p: np.array(p, np.float32)  # noqa: E731
+    return {".": ([a([0.0, 0.93], [0.03, 0.96])], 0.05), ",": ([a([0.05, 0.9], [0.0, 1.1])], 0.06),
+            "-": ([a([0.0, 0.55], [0.35, 0.53])], 0.35), "=": ([a([0.0, 0.45], [0.4, 0.45]), a([0.0, 0.65], [0.4, 0.65])], 0.4),
+            "/": ([a([0.35, 0.0], [0.0, 1.0])], 0.35), " ": ([], 0.45)}[ch]
+
+
+def write(text: str, digits_by_label: dict[int, list[pen.PenDigit]], rng: np.random.Generator, gap: tuple[float, float],
+          height: float, pen_px: float, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple]:
+    """`text` written by one writer at `height` px with a `pen_px` round pen: uint8 ink (shape, or a tight sheet)."""
+    parts, x = [], 0.0
+    widths = []
+    for ch in text:
+        if ch.isdigit():
+            d = digits_by_label[int(ch)][int(rng.integers(len(digits_by_label[int(ch)])))]
+            s = pen.distort(d.strokes, rng, 0.0)  # as written: unit height, no change
+            widths.append(float(np.concatenate(s)[:, 0].max()))
+            parts.append((s, 1 + rng.uniform(-0.05, 0.05), rng.uniform(-0.04, 0.04)))
+        else:
+            parts.append((ch, 1.0, 0.0))
+    mean_w = float(np.mean(widths)) if widths else 0.6
+    placed = []
+    for what, k, dy in parts:
+        if isinstance(what, str):
+            strokes, w = sep_strokes(what)
+            x += 0.12
+            placed.append((strokes, x, 0.0, 1.0))
+            x += w + 0.12
+        else:
+            placed.append((what, x, dy + (1 - k), k))
+            # The gap is between the ink's edges: the pen's width is added to the gap between the strokes' centres.
+            x += float(np.concatenate(what)[:, 0].max()) * k + rng.uniform(*gap) * mean_w + pen_px / height
+    total = x - rng.uniform(*gap) * mean_w - pen_px / height if placed else 0.0
+    if shape is None:
+        H, W = int(height * 1.6 + pen_px + 8), int(total * height + pen_px + 16)
+        ox, oy = pen_px / 2 + 8, height * 0.3
+    else:
+        H, W = shape
+        ox = rng.uniform(pen_px / 2 + 4, max(pen_px / 2 + 5, W - total * height - pen_px / 2 - 4))
+        oy = rng.uniform(pen_px / 2 + 4 + 0.1 * height, max(pen_px / 2 + 5 + 0.1 * height, H - 1.2 * height - pen_px))
+    ink = np.zeros((H, W), np.uint8)
+    for strokes, x0, y0, k in placed:
+        if strokes:
+            pen._polylines(ink, [s * np.float32(k) for s in strokes], height, ox + x0 * height, oy + y0 * height, pen_px)
+    return ink, (ox, oy, total)
+
+
+def writers_with_all_digits(held: list[pen.PenDigit]) -> list[dict[int, list[pen.PenDigit]]]:
+    """Held-out writers who wrote every digit, each as {label: their digits}."""
+    by = collections.defaultdict(lambda: collections.defaultdict(list))
+    for d in held:
+        by[d.writer][d.label].append(d)
+    return [dict(v) for _, v in sorted(by.items()) if len(v) == 10]
+
+
+def canvas_number(text: str, hand: dict, rng: np.random.Generator, gap: tuple[float, float]) -> np.ndarray:
+    """The 400x400 sketchpad layer (RGBA) with `text` written across it as one writer writes."""
+    brush = float(rng.choice([6, 12, 20]))
+    digits = sum(c.isdigit() for c in text)
+    others = len(text) - digits
+    est = digits * 0.75 + others * 0.45  # width in digit heights, roughly
+    height = min(rng.uniform(70, 150), 350 / max(est, 1e-3))
+    ink, _ = write(text, hand, rng, gap, height, brush, (400, 400))
+    layer = np.zeros((400, 400, 4), np.uint8)
+    layer[..., 3] = ink
+    return layer
+
+
+def paper_photo(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink (tight sheet) written on paper and photographed: colour, grain, ruled lines, light, blur, noise, JPEG."""
+    ih, iw = ink.shape
+    W = int(iw * rng.uniform(1.3, 1.8))
+    H = int(max(ih * rng.uniform(2.0, 3.5), W * rng.uniform(0.35, 0.7)))
+    full = np.zeros((H, W), np.uint8)
+    y0, x0 = int(rng.uniform(0.15, 0.6) * (H - ih)), int(rng.uniform(0.1, 0.9) * (W - iw))
+    full[y0:y0 + ih, x0:x0 + iw] = ink
+    base = rng.uniform(200, 250)
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = np.array([base, base - rng.uniform(0, 10), base - rng.uniform(0, 25)], np.float32)
+    img += (rng.uniform(1, 6) * smooth_noise(rng, H, W, rng.uniform(4, 25)))[..., None]
+    if rng.random() < 0.4:  # ruled paper
+        spacing = ih * rng.uniform(0.5, 0.9)
+        layer = np.zeros((H, W), np.uint8)
+        for yy in np.arange(rng.uniform(0, spacing), H, spacing):
+            cv2.line(layer, (0, int(yy)), (W - 1, int(yy)), 255, int(rng.integers(1, 3)), cv2.LINE_AA)
+        blend(img, layer.astype(np.float32) / 255, np.array([rng.uniform(140, 200), rng.uniform(160, 210), 230], np.float32))
+    blend(img, full.astype(np.float32) / 255,
+          np.array([rng.uniform(10, 60), rng.uniform(10, 60), rng.uniform(20, 110)], np.float32))
+    ang = rng.uniform(0, 2 * np.pi)
+    ramp = np.add.outer(np.sin(ang) * (np.arange(H, dtype=np.float32) / H - 0.5),
+                        np.cos(ang) * (np.arange(W, dtype=np.float32) / W - 0.5)) + 0.5
+    img *= (1 - np.float32(rng.uniform(0.0, 0.4)) * np.clip(ramp, 0, 1))[..., None]
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.5) * max(1.0, W / 1000))
+    img += (rng.uniform(1, 6) * rng.standard_normal((H, W), dtype=np.float32))[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def number_text(rng: np.random.Generator, n: int, separators: bool) -> str:
+    """`n` random digits; with separators, as an amount, a date or a fraction."""
+    digits = "".join(str(int(d)) for d in rng.integers(0, 10, n))
+    if not separators:
+        return digits
+    k = int(rng.integers(0, 5))
+    if k == 0 and n >= 4:
+        t = ",".join([digits[:n % 3 or 3]] + [digits[i:i + 3] for i in range(n % 3 or 3, n, 3)])
+    elif k == 1 and n >= 3:
+        t = digits[:-2] + "." + digits[-2:]
+    elif k == 2 and n >= 2:
+        t = digits[: n // 2] + "/" + digits[n // 2:]
+    elif k == 3 and n >= 3:
+        t = digits[: n // 2] + "-" + digits[n // 2:]
+    else:
+        t = digits[: n // 2] + " " + digits[n // 2:]
+    return t + str(rng.choice(["", "", ".-", "=", "-"]))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reading
+# ------------------------------------------------------------------------------------------------------------
+
+
+class Readers:
+    """The digit model and the number reader, and the three ways of reading a picture's numbers."""
+
+    def __init__(self, reader_path: Path):
+        from mnist_core.recognize import Recognizer
+
+        self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
+        self.reader = nr.NumberReader.load(reader_path)
+        if self.reader is None:
+            raise SystemExit(f"no number reader at {reader_path}")
+        self.times: dict[str, list[float]] = collections.defaultdict(list)
+
+    def read(self, digits: list[pp.Digit], ink: pp.Ink | None) -> dict[str, str]:
+        """{"segmenter": ..., "reader alone": ..., "served": ...} for one picture's digits and ink."""
+        if not digits:
+            return {"segmenter": "", "reader alone": "", "served": ""}
+        probs = self.predict(pp.to_model_batch(digits))
+        seg = "".join(str(int(p.argmax())) for p in probs)
+        t = time.perf_counter()
+        served = nr.read_numbers(digits, probs, ink, self.reader)
+        self.times["line"].append(time.perf_counter() - t)
+        alone = []
+        for row in nr.rows_of(digits):
+            band = nr.band(ink, row) if ink is not None else None
+            if band is None:
+                continue
+            x = nr.line_input(band)
+            t = time.perf_counter()
+            f = self.reader.frames(x)
+            self.times["network"].append(time.perf_counter() - t)
+            alone.append("".join(str(d) for d, *_ in nr.greedy(f)))
+        return {"segmenter": seg, "reader alone": "".join(alone), "served": nr.as_json(served)["number"]}
+
+
+def canvas_read(readers: Readers, layer: np.ndarray) -> dict[str, str]:
+    digits, ink = pp.canvas_ink([layer])
+    return readers.read(digits, ink)
+
+
+def photo_read(readers: Readers, photo: np.ndarray) -> dict[str, str]:
+    digits, ink = pp.photo_ink(photo)
+    return readers.read(digits, ink)
+
+
+def build_and_read(args, readers: Readers) -> list[dict]:
+    """Every set: name, truths, each way's readings, the line lengths."""
+    rng = np.random.default_rng(args.seed)
+    sets = []
+    for name, file in (("pendigits", "pendigits_dev.json.gz"), ("UNIPEN", "unipen_dev.json.gz")):
+        p = DATA / "pen" / file
+        if not p.is_file():
+            continue
+        hands = writers_with_all_digits(pen.split_writers(pen.load_pen(p))[1])
+        log(f"{name}: {len(hands)} held-out writers who wrote every digit")
+        for cond, gap, seps in (("natural spacing", GAPS["natural"], False), ("touching", GAPS["touching"], False),
+                                ("with separators", GAPS["natural"], True)):
+            truth, got, lens = [], collections.defaultdict(list), []
+            t = time.perf_counter()
+            for i in range(args.n):
+                hand = hands[int(rng.integers(len(hands)))]
+                n = int(rng.integers(2, 7))
+                text = number_text(rng, n, seps)
+                res = canvas_read(readers, canvas_number(text, hand, rng, gap))
+                truth.append("".join(c for c in text if c.isdigit()))
+                lens.append(n)
+                for k, v in res.items():
+                    got[k].append(v)
+            sets.append(dict(name=f"canvas, {cond}: {name} held-out writers", truth=truth, got=got, lens=lens))
+            log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+        truth, got, lens = [], collections.defaultdict(list), []
+        t = time.perf_counter()
+        for i in range(args.n_paper):
+            hand = hands[int(rng.integers(len(hands)))]
+            n = int(rng.integers(2, 7))
+            text = number_text(rng, n, False)
+            height = rng.uniform(40, 110)
+            ink, _ = write(text, hand, rng, GAPS["natural"], height, max(1.5, height * rng.uniform(0.05, 0.12)))
+            res = photo_read(readers, paper_photo(ink, rng))
+            truth.append(text)
+            lens.append(n)
+            for k, v in res.items():
+                got[k].append(v)
+        sets.append(dict(name=f"paper, natural spacing: {name} held-out writers, photographed", truth=truth, got=got,
+                         lens=lens))
+        log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+    mnist = DATA / "mnist.npz"
+    if mnist.is_file():
+        with np.load(mnist) as f:
+            hand = lines.Hand(None, (f["x_test"], f["y_test"]))
+        truth, got, lens = [], collections.defaultdict(list), []
+        style = lines.LineStyle(min_digits=1, max_digits=8)
+        for i in range(args.n):
+            text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(1, 9))))
+            ink, _ = lines.write_line(text, hand, rng, style, height=rng.uniform(50, 90), pen=1.0)
+            f = min(1.0, 380 / ink.shape[1], 380 / ink.shape[0])
+            ink = cv2.resize(ink, (max(1, int(ink.shape[1] * f)), max(1, int(ink.shape[0] * f))), interpolation=cv2.INTER_AREA)
+            layer = np.zeros((400, 400, 4), np.uint8)
+            layer[10:10 + ink.shape[0], 10:10 + ink.shape[1], 3] = ink
+            res = canvas_read(readers, layer)
+            truth.append(text)
+            lens.append(len(text))
+            for k, v in res.items():
+                got[k].append(v)
+        sets.append(dict(name="canvas: lines of MNIST test digits (1-8 digits)", truth=truth, got=got, lens=lens))
+    return sets
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Scoring and the table
+# ------------------------------------------------------------------------------------------------------------
+
+
+def scores(read: list[str], truth: list[str]) -> tuple[float, float]:
+    from mnist_core.train_number import score
+
+    return score(read, truth)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=400, help="canvas numbers per set (default 400)")
+    ap.add_argument("--n-paper", type=int, default=200, help="photographed numbers per population (default 200)")
+    ap.add_argument("--reader", default=str(nr.SHIPPED), help="the number reader (.tflite)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
+    args = ap.parse_args(argv)
+    if not (DATA / "pen").is_dir():
+        print(f"no pen data at {DATA / 'pen'}; nothing to measure", file=sys.stderr)
+        return 2
+    started, load0 = time.perf_counter(), os.getloadavg()
+    readers = Readers(Path(args.reader))
+    sets = build_and_read(args, readers)
+    ways = ("segmenter", "reader alone", "served")
+    rows = []
+    for s in sets:
+        res = {k: scores(s["got"][k], s["truth"]) for k in ways}
+        rows.append((s, res))
+        log(f"{s['name']} (n {len(s['truth'])}): " + "  ".join(f"{k}: {e:.1%} exact, {d:.1%} digits"
+                                                             for k, (e, d) in res.items()))
+    per_len = []
+    for s in sets:
+        if s["name"].startswith("canvas, natural"):
+            for n in sorted(set(s["lens"])):
+                idx = [i for i, m in enumerate(s["lens"]) if m == n]
+                r = {k: scores([s["got"][k][i] for i in idx], [s["truth"][i] for i in idx])[0] for k in ways}
+                per_len.append((s["name"].split(": ")[1].split(" ")[0], n, len(idx), r))
+    t_line = np.array(readers.times["line"]) * 1000
+    t_net = np.array(readers.times["network"]) * 1000
+    timing = (f"reading a picture's numbers once its digits are found (rows, bands, the reader, combining): p50 "
+              f"{np.percentile(t_line, 50):.1f} ms, p90 {np.percentile(t_line, 90):.1f} ms over {len(t_line)} pictures; "
+              f"the reader's network alone per line: p50 {np.percentile(t_net, 50):.1f} ms, p90 "
+              f"{np.percentile(t_net, 90):.1f} ms")
+    log(timing)
+    seconds = time.perf_counter() - started
+    if args.out:
+        write_table(Path(args.out), rows, per_len, args, load0, seconds, timing)
+    return 0
+
+
+def write_table(path: Path, rows, per_len, args, load0, seconds, timing) -> None:
+    """The results as Markdown between BEGIN and END in `path` (text around them kept), else the whole file."""
+    from _common import describe, machine
+
+    loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
+    out = [f"Command: `python benchmarks/numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
+           f" --out {os.path.relpath(path, ROOT)}` ({seconds / 60:.0f} min)  ",
+           f"Reader: `{os.path.relpath(args.reader, ROOT)}`; digit model: `models/default.tflite`  ",
+           f"{describe(machine())}; load averages {loads(load0)} at the start, {loads(os.getloadavg())} at the end",
+           "",
+           "| set | n | old segmenter: exact | digits | reader alone: exact | digits | **served**: exact | digits |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for s, res in rows:
+        cells = " | ".join(f"{res[k][0]:.1%} | {res[k][1]:.1%}" if k != "served" else
+                           f"**{res[k][0]:.1%}** | {res[k][1]:.1%}" for k in ("segmenter", "reader alone", "served"))
+        out.append(f"| {s['name']} | {len(s['truth'])} | {cells} |")
+    out += ["", "Exact match per number length, canvas with natural spacing:", "",
+            "| writers | digits | n | old segmenter | reader alone | served |", "|---|---:|---:|---:|---:|---:|"]
+    for pop, n, m, r in per_len:
+        out.append(f"| {pop} | {n} | {m} | {r['segmenter']:.1%} | {r['reader alone']:.1%} | {r['served']:.1%} |")
+    out += ["", f"Speed (reported, not asserted): {timing}."]
+    write_between(path, BEGIN, END, "\n".join(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
