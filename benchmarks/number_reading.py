@@ -12,6 +12,9 @@ one writer, with that writer's own digits as written, no distortion):
 - canvas, with separators: amounts and dates (`1,250`, `12.50`, `3/4`, `2026-12`, a trailing `.-` or `=`);
 - paper: the natural-spacing numbers written on paper and photographed (paper colour and grain, ruled lines,
   a light gradient and shadow, blur, sensor noise, JPEG), read through the photo path (`photo_ink`);
+- cheque amounts: 2-7 digits (many zeros), overlapping to slightly apart, a dot, dash or comma between groups
+  and often `.-` or `=` after, on grey paper with a printed pattern and a ruled line, cut tightly and scaled to
+  24-64 px tall, JPEG half the time, read through the photo path;
 - MNIST test digits: lines of 1-8 digits made by `mnist_core.lines` from the 10,000 test digits, on the canvas.
 
 Per set: exact-match (the whole number right, no digit missing or extra) and digit accuracy (1 - edit
@@ -156,6 +159,50 @@ def paper_photo(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
 
 
+def cheque_crop(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An amount cut tightly from a scanned cheque: grey paper with a printed pattern (waves or a dot screen),
+    often a ruled line, ink a little blurred and noisy; the crop 24-64 px tall, JPEG half the time (grey uint8)."""
+    H, W = ink.shape
+    paper = rng.uniform(150, 240)
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    img = np.full((H, W), paper, np.float32)
+    kind = rng.integers(0, 3)
+    if kind == 1:
+        f = rng.uniform(0.1, 0.4)
+        img -= rng.uniform(8, 35) * (0.5 + 0.5 * np.sin(f * xx + 3 * np.sin(0.05 * yy) + rng.uniform(0, 6)))
+    elif kind == 2:
+        p = rng.uniform(3, 6)
+        img -= rng.uniform(8, 30) * ((np.sin(xx * np.pi / p) * np.sin(yy * np.pi / p)) > 0.6)
+    rows = np.flatnonzero(ink.max(axis=1) > 100)
+    if rng.random() < 0.6 and rows.size:
+        ly = int(min(H - 2, rows[-1] + rng.uniform(-0.05, 0.1) * (rows[-1] - rows[0])))
+        cv2.line(img, (0, ly), (W - 1, ly), float(paper - rng.uniform(40, 110)), int(rng.integers(1, 3)))
+    a = ink.astype(np.float32) / 255
+    img = img * (1 - a) + rng.uniform(10, 90) * a
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
+    img += rng.normal(0, rng.uniform(1, 6), img.shape)
+    ys, xs = np.nonzero(ink > 100)
+    m = lambda: int(rng.uniform(0.02, 0.12) * (ys.max() - ys.min()))  # noqa: E731: tight, a little paper round
+    crop = img[max(0, ys.min() - m()):ys.max() + 1 + m(), max(0, xs.min() - m()):xs.max() + 1 + m()]
+    f = rng.uniform(24, 64) / crop.shape[0]
+    crop = cv2.resize(np.clip(crop, 0, 255).astype(np.uint8), (max(8, int(crop.shape[1] * f)), max(8, int(crop.shape[0] * f))),
+                      interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        crop = cv2.imdecode(cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 95))])[1],
+                            cv2.IMREAD_GRAYSCALE)
+    return crop
+
+
+def amount_text(rng: np.random.Generator) -> str:
+    """A cheque amount: 2-7 digits, zeros common, a dot or a dash between groups, a `.-` or `=` after it often."""
+    n = int(rng.integers(2, 8))
+    digits = "".join(str(int(d)) if rng.random() < 0.7 else "0" for d in rng.integers(0, 10, n))
+    if n >= 4 and rng.random() < 0.6:
+        k = n - 3 if rng.random() < 0.5 else n - 2
+        digits = digits[:k] + str(rng.choice([".", "-", ","])) + digits[k:]
+    return digits + str(rng.choice(["", ".-", "=", "-", ".-"]))
+
+
 def number_text(rng: np.random.Generator, n: int, separators: bool) -> str:
     """`n` random digits; with separators, as an amount, a date or a fraction."""
     digits = "".join(str(int(d)) for d in rng.integers(0, 10, n))
@@ -264,6 +311,21 @@ def build_and_read(args, readers: Readers) -> list[dict]:
                 got[k].append(v)
         sets.append(dict(name=f"paper, natural spacing: {name} held-out writers, photographed", truth=truth, got=got,
                          lens=lens))
+        log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+        truth, got, lens = [], collections.defaultdict(list), []
+        t = time.perf_counter()
+        for i in range(args.n_paper):
+            hand = hands[int(rng.integers(len(hands)))]
+            text = amount_text(rng)
+            height = 60.0
+            ink, _ = write(text, hand, rng, (-0.2, 0.1), height, height * rng.uniform(0.05, 0.14))
+            res = photo_read(readers, cheque_crop(ink, rng))
+            truth.append("".join(c for c in text if c.isdigit()))
+            lens.append(len(truth[-1]))
+            for k, v in res.items():
+                got[k].append(v)
+        sets.append(dict(name=f"cheque amounts: {name} held-out writers, cut tightly from patterned paper (24-64 px)",
+                         truth=truth, got=got, lens=lens))
         log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
     mnist = DATA / "mnist.npz"
     if mnist.is_file():
