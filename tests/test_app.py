@@ -17,6 +17,7 @@ import app
 from studio import common, draw, models_tab, personalize, photo, retrain, samples, server
 from test_i18n import as_shown
 from mnist_core.config import Paths
+from mnist_core.numbers import SHIPPED as NUMBER_READER
 from mnist_core.jobs import JobManager, JobOptions
 
 
@@ -159,6 +160,27 @@ def test_blank_photo_says_no_digits(studio, images):
     label, number, boxed, html = photo.predict_photo(str(images["photo_blank.jpg"]))
     assert label == {} and number == "" and "No digits found" in html and boxed is not None
     assert photo.read_number(str(images["photo_blank.jpg"])) == ""
+    assert photo.read_number_details(str(images["photo_blank.jpg"])) == {"number": "", "digits": []}
+
+
+def test_number_details_give_each_digit_its_confidence_and_box(studio, images):
+    got = photo.read_number_details(str(images["photo_2024.jpg"]))
+    assert got["number"] == "2024" and [d["digit"] for d in got["digits"]] == [2, 0, 2, 4]
+    xs = [d["box"][0] for d in got["digits"]]
+    assert xs == sorted(xs) and all(0 < d["confidence"] <= 1 and d["box"][0] < d["box"][2] for d in got["digits"])
+
+
+@pytest.mark.skipif(not NUMBER_READER.is_file(), reason="no shipped number reader")
+def test_touching_digits_on_the_canvas_are_read_as_one_number(studio, tmp_path):
+    # "00" drawn as two overlapping rings: the number reader reads two zeros where the segmenter sees one blob.
+    import cv2
+
+    layer = np.zeros((400, 400, 4), np.uint8)
+    for cx in (150, 235):
+        cv2.ellipse(layer, (cx, 200), (48, 70), 0, 0, 360, (0, 0, 0, 255), 14, cv2.LINE_AA)
+    path = tmp_path / "rings.png"
+    cv2.imwrite(str(path), layer)
+    assert draw.predict_drawing({"layers": [{"path": str(path)}], "composite": None})[1] == "00"
 
 
 @pytest.mark.parametrize("name, message", [
