@@ -23,6 +23,7 @@ import binascii
 import gradio as gr
 
 from mnist_core.preprocess import ImageError
+from studio.i18n import COOKIE, STRINGS
 
 SIZES = (6, 12, 20)  # brush diameters in canvas pixels; the eraser is 4/3 of the chosen one
 DEFAULT_SIZE = 12
@@ -30,29 +31,29 @@ PREFIX = "data:image/png;base64,"
 
 TEMPLATE = """
 <div class="ink-pad">
-  <div class="ink-tools" role="toolbar" aria-label="Drawing tools">
-    <button type="button" data-tool="brush" aria-label="Brush" title="Brush" aria-pressed="true">
+  <div class="ink-tools" role="toolbar" aria-label="Drawing tools" data-name="canvas_tools">
+    <button type="button" data-tool="brush" data-name="canvas_brush" aria-label="Brush" title="Brush" aria-pressed="true">
       <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 20l3-1 11-11-2-2L5 17l-1 3zM15 5l2-2 4 4-2 2z"/></svg>
     </button>
-    <button type="button" data-tool="eraser" aria-label="Eraser" title="Eraser" aria-pressed="false">
+    <button type="button" data-tool="eraser" data-name="canvas_eraser" aria-label="Eraser" title="Eraser" aria-pressed="false">
       <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M3 16l9-9 7 7-6 6H7zM9 20h11"/></svg>
     </button>
     <span class="ink-sep"></span>
-    <button type="button" data-size="6" aria-label="Thin" title="Thin" aria-pressed="false"><i style="--d:4px"></i></button>
-    <button type="button" data-size="12" aria-label="Medium" title="Medium" aria-pressed="true"><i style="--d:8px"></i></button>
-    <button type="button" data-size="20" aria-label="Thick" title="Thick" aria-pressed="false"><i style="--d:13px"></i></button>
+    <button type="button" data-size="6" data-name="canvas_thin" aria-label="Thin" title="Thin" aria-pressed="false"><i style="--d:4px"></i></button>
+    <button type="button" data-size="12" data-name="canvas_medium" aria-label="Medium" title="Medium" aria-pressed="true"><i style="--d:8px"></i></button>
+    <button type="button" data-size="20" data-name="canvas_thick" aria-label="Thick" title="Thick" aria-pressed="false"><i style="--d:13px"></i></button>
     <span class="ink-sep"></span>
-    <button type="button" data-act="undo" aria-label="Undo" title="Undo (Ctrl+Z)" disabled>
+    <button type="button" data-act="undo" data-name="canvas_undo" data-keys=" (Ctrl+Z)" aria-label="Undo" title="Undo (Ctrl+Z)" disabled>
       <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 14L4 9l5-5M4 9h10a6 6 0 010 12h-3"/></svg>
     </button>
-    <button type="button" data-act="redo" aria-label="Redo" title="Redo (Ctrl+Y)" disabled>
+    <button type="button" data-act="redo" data-name="canvas_redo" data-keys=" (Ctrl+Y)" aria-label="Redo" title="Redo (Ctrl+Y)" disabled>
       <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M15 14l5-5-5-5M20 9H10a6 6 0 000 12h3"/></svg>
     </button>
-    <button type="button" data-act="clear" aria-label="Clear canvas" title="Clear canvas">
+    <button type="button" data-act="clear" data-name="canvas_clear" aria-label="Clear canvas" title="Clear canvas">
       <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/></svg>
     </button>
   </div>
-  <canvas class="ink-canvas" width="${size}" height="${size}" tabindex="0" aria-label="Drawing area"></canvas>
+  <canvas class="ink-canvas" width="${size}" height="${size}" tabindex="0" data-name="canvas_area" aria-label="Drawing area"></canvas>
 </div>
 """
 
@@ -75,7 +76,7 @@ CSS = """
 """
 
 # Runs once when the component mounts (gr.HTML's js_on_load: element, trigger, props, watch are given).
-JS = """
+JS = r"""
 const canvas = element.querySelector('canvas');
 const pad = element.querySelector('.ink-pad');
 const ctx = canvas.getContext('2d');
@@ -164,6 +165,21 @@ element.addEventListener('keydown', (e) => {
   else if (k === 'y') { e.preventDefault(); act('redo'); }
 });
 // The server emptied the value (the app's Clear button): empty the canvas too, keeping the tool.
+// Labels in the page's language (the switch's cookie, else the browser's), renewed whenever the toolbar is
+// pointed at or focused, so a language chosen since is followed.
+function speak() {
+  const m = document.cookie.match(/(?:^|;\s*)COOKIE=([^;]+)/);
+  const zh = (m ? decodeURIComponent(m[1]) : (navigator.language || '')).toLowerCase().startsWith('zh');
+  for (const el of element.querySelectorAll('[data-name]')) {
+    const pair = (props.names || {})[el.dataset.name];
+    if (!pair) continue;
+    el.setAttribute('aria-label', pair[zh ? 1 : 0]);
+    if (el.tagName === 'BUTTON') el.title = pair[zh ? 1 : 0] + (el.dataset.keys || '');
+  }
+}
+element.addEventListener('pointerover', speak);
+element.addEventListener('focusin', speak);
+speak();
 watch('value', () => {
   if (!props.value && strokes.length) { strokes.length = 0; undone.length = 0; redraw(); buttons(); }
 });
@@ -173,8 +189,9 @@ buttons();
 
 def ink_canvas(size: int, label, elem_id: str = "sketch") -> gr.HTML:
     """The canvas component (value None or {"layer": PNG data URL}); `size` is its side in canvas pixels."""
+    names = {key: list(pair) for key, pair in STRINGS.items() if key.startswith("canvas_")}
     return gr.HTML(None, label=label, show_label=True, container=True, html_template=TEMPLATE, css_template=CSS,
-                   js_on_load=JS, elem_id=elem_id, size=int(size))
+                   js_on_load=JS.replace("COOKIE", COOKIE), elem_id=elem_id, size=int(size), names=names)
 
 
 def sketch_value(value, max_bytes: int) -> dict | None:

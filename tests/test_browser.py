@@ -271,10 +271,14 @@ def test_a_zh_cn_browser_gets_the_chinese_page_and_can_switch(browser, url):
         page.click("#draw-save")  # nothing drawn: the server's refusal is in Chinese too
         wait_for(lambda: page.get_by_text("请先写一个数字").count() > 0, 30, "the Chinese error")
         assert page.locator("#language").get_by_label("简体中文", exact=True).is_checked()
+        brush = page.locator('#sketch button[data-tool="brush"]')  # the canvas's own toolbar speaks it too
+        wait_for(lambda: brush.get_attribute("aria-label") == "画笔", 30, "the Chinese brush button")
         english = ["Draw", "Photo", "Retrain", "Models", "My samples"]
         tabs = lambda: page.get_by_role("tab").all_inner_texts()  # noqa: E731
         page.locator("#language").get_by_label("English", exact=True).check()
         wait_for(lambda: tabs() == english, 30, "the English page", tabs)
+        brush.hover()
+        wait_for(lambda: brush.get_attribute("title") == "Brush", 30, "the English brush button")
         page.get_by_role("tab", name="Retrain").click()
         wait_for(lambda: page.get_by_role("button", name="Start training").count() == 1, 30, "an English button")
         page.reload()  # the choice is remembered
