@@ -200,7 +200,7 @@ def main(argv=None) -> int:
             tracing = False
             for i, (label, unit) in enumerate(digits):
                 if i == args.warmup and args.trace:
-                    browser.start_tracing(page, path=args.trace, screenshots=False)
+                    browser.start_tracing(page=page, path=args.trace, screenshots=False)
                     tracing = True
                 clear(page, args.timeout)
                 points = on_screen(unit, canvas_box(page), args.height, args.step)
