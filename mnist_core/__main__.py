@@ -324,7 +324,7 @@ def _join(args, log):
         print(f"worker {c.index} of {len(c.workers)} at {c.address}" + (" (chief)" if c.chief else "")
               + ": waiting for the others", file=sys.stderr)
     t = time.perf_counter()
-    with JoinWatchdog(c, args.join_timeout, lambda message: log.write("failed", message=message), EXIT_ERROR):
+    with JoinWatchdog(c, args.join_timeout, log.path):  # past the timeout: "failed" logged, this process killed
         strategy = make_strategy(c)
     args.join_seconds = time.perf_counter() - t
     return strategy

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 
 # HOST:PORT, HOST a name, an IPv4 address or an [IPv6] address.
@@ -117,39 +117,55 @@ def barrier(strategy) -> None:
     strategy.reduce("SUM", ones, axis=None).numpy()
 
 
-class JoinWatchdog:
-    """Ends the process when the workers have not all joined in time (a worker never started, a wrong address,
-    a firewall).
+# The watchdog, a separate small process: the wait for the other workers is a C++ call that holds Python's lock
+# (TFE_EnableCollectiveOps -> WaitForAllTasks), so no thread of the trainer, nor its signal handlers, runs meanwhile.
+_WATCHDOG = r"""
+import json, os, select, signal, sys, time
+parent, timeout_s, message, log = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4]
+ready, _, _ = select.select([sys.stdin], [], [], timeout_s)
+if ready:  # "joined" or the end of the pipe (the trainer has gone): nothing to do
+    sys.exit(0)
+if log:
+    with open(log, "a") as f:
+        f.write(json.dumps({"event": "failed", "time": time.time(), "message": message}) + "\n")
+print("error: " + message, file=sys.stderr, flush=True)
+os.kill(parent, signal.SIGKILL)
+"""
 
-    TensorFlow waits for the others inside C++ (an hour by default) where no Python exception can reach it, so
-    after `timeout_s` this thread reports `on_timeout(message)` and ends the process with `code`.
+
+class JoinWatchdog:
+    """Ends the trainer when the workers have not all joined in time (a worker never started, a wrong address,
+    a firewall): TensorFlow itself would wait an hour.
+
+    A small process watches this one: unless told within `timeout_s` that the workers joined, it writes a "failed"
+    event to the job log `log` (when given), prints the error on this process's stderr and kills this process.
     """
 
-    def __init__(self, cluster: Cluster, timeout_s: float, on_timeout, code: int):
-        self.cluster, self.timeout_s, self.on_timeout, self.code = cluster, timeout_s, on_timeout, code
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="join-watchdog", daemon=True)
+    def __init__(self, cluster: Cluster, timeout_s: float, log: os.PathLike | None = None):
+        self.cluster, self.timeout_s, self.log = cluster, timeout_s, log
+        self._proc: subprocess.Popen | None = None
+
+    def message(self) -> str:
+        others = ", ".join(f"{i} ({w})" for i, w in enumerate(self.cluster.workers) if i != self.cluster.index)
+        return (f"the workers did not all join within {self.timeout_s:.0f} s (this is worker {self.cluster.index} at "
+                f"{self.cluster.address}; waiting for worker {others}): start every worker, check the addresses and "
+                f"that the ports are open; no version saved")
 
     def __enter__(self):
-        self._thread.start()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(self.timeout_s), self.message(),
+             str(self.log) if self.log else ""],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=False)
         return self
 
     def __exit__(self, *exc):
-        self._done.set()
-        return False
-
-    def _run(self):
-        if self._done.wait(self.timeout_s):
-            return
-        others = ", ".join(f"{i} ({w})" for i, w in enumerate(self.cluster.workers) if i != self.cluster.index)
-        message = (f"the workers did not all join within {self.timeout_s:.0f} s (this is worker {self.cluster.index} at "
-                   f"{self.cluster.address}; waiting for worker {others}): start every worker, check the addresses "
-                   f"and that the ports are open; no version saved")
         try:
-            self.on_timeout(message)
-        finally:
-            print(f"error: {message}", file=sys.stderr, flush=True)
-            os._exit(self.code)
+            self._proc.stdin.write(b"joined\n")
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        self._proc.wait()
+        return False
 
 
 _PEER_ERRORS = ("UnavailableError", "DeadlineExceededError", "AbortedError", "CancelledError", "InternalError")
