@@ -1,7 +1,7 @@
 """Training across workers and reading in processes, on this machine: 1 process vs 2 local workers, and
 `predict --jobs 1` vs `--jobs 2`.
 
-    python benchmarks/bench_workers.py [--limit 10000] [--epochs 2] [--runs 2] [--files 200] [--predict-runs 3]
+    python benchmarks/bench_workers.py [--limit 10000] [--epochs 2] [--seed 0] [--runs 2] [--files 200] [--predict-runs 3]
         [--skip-train] [--skip-predict]
 
 Training: the same recipe (`train --limit L --epochs E`, the default CNN and data otherwise) run as one process and
@@ -101,6 +101,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=10000)
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--files", type=int, default=200)
     ap.add_argument("--predict-runs", type=int, default=3)
@@ -118,8 +119,8 @@ def main() -> None:
             from mnist_core.config import TrainSettings  # noqa: PLC0415
 
             s = TrainSettings()  # draw the pen digits once, as every run will find them in the cache
-            pen.training_set(s.pen_renders, s.seed, max(10, a.limit * 2 // 9), home / "cache", crops=s.pen_crops)
-            recipe = ["--limit", str(a.limit), "--epochs", str(a.epochs)]
+            pen.training_set(s.pen_renders, a.seed, max(10, a.limit * 2 // 9), home / "cache", crops=s.pen_crops)
+            recipe = ["--limit", str(a.limit), "--epochs", str(a.epochs), "--seed", str(a.seed)]
             for r in range(a.runs):
                 for workers in ((1, 2) if r % 2 == 0 else (2, 1)):
                     row = train(home, recipe, workers)
@@ -141,7 +142,7 @@ def main() -> None:
     path.write_text(json.dumps(result, indent=2))
     print(f"\nmachine: {describe(info)}; at the end {load()}")
     if result["train"]:
-        print(f"\ntrain --limit {a.limit} --epochs {a.epochs}: median (min-max) over {a.runs} runs\n")
+        print(f"\ntrain --limit {a.limit} --epochs {a.epochs} --seed {a.seed}: median (min-max) over {a.runs} runs\n")
         print("| set-up | wall s | train s | MNIST test accuracy | global batch |")
         print("|---|---|---|---|---|")
         for w in (1, 2):
