@@ -87,7 +87,11 @@ def header(demo: gr.Blocks, studio: Studio) -> tuple[gr.Textbox, gr.Radio, gr.Dr
     """Title, language switch, profile box and admin notice; returns the admin password box every admin event reads,
     the switch (see follow_language) and the profile box."""
     with gr.Row(equal_height=True):
-        gr.Markdown(ui("page_title") + "\n" + ui("page_intro"), elem_id="page-title")
+        with gr.Column(elem_id="page-title"):
+            # One translatable string per component: gr.I18n translates a whole value, and a value glued from two
+            # of them reached the page as their raw metadata.
+            gr.Markdown(ui("page_title"))
+            gr.Markdown(ui("page_intro"), elem_id="page-intro")
         profile = gr.Dropdown([DEFAULT_PROFILE], value=DEFAULT_PROFILE, allow_custom_value=True, label=ui("profile"),
                               info=ui("profile_info"), elem_id="profile", scale=0, min_width=220)
         # Each language is named in its own script, so whoever cannot read the page can still find theirs.

@@ -267,6 +267,9 @@ def test_a_zh_cn_browser_gets_the_chinese_page_and_can_switch(browser, url):
         page.wait_for_selector("#sketch canvas")
         for name in ("手写", "照片", "重新训练", "模型", "我的样本"):
             assert page.get_by_role("tab", name=name).count() == 1
+        intro = lambda: page.locator("#page-title").inner_text()  # noqa: E731
+        wait_for(lambda: "MNIST 工作室" in intro() and "纠正模型" in intro(), 30, "the Chinese title and intro", intro)
+        assert "translation_metadata" not in page.locator("body").inner_text()  # no string shown untranslated
         wait_for(lambda: "还没有书写" in page.locator("#draw-digits").inner_text(), 30, "the Chinese hint")
         page.click("#draw-save")  # nothing drawn: the server's refusal is in Chinese too
         wait_for(lambda: page.get_by_text("请先写一个数字").count() > 0, 30, "the Chinese error")
@@ -277,6 +280,7 @@ def test_a_zh_cn_browser_gets_the_chinese_page_and_can_switch(browser, url):
         tabs = lambda: page.get_by_role("tab").all_inner_texts()  # noqa: E731
         page.locator("#language").get_by_label("English", exact=True).check()
         wait_for(lambda: tabs() == english, 30, "the English page", tabs)
+        wait_for(lambda: "correct the model" in intro(), 30, "the English intro", intro)
         brush.hover()
         wait_for(lambda: brush.get_attribute("title") == "Brush", 30, "the English brush button")
         page.get_by_role("tab", name="Retrain").click()
