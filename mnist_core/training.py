@@ -305,8 +305,8 @@ def fit(
     reporter = _Reporter(settings.epochs, steps, progress, cancel)
     # The dataset shuffles itself. Validation in batches of 1,000: Keras' default of 32 spent 1.5-2.5 s of every
     # epoch on the 5,000 held-out digits (0.8 s at 1,000; the same numbers).
-    fit_args = dict(epochs=settings.epochs, validation_data=val, validation_batch_size=1000, callbacks=[reporter],
-                    verbose=0, shuffle=False)
+    fit_args = {"epochs": settings.epochs, "validation_data": val, "validation_batch_size": 1000,
+                "callbacks": [reporter], "verbose": 0, "shuffle": False}
     if strategy is None:
         train = _dataset(x, y, w, batch_size, settings.augment, settings.seed, augmentation=augmentation)
         model.fit(train, **fit_args)
