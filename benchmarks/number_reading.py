@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from mnist_core import lines, pen  # noqa: E402
 from mnist_core import numbers as nr  # noqa: E402
 from mnist_core import preprocess as pp  # noqa: E402
+from realworld import form_paper, lay_ink  # noqa: E402
 from robustness import blend, log, smooth_noise, write_between  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -163,24 +164,12 @@ def cheque_crop(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """An amount cut tightly from a scanned cheque: grey paper with a printed pattern (waves or a dot screen),
     often a ruled line, ink a little blurred and noisy; the crop 24-64 px tall, JPEG half the time (grey uint8)."""
     H, W = ink.shape
-    paper = rng.uniform(150, 240)
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    img = np.full((H, W), paper, np.float32)
-    kind = rng.integers(0, 3)
-    if kind == 1:
-        f = rng.uniform(0.1, 0.4)
-        img -= rng.uniform(8, 35) * (0.5 + 0.5 * np.sin(f * xx + 3 * np.sin(0.05 * yy) + rng.uniform(0, 6)))
-    elif kind == 2:
-        p = rng.uniform(3, 6)
-        img -= rng.uniform(8, 30) * ((np.sin(xx * np.pi / p) * np.sin(yy * np.pi / p)) > 0.6)
+    img, paper = form_paper(H, W, rng, wave=(0.1, 0.4))
     rows = np.flatnonzero(ink.max(axis=1) > 100)
     if rng.random() < 0.6 and rows.size:
         ly = int(min(H - 2, rows[-1] + rng.uniform(-0.05, 0.1) * (rows[-1] - rows[0])))
         cv2.line(img, (0, ly), (W - 1, ly), float(paper - rng.uniform(40, 110)), int(rng.integers(1, 3)))
-    a = ink.astype(np.float32) / 255
-    img = img * (1 - a) + rng.uniform(10, 90) * a
-    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
-    img += rng.normal(0, rng.uniform(1, 6), img.shape)
+    img = lay_ink(img, ink, rng)
     ys, xs = np.nonzero(ink > 100)
     m = lambda: int(rng.uniform(0.02, 0.12) * (ys.max() - ys.min()))  # noqa: E731: tight, a little paper round
     crop = img[max(0, ys.min() - m()):ys.max() + 1 + m(), max(0, xs.min() - m()):xs.max() + 1 + m()]

@@ -73,6 +73,31 @@ def plain_normalise(image: np.ndarray) -> np.ndarray:
     return pp.normalize_digit(crop)
 
 
+def form_paper(H: int, W: int, rng: np.random.Generator, wave: tuple[float, float] = (0.15, 0.5)) -> tuple[np.ndarray, float]:
+    """A form's or cheque's paper (H, W) float32: grey, plain or with a printed pattern (waves or a dot screen);
+    and its grey level."""
+    paper = rng.uniform(150, 240)
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    img = np.full((H, W), paper, np.float32)
+    kind = rng.integers(0, 3)
+    if kind == 1:
+        f = rng.uniform(*wave)
+        img -= rng.uniform(8, 35) * (0.5 + 0.5 * np.sin(f * xx + 3 * np.sin(0.05 * yy) + rng.uniform(0, 6)))
+    elif kind == 2:
+        p = rng.uniform(3, 6)
+        img -= rng.uniform(8, 30) * ((np.sin(xx * np.pi / p) * np.sin(yy * np.pi / p)) > 0.6)
+    return img, paper
+
+
+def lay_ink(img: np.ndarray, ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink (uint8 coverage) written on the paper in a grey pen, then a scanner's slight blur and noise."""
+    inkc = rng.uniform(10, 90)
+    a = ink.astype(np.float32) / 255
+    img = img * (1 - a) + inkc * a
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
+    return img + rng.normal(0, rng.uniform(1, 6), img.shape)
+
+
 def crop_from_line(line: list[pen.PenDigit], target: int, rng: np.random.Generator) -> np.ndarray:
     """A tight crop (grey uint8, 16-64 px tall) of digit `target` of a line of touching digits on form paper."""
     h = 60.0
@@ -93,24 +118,11 @@ def crop_from_line(line: list[pen.PenDigit], target: int, rng: np.random.Generat
         pen._polylines(ink, s, h, x0, y0, pen_w)
         boxes.append((x0, y0))
     # paper: grey, a printed pattern (waves or a dot screen) and a ruled baseline
-    paper = rng.uniform(150, 240)
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    img = np.full((H, W), paper, np.float32)
-    kind = rng.integers(0, 3)
-    if kind == 1:
-        f = rng.uniform(0.15, 0.5)
-        img -= rng.uniform(8, 35) * (0.5 + 0.5 * np.sin(f * xx + 3 * np.sin(0.05 * yy) + rng.uniform(0, 6)))
-    elif kind == 2:
-        p = rng.uniform(3, 6)
-        img -= rng.uniform(8, 30) * ((np.sin(xx * np.pi / p) * np.sin(yy * np.pi / p)) > 0.6)
+    img, paper = form_paper(H, W, rng)
     if rng.random() < 0.6:
         ly = int(base + h + rng.uniform(-0.05, 0.2) * h)
         cv2.line(img, (0, ly), (W - 1, ly), float(paper - rng.uniform(40, 110)), int(rng.integers(1, 3)))
-    inkc = rng.uniform(10, 90)
-    a = ink.astype(np.float32) / 255
-    img = img * (1 - a) + inkc * a
-    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.2))
-    img += rng.normal(0, rng.uniform(1, 6), img.shape)
+    img = lay_ink(img, ink, rng)
     # the crop: the target's ink box, each side moved by -3% to +15% of the digit's height (neighbours come in)
     x0 = xs[target] - pen_w / 2
     x1 = xs[target] + widths[target] + pen_w / 2

@@ -625,14 +625,20 @@ def cmd_train_number(args) -> int:
                          f" | {p.elapsed_s:5.0f}s, ETA {p.eta_s:5.0f}s{extra}{end}")
         sys.stderr.flush()
 
+    init = None
+    if args.init:
+        import keras  # noqa: PLC0415
+
+        init = keras.models.load_model(args.init)
+        say(f"training {args.init} further")
     cancel = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
-    result = fit_number(train, val, settings, bar, cancel.is_set)
+    result = fit_number(train, val, settings, bar, cancel.is_set, init=init)
     if result.model is None:
         print("cancelled before an epoch finished: nothing saved", file=sys.stderr)
         return EXIT_CANCELLED
     output = Path(args.output) if args.output else home / "number.keras"
-    card = {"kind": "number reader (CTC)", "settings": asdict(settings),
+    card = {"kind": "number reader (CTC)", "settings": asdict(settings), "init": args.init,
             "trained_on": f"{settings.lines:,} lines made from {data.describe()} and {len(shipped):,} pen digits "
                           "of the training writers (UCI pendigits, UNIPEN)",
             "validation": f"{len(val[0])} lines of MNIST test digits",
@@ -783,6 +789,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--validation", type=int, help="lines of MNIST test digits scored after each epoch (default 1000)")
     n.add_argument("--seed", type=int, default=0)
     n.add_argument("--no-pen", action="store_true", help="write the lines with MNIST digits only")
+    n.add_argument("--init", metavar="FILE", help="train this saved reader (.keras) further instead of a fresh one "
+                                                  "(give a new --seed for new lines)")
     n.add_argument("--output", help="where to save it (.keras; .tflite and .json beside it); default: "
                                     "<MNIST_STUDIO_HOME>/number.keras, which the studio then serves")
     n.add_argument("--json", action="store_true", help="print one JSON summary line at the end")

@@ -170,7 +170,7 @@ def write_line(text: str, hand: Hand, rng: np.random.Generator, style: LineStyle
                     patch = _mnist_patch(xs[idx[label][int(rng.integers(len(idx[label])))]], hi)
                     w = float(patch.shape[1])
                     pieces.append((patch, x, y, hi, True))
-            x += w + rng.uniform(*gaps) * h
+            x += w + rng.uniform(*gaps) * h + p  # the gap is between the ink's edges: the pen's width added
         else:
             strokes, w, margin = _sep_strokes(ch, rng)
             x += margin * h * rng.uniform(0.5, 1.5)
@@ -275,7 +275,7 @@ def make_lines(n: int, hand: Hand, seed: int = 0, style: LineStyle = LineStyle()
 def training_lines(n: int, hand: Hand, seed: int = 0, cache: Path | None = None, key: str = "",
                    style: LineStyle = LineStyle()) -> tuple[list[np.ndarray], list[str]]:
     """`make_lines`, kept in `cache` (a folder) under a key of the arguments and the digits' origin `key`."""
-    tag = hashlib.sha256(f"{n}/{seed}/{style}/{key}/v1".encode()).hexdigest()[:16]
+    tag = hashlib.sha256(f"{n}/{seed}/{style}/{key}/v2".encode()).hexdigest()[:16]  # v2: gaps between ink edges
     path = cache / f"lines-{tag}.npz" if cache is not None else None
     if path is not None and path.is_file():
         try:

@@ -112,8 +112,9 @@ def _predict_fn(model):
 def fit_number(train: tuple[list[np.ndarray], list[str]], val: tuple[list[np.ndarray], list[str]] | None,
                settings: NumberTrainSettings = NumberTrainSettings(),
                progress: Callable[[Progress], None] | None = None,
-               cancel: Callable[[], bool] | None = None) -> NumberResult:
-    """Train a fresh number reader on `train` lines ((32, W) uint8, digit strings); score it on `val`."""
+               cancel: Callable[[], bool] | None = None, init: keras.Model | None = None) -> NumberResult:
+    """Train a number reader on `train` lines ((32, W) uint8, digit strings), a fresh one or `init` further (its
+    logits model, e.g. `keras.models.load_model` of a saved reader); score it on `val`."""
     settings.validate()
     keras.utils.set_random_seed(settings.seed)
     xs, ys = train
@@ -126,7 +127,7 @@ def fit_number(train: tuple[list[np.ndarray], list[str]], val: tuple[list[np.nda
         initial_learning_rate=settings.lr / 10, decay_steps=max(1, total - warmup), alpha=0.01,
         warmup_target=settings.lr, warmup_steps=warmup)
     opt = keras.optimizers.Adam(learning_rate=lr, clipnorm=5.0)
-    model = build_number_reader(settings.width)
+    model = init if init is not None else build_number_reader(settings.width)
 
     @tf.function(input_signature=[tf.TensorSpec([None, nr.HEIGHT, None, 1], tf.float32),
                                   tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)])
