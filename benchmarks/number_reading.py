@@ -69,31 +69,43 @@ def sep_strokes(ch: str) -> tuple[list[np.ndarray], float]:
 
 
 def write(text: str, digits_by_label: dict[int, list[pen.PenDigit]], rng: np.random.Generator, gap: tuple[float, float],
-          height: float, pen_px: float, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, tuple]:
-    """`text` written by one writer at `height` px with a `pen_px` round pen: uint8 ink (shape, or a tight sheet)."""
-    parts, x = [], 0.0
-    widths = []
+          height: float, pen_px: float, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+    """`text` written by one writer with a `pen_px` round pen, `height` px tall (less when it would not fit across
+    `shape`): uint8 ink (`shape`, or a tight sheet) and the height used."""
+    parts, widths = [], []
     for ch in text:
         if ch.isdigit():
             d = digits_by_label[int(ch)][int(rng.integers(len(digits_by_label[int(ch)])))]
             s = pen.distort(d.strokes, rng, 0.0)  # as written: unit height, no change
             widths.append(float(np.concatenate(s)[:, 0].max()))
-            parts.append((s, 1 + rng.uniform(-0.05, 0.05), rng.uniform(-0.04, 0.04)))
+            parts.append((s, 1 + rng.uniform(-0.05, 0.05), rng.uniform(-0.04, 0.04), rng.uniform(*gap)))
         else:
-            parts.append((ch, 1.0, 0.0))
+            parts.append((ch, 1.0, 0.0, 0.0))
     mean_w = float(np.mean(widths)) if widths else 0.6
-    placed = []
-    for what, k, dy in parts:
-        if isinstance(what, str):
-            strokes, w = sep_strokes(what)
-            x += 0.12
-            placed.append((strokes, x, 0.0, 1.0))
-            x += w + 0.12
-        else:
-            placed.append((what, x, dy + (1 - k), k))
-            # The gap is between the ink's edges: the pen's width is added to the gap between the strokes' centres.
-            x += float(np.concatenate(what)[:, 0].max()) * k + rng.uniform(*gap) * mean_w + pen_px / height
-    total = x - rng.uniform(*gap) * mean_w - pen_px / height if placed else 0.0
+
+    def layout(h: float) -> tuple[list, float]:
+        # Positions in digit heights. A gap is between the ink's edges: the pen's width is added between centres.
+        x, placed, end = 0.0, [], 0.0
+        for what, k, dy, g in parts:
+            if isinstance(what, str):
+                strokes, w = sep_strokes(what)
+                placed.append((strokes, x + 0.12, 0.0, 1.0))
+                end = x + 0.12 + w
+                x = end + 0.12
+            else:
+                placed.append((what, x, dy + (1 - k), k))
+                end = x + float(np.concatenate(what)[:, 0].max()) * k
+                x = end + g * mean_w + pen_px / h
+        return placed, end
+
+    placed, total = layout(height)
+    if shape is not None:
+        for _ in range(3):  # shrink until the number fits across the canvas
+            room = shape[1] - pen_px - 12
+            if total * height <= room:
+                break
+            height = room / total
+            placed, total = layout(height)
     if shape is None:
         H, W = int(height * 1.6 + pen_px + 8), int(total * height + pen_px + 16)
         ox, oy = pen_px / 2 + 8, height * 0.3
@@ -105,7 +117,7 @@ def write(text: str, digits_by_label: dict[int, list[pen.PenDigit]], rng: np.ran
     for strokes, x0, y0, k in placed:
         if strokes:
             pen._polylines(ink, [s * np.float32(k) for s in strokes], height, ox + x0 * height, oy + y0 * height, pen_px)
-    return ink, (ox, oy, total)
+    return ink, height
 
 
 def writers_with_all_digits(held: list[pen.PenDigit]) -> list[dict[int, list[pen.PenDigit]]]:

@@ -174,3 +174,29 @@ def test_the_shipped_reader_has_a_card_and_serves_any_width():
         f = reader.frames(np.zeros((nr.HEIGHT, w), np.uint8))
         assert f.shape == (w // nr.STRIDE, 11) and np.allclose(f.sum(axis=1), 1, atol=1e-4)
         assert nr.greedy(f) == []  # nothing written, nothing read
+
+
+def test_ctc_logprob_sums_every_alignment():
+    # Two frames, each p(blank)=0.5, p(digit 3)=0.5: "3" is aligned by "3_", "_3" and "33".
+    f = np.zeros((2, 11), np.float32)
+    f[:, 0] = f[:, 4] = 0.5
+    assert np.isclose(nr.ctc_logprob(f, [3]), np.log(0.75))
+    assert np.isclose(nr.ctc_logprob(f, []), np.log(0.25))
+    assert nr.ctc_logprob(f, [3, 3]) == float("-inf")  # a repeat needs a blank between: three frames
+    g = _frames([0, 4, 0, 4, 0])
+    assert nr.ctc_logprob(g, [3, 3]) > nr.ctc_logprob(g, [3]) > nr.ctc_logprob(g, [5])
+
+
+def test_sure_separate_digits_keep_the_segmenters_count_when_the_reader_barely_prefers_its_own():
+    digits, ink = _picture(2)
+    probs = np.stack([_odds(1, 0.95), _odds(7, 0.95)])
+    # The reader hesitates over a third digit between (0.55 against a blank's 0.45): its "157" is barely likelier.
+    f = _frames([0, 2, 0, 6, 0, 8, 0], p=0.9)
+    f[3] = 0.0
+    f[3, 6], f[3, 0] = 0.55, 0.45
+    class Hesitant(FakeReader):
+        def frames(self, x):
+            return f
+    assert nr.as_json(nr.read_numbers(digits, probs, ink, Hesitant([])))["number"] == "17"
+    # A reader sure of the third digit wins.
+    assert nr.as_json(nr.read_numbers(digits, probs, ink, FakeReader([0, 2, 0, 6, 0, 8, 0])))["number"] == "157"
