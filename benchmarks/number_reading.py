@@ -183,7 +183,7 @@ def cheque_crop(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cv2.line(img, (0, ly), (W - 1, ly), float(paper - rng.uniform(40, 110)), int(rng.integers(1, 3)))
     img = lay_ink(img, ink, rng)
     ys, xs = np.nonzero(ink > 100)
-    m = lambda: int(rng.uniform(0.02, 0.12) * (ys.max() - ys.min()))  # noqa: E731: tight, a little paper round
+    m = lambda: int(rng.uniform(0.02, 0.12) * (ys.max() - ys.min()))  # noqa: E731 (tight, a little paper round)
     crop = img[max(0, ys.min() - m()):ys.max() + 1 + m(), max(0, xs.min() - m()):xs.max() + 1 + m()]
     f = rng.uniform(24, 64) / crop.shape[0]
     crop = cv2.resize(np.clip(crop, 0, 255).astype(np.uint8), (max(8, int(crop.shape[1] * f)), max(8, int(crop.shape[0] * f))),

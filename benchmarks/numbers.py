@@ -17,4 +17,4 @@ if __name__ == "__main__":
     sys.exit(main())
 else:
     with open(os.path.join(sysconfig.get_paths()["stdlib"], "numbers.py")) as _f:
-        exec(compile(_f.read(), _f.name, "exec"))  # noqa: S102: the standard library's own module, as it is
+        exec(compile(_f.read(), _f.name, "exec"))  # noqa: S102 (the standard library's own module, as it is)

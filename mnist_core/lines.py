@@ -60,7 +60,7 @@ class LineStyle:
 
 def _sep_strokes(ch: str, rng: np.random.Generator) -> tuple[list[np.ndarray], float, float]:
     """A separator's strokes in a unit-height digit frame (y down, 0 top, 1 baseline): strokes, width, x margin."""
-    j = lambda a: a + rng.normal(0, 0.015, a.shape).astype(np.float32)  # noqa: E731: a hand is not a ruler
+    j = lambda a: a + rng.normal(0, 0.015, a.shape).astype(np.float32)  # noqa: E731 (a hand is not a ruler)
     if ch == ".":
         s = [j(np.array([[0.0, 0.95], [0.02, 0.96]], np.float32))]
         return s, 0.05, 0.05
