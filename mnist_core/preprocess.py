@@ -644,10 +644,23 @@ def _candidates(
         # otherwise only those spanning most of the frame go.
         touches = (x[keep] == 0) | (y[keep] == 0) | (x[keep] + w[keep] == W) | (y[keep] + h[keep] == H)
         inner = keep[~touches]
+        # A small strip (at most 160 px tall, 1.5 times as wide) is a tight crop of a line of digits (a cheque's
+        # amount, a form's box): its digits touch its edges and span its height.
+        strip = H <= 160 and W >= 1.5 * H
         if inner.size and int(h[inner].max()) >= min_px:
-            keep = inner
+            # Except a mark in the row of a digit clear of the frame and of a digit's height (digits, or several
+            # touching): in a strip most digits touch its edges.
+            big = inner[h[inner] >= min_px]
+            edge = keep[touches]
+            ov = np.minimum((y[edge] + h[edge])[:, None], (y[big] + h[big])[None]) - np.maximum(y[edge][:, None], y[big][None])
+            ratio = h[edge][:, None] / h[big][None]
+            in_row = ((ov >= 0.6 * np.minimum(h[edge][:, None], h[big][None])) & (ratio >= 0.5) & (ratio <= 1.4)).any(axis=1)
+            # Digits, touching ones too: not a line across the picture, nor (but in a strip) a sheet's edge down it.
+            shaped = (w[edge] <= 0.85 * W) & ((h[edge] <= 0.6 * H) | strip)
+            keep = np.sort(np.concatenate([inner, edge[in_row & shaped]]))
         else:
-            edge = touches & ((w[keep] > 0.6 * W) | (h[keep] > 0.6 * H))
+            # In a strip only marks across most of its width (a ruled line) are the frame.
+            edge = touches & ((w[keep] > (0.85 if strip else 0.6) * W) | ((h[keep] > 0.6 * H) & (not strip)))
             if not edge.all():
                 keep = keep[~edge]
     if keep.size > 400:  # a page of noise: look at the largest marks only

@@ -774,3 +774,20 @@ def test_a_tight_crop_of_a_one_is_read_not_refused(h, w):
 def test_too_small_for_any_digit(shape):
     with pytest.raises(ImageError, match="too small"):
         pp.photo_to_mnist(np.zeros(shape, np.uint8))
+
+
+@needs_mnist
+@pytest.mark.parametrize("first_clear", [False, True])
+def test_a_tight_crop_of_a_number_keeps_the_digits_touching_its_edges(mnist_test, first_clear):
+    # A cheque's amount cut tightly: grey paper, digits spanning its height, the first and last on its edges.
+    x, y = mnist_test
+    digits = [x[i][3:25] for i in range(5)]  # 22 rows: the digits' ink reaches the strip's top and bottom
+    strip = np.concatenate([np.pad(d, ((0, 0), (1, 1))) for d in digits], axis=1)[:, 3:-3]
+    if first_clear:  # one digit clear of the frame: the others, touching it, must stay too
+        strip[:, :20] = 0
+        strip[2:20, 2:18] = x[1][6:24, 6:22]  # the middle of a 2: clear of the strip's edges
+    paper = (200 - 0.7 * strip.astype(np.float32)).clip(0, 255).astype(np.uint8)
+    paper = cv2.resize(paper, None, fx=1.6, fy=1.6, interpolation=cv2.INTER_LINEAR)  # ~35 x 170 px
+    got = pp.photo_to_mnist(paper)
+    assert len(got) >= 4, [d.box for d in got]
+    assert min(d.box[0] for d in got) < 12 and max(d.box[2] for d in got) > paper.shape[1] - 12
