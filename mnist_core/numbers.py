@@ -114,14 +114,33 @@ def rows_of(digits: list[Digit]) -> list[list[Digit]]:
 
 
 def _row_box(ink: Ink, row: list[Digit]) -> tuple[int, int, int, int]:
-    """The row's band in ink pixels: its digits' boxes joined, a little room above, below and at the ends."""
+    """The row's band in ink pixels: its digits' boxes joined, a little room above, below and at the ends (the
+    whole image when it is one line)."""
+    if ink.line:
+        return 0, 0, ink.image.shape[1], ink.image.shape[0]
     x0 = min(d.box[0] for d in row) / ink.sx
     x1 = max(d.box[2] for d in row) / ink.sx
     y0 = min(d.box[1] for d in row) / ink.sy
     y1 = max(d.box[3] for d in row) / ink.sy
     pad = 0.08 * (y1 - y0)
     H, W = ink.image.shape[:2]
-    return (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(W, int(np.ceil(x1 + pad))), min(H, int(np.ceil(y1 + pad))))
+    bx0, by0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
+    bx1, by1 = min(W, int(np.ceil(x1 + pad))), min(H, int(np.ceil(y1 + pad)))
+    # Ink further along the row, within half a row's height (a digit the segmenter dropped, a thin 1 at the
+    # end, a separator), belongs to the line too.
+    cols = (_to_u8(ink.image[by0:by1]) >= 40).any(axis=0)
+    reach = max(2, int(0.5 * (by1 - by0)))
+    while True:
+        left = np.flatnonzero(cols[max(0, bx0 - reach):bx0])
+        if not left.size:
+            break
+        bx0 = max(0, bx0 - reach) + int(left[0])
+    while True:
+        right = np.flatnonzero(cols[bx1:bx1 + reach])
+        if not right.size:
+            break
+        bx1 = bx1 + int(right[-1]) + 1
+    return bx0, by0, bx1, by1
 
 
 def band(ink: Ink, row: list[Digit]) -> np.ndarray:
@@ -272,7 +291,7 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
     """The numbers in a picture, one per row, top to bottom: the reader's where there is one, combined with
     the segmenter's `digits` and their digit-model odds `probs` ((N, 10), in `digits`' order)."""
     index = {id(d): i for i, d in enumerate(digits)}
-    rows = rows_of(digits)
+    rows = [sorted(digits, key=lambda d: d.box[0])] if ink is not None and ink.line and digits else rows_of(digits)
     out = []
     for row in rows:
         seg = [ReadDigit(int(probs[index[id(d)]].argmax()), float(probs[index[id(d)]].max()), d.box,

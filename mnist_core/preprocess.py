@@ -65,6 +65,7 @@ class Ink:
     image: np.ndarray  # (h, w) uint8 (a canvas's alpha) or float32 in [0, 1] (a photo's marks, background removed)
     sx: float  # input pixels per ink pixel across: a digit's box x / sx is its column in `image`
     sy: float  # the same down
+    line: bool = False  # the whole image is one line of writing (a small crop wider than a digit)
 
 
 @dataclass(frozen=True)
@@ -644,23 +645,25 @@ def _candidates(
         # otherwise only those spanning most of the frame go.
         touches = (x[keep] == 0) | (y[keep] == 0) | (x[keep] + w[keep] == W) | (y[keep] + h[keep] == H)
         inner = keep[~touches]
-        # A small strip (at most 160 px tall, 1.5 times as wide) is a tight crop of a line of digits (a cheque's
-        # amount, a form's box): its digits touch its edges and span its height.
-        strip = H <= 160 and W >= 1.5 * H
-        if inner.size and int(h[inner].max()) >= min_px:
-            # Except a mark in the row of a digit clear of the frame and of a digit's height (digits, or several
-            # touching): in a strip most digits touch its edges.
+        # A small strip (at most 160 px tall, at least as wide) is a tight crop of a line of digits (a cheque's
+        # amount, a form's box), not a photo with a frame: its digits touch its edges and span its height; only a
+        # thin mark across most of its width (a ruled line) is not writing.
+        if H <= 160 and W >= H:
+            edge = touches & (w[keep] > 0.85 * W) & (h[keep] < 0.3 * H)
+            if not edge.all():
+                keep = keep[~edge]
+        elif inner.size and int(h[inner].max()) >= min_px:
+            # Except a mark in the row of a digit clear of the frame and of that digit's height (a digit, or
+            # several touching; not a line across the picture nor a sheet's edge down it).
             big = inner[h[inner] >= min_px]
             edge = keep[touches]
             ov = np.minimum((y[edge] + h[edge])[:, None], (y[big] + h[big])[None]) - np.maximum(y[edge][:, None], y[big][None])
             ratio = h[edge][:, None] / h[big][None]
             in_row = ((ov >= 0.6 * np.minimum(h[edge][:, None], h[big][None])) & (ratio >= 0.5) & (ratio <= 1.4)).any(axis=1)
-            # Digits, touching ones too: not a line across the picture, nor (but in a strip) a sheet's edge down it.
-            shaped = (w[edge] <= 0.85 * W) & ((h[edge] <= 0.6 * H) | strip)
+            shaped = (w[edge] <= 0.85 * W) & (h[edge] <= 0.6 * H)
             keep = np.sort(np.concatenate([inner, edge[in_row & shaped]]))
         else:
-            # In a strip only marks across most of its width (a ruled line) are the frame.
-            edge = touches & ((w[keep] > (0.85 if strip else 0.6) * W) | ((h[keep] > 0.6 * H) & (not strip)))
+            edge = touches & ((w[keep] > 0.6 * W) | (h[keep] > 0.6 * H))
             if not edge.all():
                 keep = keep[~edge]
     if keep.size > 400:  # a page of noise: look at the largest marks only
@@ -1068,11 +1071,21 @@ def photo_to_mnist(image: np.ndarray, settings: PreprocessSettings = DEFAULT) ->
 
 
 def photo_ink(image: np.ndarray, settings: PreprocessSettings = DEFAULT) -> tuple[list[Digit], Ink | None]:
-    """`photo_to_mnist`'s digits and the ink they were cut from (None for a small bitmap: one digit)."""
+    """`photo_to_mnist`'s digits and the ink they were cut from (None for a small bitmap no wider than a digit)."""
     s = settings
     image = _check_array(np.asarray(image), "the image")
     if _is_bitmap(image.shape, s):
-        return bitmap_to_mnist(image, s), None
+        digits = bitmap_to_mnist(image, s)
+        h, w = image.shape[:2]
+        if digits and w >= 1.2 * h:  # wider than a digit: maybe two ("06" cut from a cheque), for the reader
+            g = _grey(image)
+            g = 1.0 - g if _polarity_dark_ink(g) else g
+            lo, hi = _pct(g, 5), _pct(g, 99.5)  # the paper's level and the ink's
+            ink = np.clip((g - lo) / max(hi - lo, 1e-3), 0, 1).astype(np.float32)
+            _, mask = cv2.threshold((ink * 255).astype(np.uint8), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+            ink *= _remove_lines(mask, frac=0.6, min_len=8)  # the paper and a ruled line out, as for one digit
+            return digits, Ink(ink, 1.0, 1.0, line=True)
+        return digits, None
     if image.ndim == 3 and image.shape[2] == 4:
         a = _to_uint8(image[:, :, 3])
         if int(a.min()) < 250 and float((a > 127).mean()) < 0.5:  # strokes on transparent: alpha is the ink

@@ -200,3 +200,20 @@ def test_sure_separate_digits_keep_the_segmenters_count_when_the_reader_barely_p
     assert nr.as_json(nr.read_numbers(digits, probs, ink, Hesitant([])))["number"] == "17"
     # A reader sure of the third digit wins.
     assert nr.as_json(nr.read_numbers(digits, probs, ink, FakeReader([0, 2, 0, 6, 0, 8, 0])))["number"] == "157"
+
+
+def test_a_small_crop_wider_than_a_digit_is_read_whole_as_one_line():
+    from mnist_core import preprocess as pp
+
+    crop = np.full((40, 60), 210, np.uint8)  # a 40x60 grey crop: the bitmap path finds one digit at most
+    crop[8:32, 6:10] = 30
+    crop[8:32, 30:50] = 30
+    crop[14:26, 36:44] = 210  # a 1 and a 0, drawn square
+    digits, ink = pp.photo_ink(crop)
+    assert ink is not None and ink.line and ink.image.shape == crop.shape
+    # The reader is given the whole crop (its frames span it); it reads two digits where the segmenter saw one.
+    got = nr.read_numbers(digits, np.tile(_odds(0), (len(digits), 1)), ink, FakeReader([0, 2, 0, 0, 1, 0]))
+    assert [d.digit for d in got[0]] == [1, 0]
+    tall = np.full((60, 40), 210, np.uint8)
+    tall[10:50, 15:25] = 30
+    assert pp.photo_ink(tall)[1] is None  # no wider than a digit: one digit, the digit path alone
