@@ -168,7 +168,7 @@ def test_the_shipped_reader_reads_lines_of_mnist_test_digits():
 @needs_reader
 def test_the_shipped_reader_has_a_card_and_serves_any_width():
     card = nr.card()
-    assert card["kind"].startswith("number reader") and card["tflite"] is True and 0.9 <= card["val_exact"] <= 1
+    assert card["kind"].startswith("number reader") and card["tflite"] is True and 0.85 <= card["val_exact"] <= 1
     reader = nr.NumberReader.load()
     for w in (16, 64, 400, 1600):
         f = reader.frames(np.zeros((nr.HEIGHT, w), np.uint8))
