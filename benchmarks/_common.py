@@ -166,6 +166,40 @@ def png_bytes(image: np.ndarray) -> bytes:
 # ------------------------------------------------------------------------------------------------------------
 
 
+def concurrent_calls(clients: list, call, per_client: int) -> dict:
+    """Each client (a thread each, all released together) makes `per_client` calls; `call(client, k)` returns the
+    call's seconds (k numbers the calls 0..). Errors are counted, not raised. The clients are closed at the end."""
+    import threading  # noqa: PLC0415
+
+    lat, errors = [], []
+    lock = threading.Lock()
+    start = threading.Barrier(len(clients) + 1)
+
+    def worker(n: int):
+        start.wait()
+        for j in range(per_client):
+            try:
+                t = call(clients[n], n * per_client + j)
+                with lock:
+                    lat.append(t * 1000)
+            except Exception as e:  # counted, not raised: zero is the target
+                with lock:
+                    errors.append(f"{type(e).__name__}: {str(e)[:200]}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(len(clients))]
+    for th in threads:
+        th.start()
+    start.wait()
+    t1 = time.perf_counter()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t1
+    for cl in clients:
+        cl.close()
+    return {"calls_per_s": len(lat) / wall, "wall_s": wall, "ok": len(lat), "errors": len(errors),
+            "error_samples": errors[:5], "latency_ms": summary(lat)}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -25,7 +25,6 @@ import argparse
 import os
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -120,34 +119,7 @@ def main(argv=None) -> int:
         # ------------------------------------------------------------ concurrent clients
         def burst(api: str) -> dict:
             clients = [c.GradioHttp(url) for _ in range(args.clients)]
-            lat, errors = [], []
-            lock = threading.Lock()
-            start = threading.Barrier(args.clients + 1)
-
-            def worker(n: int):
-                cl = clients[n]
-                start.wait()
-                for j in range(args.per_client):
-                    try:
-                        total, _, _, _ = one(cl, api, n * args.per_client + j)
-                        with lock:
-                            lat.append(total * 1000)
-                    except Exception as e:  # counted, not raised: zero is the target
-                        with lock:
-                            errors.append(f"{type(e).__name__}: {str(e)[:200]}")
-
-            threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.clients)]
-            for th in threads:
-                th.start()
-            start.wait()
-            t1 = time.perf_counter()
-            for th in threads:
-                th.join()
-            wall = time.perf_counter() - t1
-            for cl in clients:
-                cl.close()
-            return {"calls_per_s": len(lat) / wall, "wall_s": wall, "ok": len(lat), "errors": len(errors),
-                    "error_samples": errors[:5], "latency_ms": c.summary(lat)}
+            return c.concurrent_calls(clients, lambda cl, k: one(cl, api, k)[0], args.per_client)
 
         conc = {PREDICT: [], NOOP: []}
         load_conc = c.load()

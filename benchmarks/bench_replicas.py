@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -151,33 +150,7 @@ def main(argv=None) -> int:
         def burst(n: int) -> dict:
             """--clients clients, client i on replica i % n."""
             clients = [c.GradioHttp(replicas[i % n].url) for i in range(args.clients)]
-            lat, errors = [], []
-            lock = threading.Lock()
-            start = threading.Barrier(args.clients + 1)
-
-            def worker(i: int):
-                start.wait()
-                for j in range(args.per_client):
-                    try:
-                        t = one(clients[i], i * args.per_client + j)
-                        with lock:
-                            lat.append(t * 1000)
-                    except Exception as e:  # counted, not raised
-                        with lock:
-                            errors.append(f"{type(e).__name__}: {str(e)[:200]}")
-
-            threads = [threading.Thread(target=worker, args=(i,)) for i in range(args.clients)]
-            for th in threads:
-                th.start()
-            start.wait()
-            t1 = time.perf_counter()
-            for th in threads:
-                th.join()
-            wall = time.perf_counter() - t1
-            for cl in clients:
-                cl.close()
-            return {"calls_per_s": len(lat) / wall, "wall_s": wall, "ok": len(lat), "errors": len(errors),
-                    "error_samples": errors[:5], "latency_ms": c.summary(lat)}
+            return c.concurrent_calls(clients, one, args.per_client)
 
         results = {1: [], 2: []}
         load_start = c.load()
