@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from . import numbers as nr
-from .pen import PenDigit, _polylines, _unit, distort
+from .pen import PenDigit, _polylines, distort
 from .preprocess import ImageError, photo_ink
 
 SEPARATORS = ".,-=/ "
@@ -298,7 +298,3 @@ def training_lines(n: int, hand: Hand, seed: int = 0, cache: Path | None = None,
             pass  # a read-only home still trains
     return xs, ys
 
-
-def unit_strokes(d: PenDigit) -> list[np.ndarray]:
-    """A pen digit's strokes at unit height (for drawing test lines exactly as written)."""
-    return _unit(d.strokes)

@@ -234,16 +234,9 @@ class NumberReader:
     """The number reader's TF Lite copy: (32, W) line inputs -> per-frame symbol probabilities."""
 
     def __init__(self, content: bytes, threads: int = 2, pool: int = 2):
-        import queue  # noqa: PLC0415
+        from .recognize import LiteFunction  # noqa: PLC0415 (LiteRT, else TensorFlow's interpreter)
 
-        from .recognize import _interpreter  # noqa: PLC0415 (LiteRT, else TensorFlow's interpreter)
-
-        self.content = content
-        self._pool: queue.Queue = queue.Queue()
-        for _ in range(pool):
-            it = _interpreter(content, threads)
-            it._w = None
-            self._pool.put(it)
+        self._fn = LiteFunction(content=content, pool=pool, chunk=1, threads=threads)
 
     @classmethod
     def load(cls, path: str | Path = SHIPPED) -> "NumberReader | None":
@@ -253,18 +246,7 @@ class NumberReader:
 
     def frames(self, x: np.ndarray) -> np.ndarray:
         """(32, W) uint8 line input -> (W / 2, 11) float32 frame probabilities (blank first)."""
-        it = self._pool.get()  # interpreters are not thread-safe: each caller takes one
-        try:
-            inp, out = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
-            if it._w != x.shape[1]:
-                it.resize_tensor_input(inp, [1, HEIGHT, x.shape[1], 1])
-                it.allocate_tensors()
-                it._w = x.shape[1]
-            it.set_tensor(inp, (x.astype(np.float32) / 255.0)[None, :, :, None])
-            it.invoke()
-            return it.get_tensor(out)[0].copy()
-        finally:
-            self._pool.put(it)
+        return self._fn((x.astype(np.float32) / 255.0)[None, :, :, None])[0]
 
     def read_line(self, ink: np.ndarray) -> str:
         """A line's (h, w) ink -> the digits read, as a string."""

@@ -82,29 +82,32 @@ def as_batch(images: np.ndarray) -> np.ndarray:
 
 
 class LiteFunction:
-    """A TensorFlow Lite copy of a Keras model: a small pool of interpreters, one per caller at a time."""
+    """A TensorFlow Lite copy of a Keras model: a small pool of interpreters, one per caller at a time.
+
+    Inputs of any shape the model takes (the digit model's (N, 28, 28, 1), the number reader's (N, 32, W, 1)):
+    an interpreter is resized when the shape it gets changes."""
 
     def __init__(self, model=None, content: bytes | None = None, pool: int = 2, chunk: int = 256, threads: int = 2):
         self.content = content if content is not None else to_lite(model)
-        self.chunk = chunk  # digits per invoke: activations stay in cache
+        self.chunk = chunk  # inputs per invoke: activations stay in cache
         self._pool: queue.Queue = queue.Queue()
         for _ in range(pool):
             it = _interpreter(self.content, threads)
-            it._n = None
+            it._shape = None
             self._pool.put(it)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """(N, 28, 28, 1) float32 -> (N, 10) float32."""
+        """(N, ...) float32 -> the model's (N, ...) float32 output, e.g. (N, 28, 28, 1) -> (N, 10)."""
         it = self._pool.get()  # interpreters are not thread-safe: each caller takes one
         try:
             inp, out = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
             parts = []
             for i in range(0, len(x), self.chunk):
                 part = np.ascontiguousarray(x[i:i + self.chunk])
-                if it._n != len(part):
-                    it.resize_tensor_input(inp, [len(part), 28, 28, 1])
+                if it._shape != part.shape:
+                    it.resize_tensor_input(inp, list(part.shape))
                     it.allocate_tensors()
-                    it._n = len(part)
+                    it._shape = part.shape
                 it.set_tensor(inp, part)
                 it.invoke()
                 parts.append(it.get_tensor(out).copy())
@@ -119,17 +122,18 @@ def _probe() -> np.ndarray:
     return (rng.random((8, 28, 28, 1)) ** 4).astype(np.float32)
 
 
-def agrees(fn, model, atol: float = 1e-4) -> bool:
-    """Whether `fn` gives the model's own probabilities on a fixed probe batch."""
-    x = _probe()
+def agrees(fn, model, atol: float = 1e-4, probe: np.ndarray | None = None) -> bool:
+    """Whether `fn` gives the model's own outputs on a fixed probe batch (default: digit-like 28x28 inputs)."""
+    x = _probe() if probe is None else probe
     return bool(np.allclose(fn(x), np.asarray(model(x, training=False)), atol=atol))
 
 
-def checked_lite(model) -> bytes | None:
-    """TF Lite bytes for `model`, or None when it cannot be converted or its copy disagrees with it."""
+def checked_lite(model, probe: np.ndarray | None = None) -> bytes | None:
+    """TF Lite bytes for `model`, or None when it cannot be converted or its copy disagrees with it on `probe`
+    (see `agrees`)."""
     try:
         content = to_lite(model)
-        return content if agrees(LiteFunction(content=content, pool=1), model) else None
+        return content if agrees(LiteFunction(content=content, pool=1), model, probe=probe) else None
     except Exception:  # a layer TF Lite cannot convert: the model is served through tf.function
         return None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from mnist_core.preprocess import Digit, ImageError, Ink, canvas_ink, canvas_to_mnist, most_prominent
+from mnist_core.preprocess import Digit, ImageError, Ink, canvas_ink, most_prominent
 from studio import personalize
 from studio.canvas import ink_canvas, sketch_value
 from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, pick,
@@ -53,22 +53,24 @@ def _trim(blobs: dict) -> None:
         blobs.pop(key, None)
 
 
-def drawing_digits(sketch: dict | None) -> tuple[list[Digit], list[np.ndarray], np.ndarray | None]:
-    """The digits on the canvas (MNIST-style 28x28), with the decoded layers and composite they came from."""
+def _drawn(sketch: dict | None) -> tuple[list[Digit], Ink | None, list[np.ndarray], np.ndarray | None]:
+    """The digits on the canvas, the ink (alpha) they were cut from, and the decoded layers and composite."""
     try:
         layers, composite = _canvas(sketch)
-        return canvas_to_mnist(layers or None, composite), layers, composite
+        return (*canvas_ink(layers or None, composite), layers, composite)
     except ImageError as e:
         raise image_error(e) from None
+
+
+def drawing_digits(sketch: dict | None) -> tuple[list[Digit], list[np.ndarray], np.ndarray | None]:
+    """The digits on the canvas (MNIST-style 28x28), with the decoded layers and composite they came from."""
+    digits, _, layers, composite = _drawn(sketch)
+    return digits, layers, composite
 
 
 def drawing_ink(sketch: dict | None) -> tuple[list[Digit], Ink | None]:
     """The digits on the canvas and the ink (alpha) they were cut from, for the number reader."""
-    try:
-        layers, composite = _canvas(sketch)
-        return canvas_ink(layers or None, composite)
-    except ImageError as e:
-        raise image_error(e) from None
+    return _drawn(sketch)[:2]
 
 
 def predict_drawing(sketch: dict | None, request: gr.Request = None):
