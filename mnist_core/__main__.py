@@ -169,9 +169,9 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     elif args.finetune:
         data = _finetune_data(data, extra, settings.limit or 5000, settings.seed)
         # The card records the net actually trained: the parent's architecture and width, not the defaults.
-        conv = next((la for la in init_model.layers if isinstance(la, keras.layers.Conv2D)), None)
-        shape = {"arch": "cnn", "width": int(conv.filters)} if conv is not None else {"arch": "mlp"}
-        settings = TrainSettings(**{**asdict(settings), "limit": None, **shape})
+        from .models import net_shape  # noqa: PLC0415
+
+        settings = TrainSettings(**{**asdict(settings), "limit": None, **net_shape(init_model)})
     described = data.describe()
     if personal is not None:
         described += (f"; fine-tuned on {len(extra[1])} samples of {args.profile!r} (each {personal['recipe'].repeat}x)"
@@ -228,8 +228,10 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
                                           data.x_test, data.y_test)["accuracy"]
         except Exception:  # a broken active model must not lose the new one
             active_accuracy = None
+    from .models import arch_name  # noqa: PLC0415
+
     card = {
-        "arch": settings.arch,
+        "arch": arch_name(model),
         "params": int(model.count_params()),
         "data": {"source": data.source, "subset": data.subset, "train_size": result.train_size,
                  "test_size": int(len(data.x_test)), "user_samples": result.extra_size,
@@ -267,14 +269,7 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         registry.activate(vid, profile=args.profile)  # a profile's model goes live for that profile alone
         activated = True
     if args.output:
-        from .registry import write_atomic  # noqa: PLC0415
-
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(out, registry.model_path(vid).read_bytes())
-        write_atomic(out.with_suffix(".json"), json.dumps({**card, "id": "default"}, indent=2).encode())
-        if registry.lite_path(vid).is_file():  # the card's lite_of matches: same model bytes
-            write_atomic(out.with_suffix(".tflite"), registry.lite_path(vid).read_bytes())
+        _write_output(registry, vid, card, Path(args.output))
     log.write("done", version=vid, card=card, active_before=active_before, active_accuracy=active_accuracy,
               activated=activated, profile=args.profile, personal=card.get("personal"))
     if strategy is not None:
@@ -301,6 +296,99 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
         print(f"version {vid}: test accuracy {metrics['accuracy']:.2%} ({metrics['errors']} errors in "
               f"{metrics['count']:,}); trained {result.epochs_done} epochs in {result.train_seconds:.1f} s "
               f"(+{result.setup_seconds:.1f} s setup)" + (", activated" if activated else ""))
+    return EXIT_OK
+
+
+def _write_output(registry, vid: str, card: dict, out: Path) -> None:
+    """Copy version ``vid`` to ``out`` (.keras), its card and checked TF Lite copy beside it: a shippable default."""
+    from .registry import write_atomic  # noqa: PLC0415
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, registry.model_path(vid).read_bytes())
+    write_atomic(out.with_suffix(".json"), json.dumps({**card, "id": "default"}, indent=2).encode())
+    if registry.lite_path(vid).is_file():  # the card's lite_of matches: same model bytes
+        write_atomic(out.with_suffix(".tflite"), registry.lite_path(vid).read_bytes())
+
+
+def _member(ref: str, registry):
+    """A model and its card from a version id or a .keras file (its card, if any, the .json beside it)."""
+    from .registry import load_model_file  # noqa: PLC0415
+
+    path = Path(ref)
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise CliError(f"no such model file: {ref}")
+        card_file = path.with_suffix(".json")
+        card = json.loads(card_file.read_text()) if card_file.is_file() else {}
+        return load_model_file(path), {**card, "id": card.get("id") if card_file.is_file() else None, "file": str(path)}
+    if not registry.exists(ref):
+        raise CliError(f"no such version: {ref}")
+    return registry.load(ref), registry.card(ref)
+
+
+def cmd_combine(args) -> int:
+    """Average trained digit models into one ensemble version: test accuracy, checked TF Lite copy, a card naming
+    each member."""
+    if len(args.members) < 2:
+        raise CliError("combine needs at least two models")
+    _quiet_tensorflow()
+    import keras  # noqa: PLC0415
+
+    from . import evaluate as ev  # noqa: PLC0415
+    from .data import load_mnist  # noqa: PLC0415
+    from .models import arch_name, build_ensemble, members  # noqa: PLC0415
+    from .recognize import Recognizer, checked_lite  # noqa: PLC0415
+    from .registry import Registry  # noqa: PLC0415
+
+    registry = Registry()
+    loaded = [_member(ref, registry) for ref in args.members]
+    if any(len(members(net)) > 1 for net, _ in loaded):
+        raise CliError("combine single models, not ensembles")
+    model = build_ensemble([net for net, _ in loaded])
+    data = load_mnist(args.data)
+    metrics = ev.evaluate(Recognizer(model, "new", lite=False).predict, data.x_test, data.y_test)
+    first = loaded[0][1]
+    seconds = [c.get("train_seconds") for _, c in loaded]
+    card = {
+        "arch": arch_name(model),
+        "params": int(model.count_params()),
+        "data": first.get("data"),        # the members' recipe: they are meant to differ by seed alone
+        "settings": first.get("settings"),
+        "metrics": metrics,
+        "train_seconds": round(sum(seconds), 2) if all(isinstance(t, (int, float)) for t in seconds) else None,
+        "history": first.get("history", []),
+        "ensemble": {
+            "how": "the mean of the members' probabilities",
+            "members": [{"ref": ref, "version": c.get("id"), "seed": (c.get("settings") or {}).get("seed"),
+                         "test_accuracy": (c.get("metrics") or {}).get("accuracy"),
+                         "train_seconds": c.get("train_seconds")} for ref, (_, c) in zip(args.members, loaded)],
+        },
+        "parent": None,
+        "keras": keras.__version__,
+    }
+    artifacts = {"confusion.png": ev.plot_confusion(metrics["confusion"]),
+                 "mistakes.png": ev.plot_mistakes(data.x_test, metrics["worst"])}
+    if card["history"]:
+        artifacts["curves.png"] = ev.plot_curves(card["history"])  # the first member's curves
+    lite = checked_lite(model)
+    if lite is not None:
+        artifacts["model.tflite"] = lite
+    vid = registry.save(model, card, artifacts)
+    card = registry.card(vid)
+    if args.activate:
+        registry.activate(vid)
+    if args.output:
+        _write_output(registry, vid, card, Path(args.output))
+    summary = {"version": vid, "test_accuracy": metrics["accuracy"], "members": args.members,
+               "member_accuracies": [m["test_accuracy"] for m in card["ensemble"]["members"]],
+               "tflite": lite is not None, "activated": bool(args.activate)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"version {vid}: the mean of {len(loaded)} models reads {metrics['accuracy']:.2%} of the test set "
+              f"({metrics['errors']} errors in {metrics['count']:,}); the members alone "
+              + ", ".join(f"{a:.2%}" if isinstance(a, float) else "?" for a in summary["member_accuracies"])
+              + (", activated" if args.activate else ""))
     return EXIT_OK
 
 
@@ -798,6 +886,14 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--json", action="store_true", help="print one JSON summary line at the end")
     n.add_argument("--quiet", action="store_true", help="no progress")
     n.set_defaults(func=cmd_train_number)
+
+    c = sub.add_parser("combine", help="average trained models (seeds of one recipe) into one ensemble version")
+    c.add_argument("members", nargs="+", metavar="MODEL", help="version ids or .keras files (two or more)")
+    c.add_argument("--data", help="MNIST for the test accuracy (as for train)")
+    c.add_argument("--activate", action="store_true", help="make the ensemble the active version")
+    c.add_argument("--output", help="also write it to this .keras file (card and TF Lite copy beside it)")
+    c.add_argument("--json", action="store_true", help="print one JSON summary line")
+    c.set_defaults(func=cmd_combine)
 
     m = sub.add_parser("models", help="list, activate or delete model versions")
     m.add_argument("action", choices=("list", "activate", "delete"))

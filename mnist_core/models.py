@@ -30,7 +30,7 @@ def _conv_bn(x, filters: int, kernel: int = 3, strides: int = 1):
     return layers.Activation("relu")(x)
 
 
-def build_cnn(width: int = TrainSettings.width, dropout: float = 0.2) -> keras.Model:
+def build_cnn(width: int = TrainSettings.width, dropout: float = 0.2, name: str = "cnn") -> keras.Model:
     """The default: a small all-convolutional net built for accuracy per FLOP on a CPU.
 
     Downsamples at once with a strided 5x5 stem (no full-resolution feature maps to
@@ -47,7 +47,54 @@ def build_cnn(width: int = TrainSettings.width, dropout: float = 0.2) -> keras.M
     x = layers.GlobalAveragePooling2D()(x)              # (4w,)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name="cnn")
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_ensemble(members: list[keras.Model]) -> keras.Model:
+    """One model whose (N, 10) answer is the mean of its members' probabilities (each a digit model of this file).
+
+    Members are copied into fresh nets named member_0, member_1, ... (Keras needs unique names inside one
+    model), so the arguments are left as they are. Seeds of one recipe make different mistakes on writers
+    nobody trained on; the mean of two makes fewer than either (benchmarks/REALWORLD.md), for one more small
+    forward pass per digit. One TF Lite file serves it like any other digit model.
+    """
+    if len(members) < 2:
+        raise ValueError("an ensemble needs at least two models")
+    inputs = keras.Input(shape=INPUT_SHAPE, name="digits")
+    outputs = []
+    for i, member in enumerate(members):
+        copy = keras.models.clone_model(member)
+        copy.set_weights(member.get_weights())
+        net = keras.Model(copy.inputs[0], copy.outputs[0], name=f"member_{i}")
+        outputs.append(net(inputs))
+    mean = layers.Average(name="probabilities")(outputs)
+    return keras.Model(inputs, mean, name="ensemble")
+
+
+def leaf_layers(model: keras.Model) -> list:
+    """The model's layers with its nested models (an ensemble's members) opened up, in order."""
+    out = []
+    for layer in model.layers:
+        out.extend(leaf_layers(layer) if isinstance(layer, keras.Model) else [layer])
+    return out
+
+
+def members(model: keras.Model) -> list[keras.Model]:
+    """An ensemble's member nets, or [model] for a single net."""
+    nested = [la for la in model.layers if isinstance(la, keras.Model)]
+    return nested or [model]
+
+
+def net_shape(model: keras.Model) -> dict:
+    """TrainSettings fields that describe the net of ``model``: {"arch": "cnn", "width": w} or {"arch": "mlp"}."""
+    conv = next((la for la in leaf_layers(model) if isinstance(la, layers.Conv2D)), None)
+    return {"arch": "cnn", "width": int(conv.filters)} if conv is not None else {"arch": "mlp"}
+
+
+def arch_name(model: keras.Model) -> str:
+    """What a card calls the net: "cnn", "mlp", or "ensemble of 2 cnn"."""
+    n, arch = len(members(model)), net_shape(model)["arch"]
+    return f"ensemble of {n} {arch}" if n > 1 else arch
 
 
 def build_model(arch: str, width: int = TrainSettings.width) -> keras.Model:

@@ -143,31 +143,33 @@ def judge(before: Score, after: Score, mnist_before: float, mnist_after: float,
 
 
 def freeze(model, recipe: Recipe = Recipe()) -> int:
-    """Mark the recipe's leading convolution blocks (and batch norm, if asked) untrainable; returns layers frozen."""
+    """Mark the recipe's leading convolution blocks (and batch norm, if asked) untrainable in each net of ``model``
+    (an ensemble's every member); returns layers frozen."""
     import keras  # noqa: PLC0415 (the model is a Keras model: loaded already)
 
-    frozen, convs = 0, 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            convs += 1
-        in_frozen_block = 0 < convs <= recipe.freeze_blocks
-        is_bn = isinstance(layer, keras.layers.BatchNormalization)
-        if layer.weights and (in_frozen_block or (is_bn and recipe.freeze_batchnorm)):
-            layer.trainable = False
-            frozen += 1
+    from .models import leaf_layers, members  # noqa: PLC0415
+
+    frozen = 0
+    for net in members(model):
+        convs = 0
+        for layer in leaf_layers(net):
+            if isinstance(layer, keras.layers.Conv2D):
+                convs += 1
+            in_frozen_block = 0 < convs <= recipe.freeze_blocks
+            is_bn = isinstance(layer, keras.layers.BatchNormalization)
+            if layer.weights and (in_frozen_block or (is_bn and recipe.freeze_batchnorm)):
+                layer.trainable = False
+                frozen += 1
     return frozen
 
 
 def train_settings(model, recipe: Recipe = Recipe()):
     """The TrainSettings a personal fine-tune of ``model`` runs with (its net's shape, the recipe's schedule)."""
-    import keras  # noqa: PLC0415 (the model is a Keras model: loaded already)
-
     from .config import TrainSettings  # noqa: PLC0415
+    from .models import net_shape  # noqa: PLC0415
 
-    conv = next((la for la in model.layers if isinstance(la, keras.layers.Conv2D)), None)
-    shape = {"arch": "cnn", "width": int(conv.filters)} if conv is not None else {"arch": "mlp"}
     return TrainSettings(
-        **shape, epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr, augment=recipe.augment,
+        **net_shape(model), epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr, augment=recipe.augment,
         seed=recipe.seed, validation=recipe.validation, sample_weight=recipe.sample_weight, data="mnist",
         min_steps=1,  # the recipe's batch size is already small: no shrinking
     )
@@ -192,5 +194,7 @@ def finetune(model, x: np.ndarray, y: np.ndarray, data, recipe: Recipe = Recipe(
     try:
         return training.fit(settings, replay, extra=(xs, ys), init_model=model, progress=progress, cancel=cancel)
     finally:
-        for layer in model.layers:  # saved trainable: a later fine-tune of this version starts from a whole net
+        from .models import leaf_layers  # noqa: PLC0415
+
+        for layer in [*model.layers, *leaf_layers(model)]:  # saved trainable: a later fine-tune starts whole
             layer.trainable = True

@@ -189,3 +189,36 @@ def test_shipped_default_scores_at_least_99_5_on_mnist_test(tmp_path):
     assert result["accuracy"] >= 0.995
     card = json.loads((ROOT / "models" / "default.json").read_text())
     assert card["metrics"]["accuracy"] == pytest.approx(result["accuracy"], abs=2e-4)
+
+
+@pytest.mark.slow
+def test_combine_averages_models_into_one_checked_version(tmp_path):
+    """Two nets saved as .keras files become one ensemble version: its card names both, its TF Lite copy is
+    checked, its test accuracy is the ensemble's own, and --output writes a shippable default."""
+    import keras
+
+    from mnist_core.models import build_cnn
+
+    files = []
+    for seed in (0, 1):
+        keras.utils.set_random_seed(seed)
+        path = tmp_path / f"m{seed}.keras"
+        build_cnn(16).save(path)
+        files.append(path)
+    home, out = tmp_path / "home", tmp_path / "ship" / "default.keras"
+    proc = run("combine", *files, *data_arg(), "--output", out, "--activate", "--json", home=home)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["activated"] and summary["tflite"] and len(summary["members"]) == 2
+    vid = summary["version"]
+    card = json.loads((home / "models" / vid / "card.json").read_text())
+    assert card["arch"] == "ensemble of 2 cnn" and card["params"] == 2 * 36_250
+    assert [m["ref"] for m in card["ensemble"]["members"]] == [str(f) for f in files]
+    assert (home / "active").read_text().strip() == vid
+    assert (home / "models" / vid / "model.tflite").stat().st_size > 10_000 and len(card["lite_of"]) == 64
+    assert {p.suffix for p in out.parent.iterdir()} == {".keras", ".json", ".tflite"}
+    proc = run("evaluate", "--version", vid, *data_arg(), "--json", home=home)
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["accuracy"] == pytest.approx(summary["test_accuracy"])
+
+    proc = run("combine", files[0], home=home)
+    assert proc.returncode != 0 and one_line_error(proc) and "two" in proc.stderr

@@ -57,6 +57,26 @@ def test_recipe_is_checked():
         Recipe(replay=0).validate()
 
 
+@pytest.mark.parametrize("n_members", [1, 2])
+def test_freeze_keeps_each_nets_stem(n_members):
+    """The recipe's stem (first convolution block) is frozen in a single net and in every member of an ensemble."""
+    pytest.importorskip("keras")
+    from mnist_core.models import build_cnn, build_ensemble, leaf_layers, members
+    from mnist_core.personal import freeze
+
+    model = build_cnn(16) if n_members == 1 else build_ensemble([build_cnn(16) for _ in range(n_members)])
+    recipe = Recipe()
+    assert recipe.freeze_blocks == 1
+    frozen = freeze(model, recipe)
+    for net in members(model):
+        layers = [la for la in leaf_layers(net) if la.weights]
+        kinds = [type(la).__name__ for la in layers]
+        stem = kinds.index("Conv2D", 1)  # the first layer of block 2 (the recipe freezes one block)
+        assert all(not la.trainable for la in layers[:stem])
+        assert any(la.trainable for la in layers[stem:] if type(la).__name__ == "Conv2D")
+    assert frozen == n_members * sum(not la.trainable for la in leaf_layers(members(model)[0]) if la.weights)
+
+
 # --- a real, tiny personal fine-tune through the CLI (what the Draw tab's button runs) ----------------------
 
 
