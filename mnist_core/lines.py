@@ -17,7 +17,6 @@ and its digits as a string. Arrays in, arrays out; no TensorFlow here.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import cv2
 import numpy as np
 
 from . import numbers as nr
+from .cache import cached
 from .pen import PenDigit, _polylines, distort
 from .preprocess import ImageError, photo_ink
 
@@ -276,25 +276,15 @@ def training_lines(n: int, hand: Hand, seed: int = 0, cache: Path | None = None,
                    style: LineStyle = LineStyle()) -> tuple[list[np.ndarray], list[str]]:
     """`make_lines`, kept in `cache` (a folder) under a key of the arguments and the digits' origin `key`."""
     tag = hashlib.sha256(f"{n}/{seed}/{style}/{key}/v2".encode()).hexdigest()[:16]  # v2: gaps between ink edges
-    path = cache / f"lines-{tag}.npz" if cache is not None else None
-    if path is not None and path.is_file():
-        try:
-            with np.load(path) as f:
-                widths, flat, labels = f["widths"], f["pixels"], f["labels"]
-            ends = np.cumsum(widths * nr.HEIGHT)
-            xs = [a.reshape(nr.HEIGHT, -1) for a in np.split(flat, ends[:-1])]
-            return xs, [str(t) for t in labels]
-        except (OSError, ValueError, KeyError):
-            pass  # a broken cache file is made again
-    xs, ys = make_lines(n, hand, seed, style)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-            np.savez(tmp, widths=np.array([x.shape[1] for x in xs]), pixels=np.concatenate([x.ravel() for x in xs]),
-                     labels=np.array(ys))
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only home still trains
+
+    def make() -> dict[str, np.ndarray]:
+        xs, ys = make_lines(n, hand, seed, style)
+        return {"widths": np.array([x.shape[1] for x in xs]), "pixels": np.concatenate([x.ravel() for x in xs]),
+                "labels": np.array(ys)}
+
+    f = cached(cache, f"lines-{tag}.npz", make)
+    ends = np.cumsum(f["widths"] * nr.HEIGHT)
+    xs = [a.reshape(nr.HEIGHT, -1) for a in np.split(f["pixels"], ends[:-1])]
+    ys = [str(t) for t in f["labels"]]
     return xs, ys
 

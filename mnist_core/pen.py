@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .cache import cached
 from .config import PROJECT_ROOT
 from .preprocess import bitmap_to_mnist, normalize_digit
 
@@ -303,26 +304,11 @@ def training_set(renders: int = 2, seed: int = 0, limit: int | None = None, cach
     if not SHIPPED.is_file():
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), "no pen digits (file missing)"
     key = hashlib.sha256(SHIPPED.read_bytes() + f"{renders}/{crops}/{seed}/{limit}/v2".encode()).hexdigest()[:16]
-    path = cache / f"pen-{key}.npz" if cache is not None else None
     digits = load_shipped()
     if limit is not None:  # spread over all writers, not the first few
         digits = digits[:: max(1, len(digits) // limit)][:limit]
     writers = len({d.writer for d in digits})
     desc = f"{len(digits):,} pen digits by {writers} writers (UCI pendigits, UNIPEN) drawn {renders}x" + (
         f", cut from lines {crops}x" if crops else "")
-    if path is not None and path.is_file():
-        try:
-            with np.load(path) as f:
-                return f["x"], f["y"], desc
-        except (OSError, ValueError, KeyError):
-            pass  # a broken cache file is drawn again
-    x, y = training_digits(digits, renders, seed, crops=crops)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-            np.savez(tmp, x=x, y=y)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only home still trains
-    return x, y, desc
+    f = cached(cache, f"pen-{key}.npz", lambda: dict(zip("xy", training_digits(digits, renders, seed, crops=crops))))
+    return f["x"], f["y"], desc
