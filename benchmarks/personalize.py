@@ -116,6 +116,8 @@ def main() -> int:
     p.add_argument("--subprocess", action="store_true", help="run each fine-tune as the app does (its own process)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="a Markdown file whose table between the markers is replaced")
+    p.add_argument("--mistakes", action="store_true", help="also write each writer's misread digits, before and "
+                                                            "after, as PNG sheets to benchmarks/out/personalize-*/")
     args = p.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -164,6 +166,13 @@ def main() -> int:
                          "held_before": info["before"]["accuracy"], "held_after": info["after"]["accuracy"],
                          "fit_s": info["finetune_seconds"], "wall_s": round(wall, 1),
                          "job_wall_s": info["wall_seconds"]})
+            if args.mistakes:
+                sheet = mistakes_sheet(other_x, other_y, base.predict(other_x), mine.predict(other_x))
+                folder = ROOT / "benchmarks" / "out" / f"personalize-{time.strftime('%Y%m%d')}"
+                folder.mkdir(parents=True, exist_ok=True)
+                import cv2  # noqa: PLC0415
+
+                cv2.imwrite(str(folder / f"{profile}.png"), sheet)
             log(f"{w}: {before:.1%} -> {after:.1%} (errors {errors[0]} -> {errors[1]}); MNIST {info['mnist_before']:.2%} -> "
                 f"{info['mnist_after']:.2%}; {info['verdict']['reason']}; fit {info['finetune_seconds']} s, "
                 f"wall {wall:.1f} s")
@@ -176,6 +185,24 @@ def main() -> int:
     if args.out:
         write_between(Path(args.out), BEGIN, END, table)
     return 0
+
+
+def mistakes_sheet(x: np.ndarray, y: np.ndarray, p_before: np.ndarray, p_after: np.ndarray) -> np.ndarray:
+    """A uint8 sheet of every digit misread before or after: 3x-scaled 28x28 tiles, each captioned
+    "true before>after" (a dot where that model read it right)."""
+    import cv2  # noqa: PLC0415
+
+    a, b = p_before.argmax(1), p_after.argmax(1)
+    tiles = []
+    for i in np.flatnonzero((a != y) | (b != y)):
+        t = np.zeros((100, 84), np.uint8)
+        t[:84] = cv2.resize((x[i] * 255).astype(np.uint8), (84, 84), interpolation=cv2.INTER_NEAREST)
+        caption = f"{y[i]} {a[i] if a[i] != y[i] else '.'}>{b[i] if b[i] != y[i] else '.'}"
+        cv2.putText(t, caption, (2, 97), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 200, 1)
+        tiles.append(t)
+    tiles += [np.zeros((100, 84), np.uint8)] * (-len(tiles) % 10)
+    rows = [np.hstack(tiles[k:k + 10]) for k in range(0, len(tiles), 10)]
+    return np.vstack(rows) if rows else np.zeros((100, 840), np.uint8)
 
 
 def render(rows: list[dict], args) -> str:

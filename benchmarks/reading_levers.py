@@ -11,6 +11,7 @@ the first one also gets the test-time variants and the box sizes. Prints one Mar
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import sys
 from pathlib import Path
@@ -68,7 +69,11 @@ def build(draws: int) -> dict:
             rng = np.random.default_rng(100 + rep)
             layers += [pen.draw_layer(d.strokes, rng) for d in digits]
             ys += [d.label for d in digits]
-        x = _stack([rw._first(pp.canvas_to_mnist([la])) for la in layers])
+        found = [pp.canvas_to_mnist([la]) for la in layers]
+        pieces = collections.Counter(y for y, f in zip(ys, found) if len(f) > 1)
+        print(f"{name}: {sum(pieces.values())} of {len(found):,} drawn digits found as two or more "
+              f"(by label: {dict(sorted(pieces.items()))})", file=sys.stderr)
+        x = _stack([rw._first(f) for f in found])
         sets[f"canvas: {name} held-out writers, all {len(digits):,} x {draws}"] = (layers, x, np.array(ys))
     usps = rw.DATA / "usps.npz"
     if usps.is_file():

@@ -543,6 +543,8 @@ def _same_digit(a: _Cand, b: _Cand) -> bool:
     # A minor piece reaching into a major one's box from the side: a 2's long tail, a 4 drawn in two strokes.
     if minor.h <= 0.7 * major.h and oy >= 0.6 * minor.h and ox > 0 and u.w <= 1.6 * u.h:
         return True
+    if _open_four(a, b) or _open_four(b, a):
+        return True
     if u.w > 1.1 * u.h:  # otherwise the union would be wider than one digit
         return False
     # Stacked: one above the other, mostly overlapping in x, a small vertical gap (5's flag, 7's bar).
@@ -550,6 +552,30 @@ def _same_digit(a: _Cand, b: _Cand) -> bool:
         return True
     # Side by side: a minor piece beside a major one, touching or nearly.
     return minor.h <= 0.7 * major.h and oy >= 0.6 * minor.h and ox >= -0.08 * h
+
+
+def _open_four(left: _Cand, stem: _Cand, thin: bool = True) -> bool:
+    """A 4 drawn in two strokes: an L (or a U, a V) whose bar ends at or just short of an upright stem to its right,
+    the stem reaching on below the bar. Two digits of a number stand on one baseline, so a piece that ends well
+    above its right neighbour's foot while starting near its top is not a digit of its own. `thin`: the stem is a
+    piece of its own (not the right half of a cut, which keeps the end of a bar that crosses it)."""
+    u = left.union(stem)
+    return ((stem.w <= 0.6 * stem.h or not thin) and left.x0 < stem.x0
+            and _overlap(left.x0, left.x1, stem.x0, stem.x1) >= -0.12 * stem.h    # the bar reaches the stem
+            and left.y1 <= stem.y1 - 0.12 * stem.h                               # the stem goes on below the bar
+            and left.y1 >= stem.y0 + 0.15 * stem.h                               # the bar is at the stem
+            and left.y0 <= stem.y0 + 0.35 * stem.h                               # the L starts near the top
+            and left.h >= 0.3 * stem.h and u.w <= (1.2 if thin else 1.7) * u.h)
+
+
+def _holes(mask: np.ndarray, close: int) -> np.ndarray:
+    """(H, W) bool: background that the ink encloses once gaps up to `close` px are closed (a loop's inside)."""
+    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((close, close), np.uint8))
+    m = np.pad(m, 1)
+    outside = np.zeros((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
+    filled = m.copy()
+    cv2.floodFill(filled, outside, (0, 0), 1)  # the background reachable from the border
+    return (filled == 0)[1:-1, 1:-1]
 
 
 def _merge(cands: list[_Cand]) -> list[_Cand]:
@@ -590,6 +616,8 @@ def _split_wide(c: _Cand, mask: np.ndarray, s: PreprocessSettings) -> list[_Cand
     joint = runs[cut] <= 1 and sub[:, cut].sum() <= 0.35 * c.h
     if not joint and c.w <= s.sure_split_aspect * c.h:
         return [c]
+    if _loop_across(sub, cut):
+        return [c]  # a flat 0, or one not closed where the cut would go: the cut would cross its one loop
     halves = []
     for a, b in ((0, cut), (cut, c.w)):
         bb = _bbox(sub[:, a:b])
@@ -598,7 +626,25 @@ def _split_wide(c: _Cand, mask: np.ndarray, s: PreprocessSettings) -> list[_Cand
     # Digits of one number are about as tall as each other; a short piece is a tail (a 2's, a 7's), not a digit.
     if len(halves) < 2 or min(p.h for p in halves) < 0.6 * c.h:
         return [c]
+    if _open_four(halves[0], halves[1], thin=False):
+        return [c]  # a 4 whose bar crosses its stem: the L stands above the stem's foot
     return [q for p in halves for q in _split_wide(p, mask, s)]
+
+
+def _loop_across(sub: np.ndarray, cut: int) -> bool:
+    """Whether column `cut` of a candidate's ink crosses one enclosed loop that reaches a quarter of the width to
+    each side (a wide, flat 0; a 0 whose ends do not meet, closed here across a gap of a fifth of its height),
+    rather than running between two digits' loops (00 touching)."""
+    h, w = sub.shape
+    holes = _holes(sub, max(3, int(0.2 * h)) | 1)
+    if not holes[:, cut].any():
+        return False
+    n, lab = cv2.connectedComponents(holes.astype(np.uint8), connectivity=4)
+    for i in np.unique(lab[:, cut][holes[:, cut]]):
+        xs = np.flatnonzero((lab == i).any(axis=0))
+        if xs.min() <= cut - 0.25 * w and xs.max() >= cut + 0.25 * w:
+            return True
+    return False
 
 
 def _reading_order(cands: list[_Cand]) -> list[_Cand]:

@@ -428,6 +428,47 @@ def test_broken_five_is_one_digit():
     assert len(pp.canvas_to_mnist([layer])) == 1
 
 
+def _alpha_layer(alpha: np.ndarray) -> np.ndarray:
+    layer = np.zeros((*alpha.shape, 4), np.uint8)
+    layer[..., 3] = alpha
+    return layer
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.12], ids=["closed", "ends-apart"])
+@pytest.mark.parametrize("aspect", [1.4, 2.0, 2.6])
+def test_a_flat_zero_is_one_digit(aspect, gap):
+    """Real writers' 0s come flat (a held-out UNIPEN writer's are 2.6x as wide as tall) and with their ends not
+    meeting; the cut that parts touching digits must not go through the one loop."""
+    alpha = np.zeros((800, 800), np.uint8)
+    ry = 100
+    rx = int(ry * aspect)
+    half = np.degrees(np.arcsin(gap * ry / rx))  # ends apart by `gap` of the height, across the top
+    cv2.ellipse(alpha, (400, 400), (rx, ry), 0, -90 + half, 270 - half, 255, 14, cv2.LINE_AA)
+    got = pp.canvas_to_mnist([_alpha_layer(alpha)])
+    assert len(got) == 1 and got[0].box == ink_box(alpha)
+
+
+@pytest.mark.parametrize("l_stroke, stem", [
+    ([[250, 200], [230, 520], [430, 520]], [[480, 240], [470, 640]]),   # a tall L whose bar stops short of the stem
+    ([[60, 180], [50, 470], [640, 470]], [[560, 200], [550, 560]]),     # a wide 4, its bar across the stem
+], ids=["bar-short-of-stem", "bar-across-stem"])
+def test_a_four_in_two_strokes_is_one_digit(l_stroke, stem):
+    """Held-out writers' 4s: an L nearly as tall as the stem and apart from it, or a bar crossing the stem that
+    makes one piece of ink wider than tall. One 4 either way: the L ends well above the stem's foot."""
+    alpha = np.zeros((800, 800), np.uint8)
+    cv2.polylines(alpha, [np.array(l_stroke)], False, 255, 18, cv2.LINE_AA)
+    cv2.line(alpha, tuple(stem[0]), tuple(stem[1]), 255, 18, cv2.LINE_AA)
+    got = pp.canvas_to_mnist([_alpha_layer(alpha)])
+    assert len(got) == 1 and got[0].box == ink_box(alpha)
+
+
+@pytest.mark.parametrize("text", ["41", "71", "00"])
+def test_neighbours_on_one_baseline_stay_two_digits(text):
+    """The rules above are for one digit: two digits written side by side on one baseline stay two."""
+    layer, truth = number_layer([text], size=(500, 900), gap=25)
+    assert len(pp.canvas_to_mnist([layer])) == len(truth) == 2
+
+
 # ------------------------------------------------------------------------------------------------------------
 # Numbers
 # ------------------------------------------------------------------------------------------------------------
