@@ -271,6 +271,51 @@ class BaseSampleStore:
             y[i] = label
         return x, y
 
+    def export(self, batch: int = 500) -> Iterator[list[tuple]]:
+        """Every sample, oldest first, in batches of rows as stored: (label, image float32 bytes, original PNG or
+        None, source, created, profile)."""
+        last = 0
+        while True:
+            with self._connect() as conn:
+                rows = self._run(conn, "SELECT id, label, image, original, source, created, profile FROM samples"
+                                       " WHERE id > ? ORDER BY id LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            yield [(int(r[1]), bytes(r[2]), None if r[3] is None else bytes(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def import_rows(self, rows: list[tuple]) -> int:
+        """Add rows made by ``export`` as they are (their time and profile kept; new ids), all or none; returns
+        how many."""
+        checked = []
+        for label, image, original, source, created, profile in rows:
+            if len(image) != 28 * 28 * 4:
+                raise ValueError(f"a sample's image must be 28x28 float32 ({28 * 28 * 4} bytes), not {len(image)}")
+            checked.append((validate_label(label), bytes(image), original, str(source)[:MAX_SOURCE_CHARS],
+                            str(created), validate_profile(profile)))
+        with self._connect() as conn:
+            for row in checked:
+                self._run(conn, "INSERT INTO samples (label, image, original, source, created, profile)"
+                                " VALUES (?, ?, ?, ?, ?, ?)", row)
+        return len(checked)
+
+
+def copy_samples(src: BaseSampleStore, dst: BaseSampleStore, append: bool = False, batch: int = 500,
+                 progress=None) -> int:
+    """Copy every sample of ``src`` into ``dst`` (labels, images, originals, sources, times and profiles kept),
+    oldest first, one transaction a batch; returns how many. A destination that already holds samples is refused
+    unless ``append``: a second run would hold every sample twice."""
+    if not src.exists():
+        raise ValueError(f"no samples at {src.describe()}")
+    if not append and dst.exists() and len(dst):
+        raise ValueError(f"{dst.describe()} already holds {len(dst):,} samples; give --append to add to them")
+    done = 0
+    for rows in src.export(batch):
+        done += dst.import_rows(rows)
+        if progress is not None:
+            progress(done)
+    return done
+
 
 class SampleStore(BaseSampleStore):
     """The user's labelled samples in one SQLite file, created with its folder on first use."""

@@ -222,3 +222,21 @@ def test_combine_averages_models_into_one_checked_version(tmp_path):
 
     proc = run("combine", files[0], home=home)
     assert proc.returncode != 0 and one_line_error(proc) and "two" in proc.stderr
+
+
+def test_samples_copy_between_stores(tmp_path):
+    """`samples copy` moves a studio's saved digits to another store; a second copy into it is refused."""
+    from mnist_core.samples import SampleStore
+
+    src = SampleStore(tmp_path / "a.sqlite3")
+    for label in range(4):
+        src.add(label, np.eye(28, dtype=np.float32), profile=("me", "ana")[label % 2])
+    proc = run("samples", "copy", src.path, tmp_path / "b.sqlite3", "--json", home=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["copied"] == 4 and summary["destination_profiles"] == {"ana": 2, "me": 2}
+    assert SampleStore(tmp_path / "b.sqlite3").counts("ana") == {**dict.fromkeys(range(10), 0), 1: 1, 3: 1}
+    proc = run("samples", "copy", src.path, tmp_path / "b.sqlite3", home=tmp_path)
+    assert proc.returncode == 1 and one_line_error(proc) and "--append" in proc.stderr
+    proc = run("samples", "copy", src.path, src.path, home=tmp_path)
+    assert proc.returncode == 1 and "same store" in proc.stderr

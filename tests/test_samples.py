@@ -335,3 +335,56 @@ def test_pg_processes_first_opening_one_new_database_all_write(pg_url):
         p.join(60)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
     assert open_store(pg_url).counts() == {**dict.fromkeys(range(10), 0), 0: 5, 1: 5, 2: 5, 3: 5}
+
+
+# --- copying a store (SQLite to PostgreSQL when replicas start sharing one) --------------------------------
+
+
+def _filled_sqlite(path) -> SampleStore:
+    src = SampleStore(path)
+    rng = np.random.default_rng(3)
+    for i in range(7):
+        src.add(i % 10, rng.random((28, 28), dtype=np.float32), original_png=b"\x89PNG %d" % i if i % 2 else None,
+                source=("draw", "photo")[i % 2], profile=("me", "小明")[i % 3 == 0])
+    return src
+
+
+def _everything(store) -> list[tuple]:
+    return [row for rows in store.export(batch=3) for row in rows]
+
+
+def test_copy_keeps_every_sample_with_its_profile_time_and_original(store, tmp_path):
+    from mnist_core.samples import copy_samples
+
+    src = _filled_sqlite(tmp_path / "src.sqlite3")
+    seen = []
+    assert copy_samples(src, store, batch=3, progress=seen.append) == 7
+    assert seen == [3, 6, 7]  # one transaction a batch
+    assert _everything(store) == _everything(src)  # labels, pixels, originals, sources, times, profiles
+    assert store.profiles() == src.profiles() == {"me": 4, "小明": 3}
+    x, y = reopened(store).arrays("小明")
+    np.testing.assert_array_equal(x, src.arrays("小明")[0])
+
+
+def test_copy_refuses_a_store_that_has_samples_unless_appending(store, tmp_path):
+    from mnist_core.samples import copy_samples
+
+    src = _filled_sqlite(tmp_path / "src.sqlite3")
+    store.add(3, digit())
+    with pytest.raises(ValueError, match="already holds 1 samples; give --append"):
+        copy_samples(src, store)
+    assert len(store) == 1
+    assert copy_samples(src, store, append=True) == 7 and len(store) == 8
+    with pytest.raises(ValueError, match="no samples at"):
+        copy_samples(SampleStore(tmp_path / "none.sqlite3"), store, append=True)
+
+
+def test_a_bad_row_imports_nothing(store):
+    good = (1, digit().tobytes(), None, "draw", "2026-12-02T10:00:00+00:00", "me")
+    for bad in [(1, b"short", None, "draw", "2026-12-02T10:00:00+00:00", "me"),
+                (11, digit().tobytes(), None, "draw", "2026-12-02T10:00:00+00:00", "me"),
+                (1, digit().tobytes(), None, "draw", "2026-12-02T10:00:00+00:00", "../x")]:
+        with pytest.raises(ValueError):
+            store.import_rows([good, bad])
+    assert len(store) == 0
+    assert store.import_rows([good]) == 1 and store.list()[0]["created"] == "2026-12-02T10:00:00+00:00"
