@@ -195,9 +195,19 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
 
     try:
         if personal is not None:
-            from .personal import finetune  # noqa: PLC0415
+            from .personal import finetune, score  # noqa: PLC0415
 
-            result = finetune(init_model, extra[0], extra[1], data, personal["recipe"], progress, cancel)
+            recipe = personal["recipe"]
+            twice = recipe.refit_all and len(personal["all"][1]) > len(extra[1])
+            first = _first_of_two(progress) if twice else progress
+            result = finetune(init_model, extra[0], extra[1], data, recipe, first, cancel)
+            if twice and not result.cancelled:
+                # The held-out samples judge this twin; the version saved is trained again on every sample.
+                twin = Recognizer(result.model, "twin", lite=False)
+                personal["twin_after"] = score(twin.predict(personal["held"][0]), personal["held"][1])
+                personal["twin_seconds"] = result.train_seconds + result.setup_seconds
+                result = finetune(registry.load(parent), *personal["all"], data, recipe, _second_of_two(progress),
+                                  cancel)
         else:
             result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress,
                                   cancel=cancel, strategy=strategy)
@@ -459,6 +469,20 @@ def _release_workers(strategy) -> None:
         print(f"note: a worker had stopped before the end ({type(e).__name__})", file=sys.stderr)
 
 
+def _first_of_two(progress):
+    """Progress of the first of two equal fits, reported as the first half of one run (epochs 1..E of 2E)."""
+    def report(p):
+        progress(replace(p, epochs=2 * p.epochs, eta_s=p.eta_s + p.elapsed_s + p.eta_s))
+    return report
+
+
+def _second_of_two(progress):
+    """Progress of the second of two equal fits, reported as the second half (epochs E+1..2E of 2E)."""
+    def report(p):
+        progress(replace(p, epoch=p.epoch + p.epochs, epochs=2 * p.epochs))
+    return report
+
+
 def _personal_start(args, model, parent: str, extra, data):
     """A profile's fine-tune: hold out one sample in `holdout_every`, score the parent on them and on MNIST's test
     set first (the model is trained in place), and the settings the recipe runs with."""
@@ -481,6 +505,7 @@ def _personal_start(args, model, parent: str, extra, data):
     before = Recognizer(model, parent, lite=False).predict
     state = {
         "recipe": recipe,
+        "all": (x, y),
         "held": (x[mask], y[mask]),
         "before": score(before(x[mask]), y[mask]),
         "mnist_before": ev.evaluate(before, data.x_test, data.y_test)["accuracy"],
@@ -493,7 +518,8 @@ def _personal_end(args, state: dict, recognizer, metrics: dict, result, card: di
     from .personal import judge, score  # noqa: PLC0415
 
     recipe = state["recipe"]
-    after = score(recognizer.predict(state["held"][0]), state["held"][1])
+    # With a refit, the held-out samples were seen by the saved model: its twin trained without them is judged.
+    after = state.get("twin_after") or score(recognizer.predict(state["held"][0]), state["held"][1])
     verdict = judge(state["before"], after, state["mnist_before"], metrics["accuracy"], recipe.max_mnist_cost)
     card["profile"] = args.profile
     card["personal"] = {
@@ -506,7 +532,9 @@ def _personal_end(args, state: dict, recognizer, metrics: dict, result, card: di
         "mnist_after": metrics["accuracy"],
         "verdict": verdict.to_dict(),
         "recipe": asdict(recipe),
-        "finetune_seconds": round(result.train_seconds + result.setup_seconds, 2),
+        "judged": "a twin trained without the held-out samples; this version on all of them"
+                  if "twin_after" in state else "this version, trained without the held-out samples",
+        "finetune_seconds": round(result.train_seconds + result.setup_seconds + state.get("twin_seconds", 0.0), 2),
         "wall_seconds": round(time.perf_counter() - args.t_start, 2),
     }
     return verdict

@@ -106,7 +106,9 @@ def test_a_profiles_finetune_is_judged_and_goes_live_for_that_profile_only(tmp_p
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     info = summary["personal"]
-    assert summary["profile"] == "alice" and info["samples_trained"] == 5 and info["held_out"] == 1
+    # The held-out 6th sample judged a twin trained on the other 5; the version saved is trained on all 6.
+    assert summary["profile"] == "alice" and info["samples_trained"] == 6 and info["held_out"] == 1
+    assert info["judged"].startswith("a twin trained without the held-out samples")
     assert info["before"]["count"] == info["after"]["count"] == 1
     assert 0.98 < info["mnist_after"] <= 1 and info["mnist_before"] > 0.99
     verdict = judge(Score(**{k: info["before"][k] for k in ("correct", "count", "mean_p")}),
@@ -118,6 +120,18 @@ def test_a_profiles_finetune_is_judged_and_goes_live_for_that_profile_only(tmp_p
     assert card["profile"] == "alice" and card["parent"] == "default" and card["personal"]["held_out"] == 1
     assert registry.active() == "default" and registry.active("bob") == "default"  # nobody else's model moved
     assert registry.personal("alice") == (summary["version"] if verdict.activate else None)
+
+
+def test_two_fits_report_as_one_run():
+    """The judged twin's fit and the refit on every sample show as the two halves of one progress bar."""
+    from mnist_core.__main__ import _first_of_two, _second_of_two
+    from mnist_core.training import Progress
+
+    seen = []
+    p = Progress("epoch", epoch=5, epochs=5, step=10, steps=10, loss=0.1, accuracy=0.9, elapsed_s=6.0, eta_s=0.0)
+    _first_of_two(seen.append)(p)
+    _second_of_two(seen.append)(p)
+    assert [(q.epoch, q.epochs, q.eta_s) for q in seen] == [(5, 10, 6.0), (10, 10, 0.0)]
 
 
 def test_a_profile_without_finetune_is_a_usage_error(tmp_path):
