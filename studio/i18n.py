@@ -204,10 +204,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tune_other_running": ("Another training is running ({progress}); fine-tuning can start when it ends.",
                            "另一个训练正在进行（{progress}）；它结束后才能开始微调。"),
     "tune_result": ("**Fine-tuned for {profile}** (`{vid}`, {seconds} s). {held} of your samples were kept out of "
-                    "the fine-tuning: read right **{before}** before, **{after}** after. MNIST test: {mnist_before} → "
-                    "{mnist_after}.",
-                    "**已为 {profile} 微调**（`{vid}`，{seconds} 秒）。{held} 个样本没有参与微调：之前读对 **{before}**，"
-                    "之后读对 **{after}**。MNIST 测试集：{mnist_before} → {mnist_after}。"),
+                    "a first fine-tuning to judge it: read right **{before}** before, **{after}** after. The model "
+                    "saved was then fine-tuned on all your samples. MNIST test: {mnist_before} → {mnist_after}.",
+                    "**已为 {profile} 微调**（`{vid}`，{seconds} 秒）。{held} 个样本没有参与第一次微调，用来评判它：之前读对 "
+                    "**{before}**，之后读对 **{after}**。保存的模型随后用你的全部样本微调。MNIST 测试集：{mnist_before} → "
+                    "{mnist_after}。"),
     "tune_activated": ("It is now **{profile}**'s model (nobody else's changed).",
                        "它现在是 **{profile}** 的模型（其他人的模型不变）。"),
     "tune_no_help": ("Not activated: it did not read your held-out samples better. {profile} keeps the model it had.",
