@@ -30,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,8 +171,6 @@ def main() -> int:
                 sheet = mistakes_sheet(other_x, other_y, base.predict(other_x), mine.predict(other_x))
                 folder = ROOT / "benchmarks" / "out" / f"personalize-{time.strftime('%Y%m%d')}"
                 folder.mkdir(parents=True, exist_ok=True)
-                import cv2  # noqa: PLC0415
-
                 cv2.imwrite(str(folder / f"{profile}.png"), sheet)
             log(f"{w}: {before:.1%} -> {after:.1%} (errors {errors[0]} -> {errors[1]}); MNIST {info['mnist_before']:.2%} -> "
                 f"{info['mnist_after']:.2%}; {info['verdict']['reason']}; fit {info['finetune_seconds']} s, "
@@ -190,8 +189,6 @@ def main() -> int:
 def mistakes_sheet(x: np.ndarray, y: np.ndarray, p_before: np.ndarray, p_after: np.ndarray) -> np.ndarray:
     """A uint8 sheet of every digit misread before or after: 3x-scaled 28x28 tiles, each captioned
     "true before>after" (a dot where that model read it right)."""
-    import cv2  # noqa: PLC0415
-
     a, b = p_before.argmax(1), p_after.argmax(1)
     tiles = []
     for i in np.flatnonzero((a != y) | (b != y)):

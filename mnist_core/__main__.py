@@ -199,15 +199,15 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
 
             recipe = personal["recipe"]
             twice = recipe.refit_all and len(personal["all"][1]) > len(extra[1])
-            first = _first_of_two(progress) if twice else progress
+            first = _half_of_two(progress, second=False) if twice else progress
             result = finetune(init_model, extra[0], extra[1], data, recipe, first, cancel)
             if twice and not result.cancelled:
                 # The held-out samples judge this twin; the version saved is trained again on every sample.
                 twin = Recognizer(result.model, "twin", lite=False)
                 personal["twin_after"] = score(twin.predict(personal["held"][0]), personal["held"][1])
                 personal["twin_seconds"] = result.train_seconds + result.setup_seconds
-                result = finetune(registry.load(parent), *personal["all"], data, recipe, _second_of_two(progress),
-                                  cancel)
+                result = finetune(registry.load(parent), *personal["all"], data, recipe,
+                                  _half_of_two(progress, second=True), cancel)
         else:
             result = training.fit(settings, data, extra=extra, init_model=init_model, progress=progress,
                                   cancel=cancel, strategy=strategy)
@@ -330,7 +330,7 @@ def _member(ref: str, registry):
             raise CliError(f"no such model file: {ref}")
         card_file = path.with_suffix(".json")
         card = json.loads(card_file.read_text()) if card_file.is_file() else {}
-        return load_model_file(path), {**card, "id": card.get("id") if card_file.is_file() else None, "file": str(path)}
+        return load_model_file(path), {**card, "file": str(path)}
     if not registry.exists(ref):
         raise CliError(f"no such version: {ref}")
     return registry.load(ref), registry.card(ref)
@@ -469,17 +469,14 @@ def _release_workers(strategy) -> None:
         print(f"note: a worker had stopped before the end ({type(e).__name__})", file=sys.stderr)
 
 
-def _first_of_two(progress):
-    """Progress of the first of two equal fits, reported as the first half of one run (epochs 1..E of 2E)."""
+def _half_of_two(progress, second: bool):
+    """Progress of one of two equal fits, reported as that half of one run: epochs 1..E (the first, its time to go
+    counting the second as long as itself) or E+1..2E (the second) of 2E."""
     def report(p):
-        progress(replace(p, epochs=2 * p.epochs, eta_s=p.eta_s + p.elapsed_s + p.eta_s))
-    return report
-
-
-def _second_of_two(progress):
-    """Progress of the second of two equal fits, reported as the second half (epochs E+1..2E of 2E)."""
-    def report(p):
-        progress(replace(p, epoch=p.epoch + p.epochs, epochs=2 * p.epochs))
+        if second:
+            progress(replace(p, epoch=p.epoch + p.epochs, epochs=2 * p.epochs))
+        else:
+            progress(replace(p, epochs=2 * p.epochs, eta_s=p.eta_s + p.elapsed_s + p.eta_s))
     return report
 
 
@@ -519,7 +516,8 @@ def _personal_end(args, state: dict, recognizer, metrics: dict, result, card: di
 
     recipe = state["recipe"]
     # With a refit, the held-out samples were seen by the saved model: its twin trained without them is judged.
-    after = state.get("twin_after") or score(recognizer.predict(state["held"][0]), state["held"][1])
+    after = state["twin_after"] if "twin_after" in state else score(recognizer.predict(state["held"][0]),
+                                                                     state["held"][1])
     verdict = judge(state["before"], after, state["mnist_before"], metrics["accuracy"], recipe.max_mnist_cost)
     card["profile"] = args.profile
     card["personal"] = {

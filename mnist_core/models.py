@@ -30,7 +30,7 @@ def _conv_bn(x, filters: int, kernel: int = 3, strides: int = 1):
     return layers.Activation("relu")(x)
 
 
-def build_cnn(width: int = TrainSettings.width, dropout: float = 0.2, name: str = "cnn") -> keras.Model:
+def build_cnn(width: int = TrainSettings.width, dropout: float = 0.2) -> keras.Model:
     """The default: a small all-convolutional net built for accuracy per FLOP on a CPU.
 
     Downsamples at once with a strided 5x5 stem (no full-resolution feature maps to
@@ -47,7 +47,7 @@ def build_cnn(width: int = TrainSettings.width, dropout: float = 0.2, name: str 
     x = layers.GlobalAveragePooling2D()(x)              # (4w,)
     x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(10, activation="softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, outputs, name="cnn")
 
 
 def build_ensemble(members: list[keras.Model]) -> keras.Model:

@@ -571,11 +571,10 @@ def _open_four(left: _Cand, stem: _Cand, thin: bool = True) -> bool:
 def _holes(mask: np.ndarray, close: int) -> np.ndarray:
     """(H, W) bool: background that the ink encloses once gaps up to `close` px are closed (a loop's inside)."""
     m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((close, close), np.uint8))
-    m = np.pad(m, 1)
+    m = np.pad(m, 1)  # a fresh array: filled in place
     outside = np.zeros((m.shape[0] + 2, m.shape[1] + 2), np.uint8)
-    filled = m.copy()
-    cv2.floodFill(filled, outside, (0, 0), 1)  # the background reachable from the border
-    return (filled == 0)[1:-1, 1:-1]
+    cv2.floodFill(m, outside, (0, 0), 1)  # the background reachable from the border
+    return (m == 0)[1:-1, 1:-1]
 
 
 def _merge(cands: list[_Cand]) -> list[_Cand]:
@@ -616,8 +615,6 @@ def _split_wide(c: _Cand, mask: np.ndarray, s: PreprocessSettings) -> list[_Cand
     joint = runs[cut] <= 1 and sub[:, cut].sum() <= 0.35 * c.h
     if not joint and c.w <= s.sure_split_aspect * c.h:
         return [c]
-    if _loop_across(sub, cut):
-        return [c]  # a flat 0, or one not closed where the cut would go: the cut would cross its one loop
     halves = []
     for a, b in ((0, cut), (cut, c.w)):
         bb = _bbox(sub[:, a:b])
@@ -626,6 +623,8 @@ def _split_wide(c: _Cand, mask: np.ndarray, s: PreprocessSettings) -> list[_Cand
     # Digits of one number are about as tall as each other; a short piece is a tail (a 2's, a 7's), not a digit.
     if len(halves) < 2 or min(p.h for p in halves) < 0.6 * c.h:
         return [c]
+    if _loop_across(sub, cut):
+        return [c]  # a flat 0, or one not closed where the cut would go: the cut would cross its one loop
     if _open_four(halves[0], halves[1], thin=False):
         return [c]  # a 4 whose bar crosses its stem: the L stands above the stem's foot
     return [q for p in halves for q in _split_wide(p, mask, s)]

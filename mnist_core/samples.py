@@ -108,6 +108,22 @@ def _validate_image(image: np.ndarray) -> np.ndarray:
     return arr
 
 
+def _validate_original(original: object) -> bytes | None:
+    """The original picture as bytes (None when there is none), or raise ValueError."""
+    if original is None:
+        return None
+    if not isinstance(original, (bytes, bytearray, memoryview)):
+        raise ValueError("the original image must be PNG bytes")
+    original = bytes(original)
+    if len(original) > MAX_ORIGINAL_BYTES:
+        raise ValueError(f"the original image is over {MAX_ORIGINAL_BYTES // 2**20} MB")
+    return original
+
+
+# One sample's row; `add` asks for its new id back.
+_INSERT = "INSERT INTO samples (label, image, original, source, created, profile) VALUES (?, ?, ?, ?, ?, ?)"
+
+
 def is_database_url(location: object) -> bool:
     """Whether ``location`` names a PostgreSQL database (a ``postgresql://`` or ``postgres://`` URL)."""
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
@@ -170,21 +186,12 @@ class BaseSampleStore:
         label = validate_label(label)
         profile = validate_profile(profile)
         pixels = _validate_image(image)
-        if original_png is not None:
-            if not isinstance(original_png, (bytes, bytearray, memoryview)):
-                raise ValueError("the original image must be PNG bytes")
-            original_png = bytes(original_png)
-            if len(original_png) > MAX_ORIGINAL_BYTES:
-                raise ValueError(f"the original image is over {MAX_ORIGINAL_BYTES // 2**20} MB")
+        original_png = _validate_original(original_png)
         source = str(source)[:MAX_SOURCE_CHARS]
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self._connect() as conn:
-            cur = self._run(
-                conn,
-                "INSERT INTO samples (label, image, original, source, created, profile) VALUES (?, ?, ?, ?, ?, ?)"
-                " RETURNING id",
-                (label, pixels.tobytes(), original_png, source, created, profile),
-            )
+            cur = self._run(conn, _INSERT + " RETURNING id",
+                            (label, pixels.tobytes(), original_png, source, created, profile))
             return int(cur.fetchone()[0])
 
     def get(self, sample_id: int) -> dict:
@@ -291,12 +298,12 @@ class BaseSampleStore:
         for label, image, original, source, created, profile in rows:
             if len(image) != 28 * 28 * 4:
                 raise ValueError(f"a sample's image must be 28x28 float32 ({28 * 28 * 4} bytes), not {len(image)}")
-            checked.append((validate_label(label), bytes(image), original, str(source)[:MAX_SOURCE_CHARS],
-                            str(created), validate_profile(profile)))
+            pixels = _validate_image(np.frombuffer(image, dtype=np.float32).reshape(28, 28))
+            checked.append((validate_label(label), pixels.tobytes(), _validate_original(original),
+                            str(source)[:MAX_SOURCE_CHARS], str(created), validate_profile(profile)))
         with self._connect() as conn:
             for row in checked:
-                self._run(conn, "INSERT INTO samples (label, image, original, source, created, profile)"
-                                " VALUES (?, ?, ?, ?, ?, ?)", row)
+                self._run(conn, _INSERT, row)
         return len(checked)
 
 

@@ -124,13 +124,13 @@ def test_a_profiles_finetune_is_judged_and_goes_live_for_that_profile_only(tmp_p
 
 def test_two_fits_report_as_one_run():
     """The judged twin's fit and the refit on every sample show as the two halves of one progress bar."""
-    from mnist_core.__main__ import _first_of_two, _second_of_two
+    from mnist_core.__main__ import _half_of_two
     from mnist_core.training import Progress
 
     seen = []
     p = Progress("epoch", epoch=5, epochs=5, step=10, steps=10, loss=0.1, accuracy=0.9, elapsed_s=6.0, eta_s=0.0)
-    _first_of_two(seen.append)(p)
-    _second_of_two(seen.append)(p)
+    _half_of_two(seen.append, second=False)(p)
+    _half_of_two(seen.append, second=True)(p)
     assert [(q.epoch, q.epochs, q.eta_s) for q in seen] == [(5, 10, 6.0), (10, 10, 0.0)]
 
 
