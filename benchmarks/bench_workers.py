@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,21 +29,7 @@ from pathlib import Path
 
 from _common import DATA, OUT, ROOT, describe, load, machine
 
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def env_for(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    return {**env, "MNIST_STUDIO_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
+from mnist_core.cluster import local_workers, worker_environ
 
 
 def train(home: Path, recipe: list[str], workers: int) -> dict:
@@ -53,10 +37,10 @@ def train(home: Path, recipe: list[str], workers: int) -> dict:
     if workers == 1:
         cmds = [base]
     else:
-        addresses = ",".join(f"127.0.0.1:{p}" for p in free_ports(workers))
+        addresses = local_workers(workers)
         cmds = [base + ["--workers", addresses, "--worker-index", str(i)] for i in range(workers)]
     t = time.perf_counter()
-    procs = [subprocess.Popen(c, cwd=ROOT, env=env_for(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    procs = [subprocess.Popen(c, cwd=ROOT, env=worker_environ(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for c in cmds]
     outs = [p.communicate(timeout=3600) for p in procs]
     wall = time.perf_counter() - t
@@ -84,7 +68,7 @@ def write_pngs(folder: Path, n: int) -> None:
 def predict(home: Path, folder: Path, jobs: int) -> tuple[dict, str]:
     t = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "mnist_core", "predict", "--json", "--jobs", str(jobs), str(folder)],
-                          cwd=ROOT, env=env_for(home), capture_output=True, text=True, timeout=3600, check=False)
+                          cwd=ROOT, env=worker_environ(home), capture_output=True, text=True, timeout=3600, check=False)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"predict failed: {proc.stderr[-2000:]}")

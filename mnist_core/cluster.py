@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -63,6 +64,26 @@ def parse_workers(spec: str) -> tuple[str, ...]:
     if len(set(workers)) != len(workers):
         raise ClusterError(f"--workers: an address is given twice in {spec!r}")
     return workers
+
+
+def local_workers(n: int, host: str = "127.0.0.1") -> str:
+    """n loopback addresses free right now, as --workers takes them ("127.0.0.1:P1,127.0.0.1:P2"): a cluster tried
+    on one machine (the benchmark, the tests). The ports are bound together, so they differ, then released."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind((host, 0))
+        return ",".join(f"{host}:{s.getsockname()[1]}" for s in socks)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def worker_environ(home: str | os.PathLike, environ=os.environ) -> dict:
+    """The environment for a training process started from here: the studio home set, TensorFlow's C++ logging
+    quiet, and no inherited TF_CONFIG (a worker's place in a cluster comes from its own arguments)."""
+    env = {k: v for k, v in environ.items() if k != "TF_CONFIG"}
+    return {**env, "MNIST_STUDIO_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def from_args(workers: str | None, index: int | None, environ=os.environ) -> Cluster | None:

@@ -8,7 +8,6 @@ job lock released; a worker that never joins ends the wait. predict --jobs 2 pri
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -19,28 +18,12 @@ from pathlib import Path
 import pytest
 
 from _shared import HAVE_MNIST, ROOT, SHARED_MNIST, data_arg
-from mnist_core.cluster import Cluster, ClusterError, from_args, peer_failure
+from mnist_core.cluster import (Cluster, ClusterError, from_args, local_workers, parse_workers, peer_failure,
+                                worker_environ)
 from mnist_core.config import Paths, TrainSettings
 from mnist_core.jobs import JobManager, JobRequest
 
 DEFAULT = ROOT / "models" / "default.keras"
-
-
-def free_ports(n: int) -> list[int]:
-    """n loopback ports free right now (bound together so they differ, then released)."""
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def env_for(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
-    return {**env, "MNIST_STUDIO_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def worker(index: int, workers: str, home: Path, *extra: str, job_dir: Path | None = None) -> subprocess.Popen:
@@ -48,7 +31,7 @@ def worker(index: int, workers: str, home: Path, *extra: str, job_dir: Path | No
             "--quiet", "--json", *extra]
     if job_dir is not None:
         args += ["--job-dir", str(job_dir)]
-    return subprocess.Popen(args, cwd=ROOT, env=env_for(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(args, cwd=ROOT, env=worker_environ(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def last_line(text: str) -> str:
@@ -101,6 +84,20 @@ def test_bad_workers_are_refused(workers, index, env, words):
         from_args(workers, index, env)
 
 
+def test_local_workers_are_distinct_free_loopback_addresses_that_parse():
+    spec = local_workers(3)
+    workers = parse_workers(spec)  # the CLI's own check accepts them
+    assert len(workers) == 3 and all(w.startswith("127.0.0.1:") for w in workers)
+    for w in workers:  # released: each can be bound again
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", int(w.rsplit(":", 1)[1])))
+
+
+def test_worker_environ_sets_the_home_and_drops_an_inherited_tf_config(tmp_path):
+    env = worker_environ(tmp_path, {"TF_CONFIG": '{"task": {}}', "PATH": "/bin"})
+    assert env == {"PATH": "/bin", "MNIST_STUDIO_HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
 def test_a_lost_worker_is_named_in_one_line():
     c = Cluster(("h0:1", "h1:2"), 0)
 
@@ -120,7 +117,7 @@ def test_a_lost_worker_is_named_in_one_line():
 ])
 def test_cli_refuses_bad_workers_at_once(tmp_path, args, words):
     t = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", *args], cwd=ROOT, env=env_for(tmp_path),
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "train", *args], cwd=ROOT, env=worker_environ(tmp_path),
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode in (1, 2) and "Traceback" not in proc.stderr
     assert last_line(proc.stderr).startswith("error: ") and words in proc.stderr
@@ -131,7 +128,7 @@ def test_cli_refuses_bad_workers_at_once(tmp_path, args, words):
 @pytest.mark.slow
 def test_two_workers_save_exactly_one_version_naming_both(tmp_path):
     home = tmp_path / "home"
-    workers = ",".join(f"localhost:{p}" for p in free_ports(2))
+    workers = local_workers(2)
     jobs = [tmp_path / "job0", tmp_path / "job1"]
     procs = [worker(i, workers, home, "--limit", "600", "--epochs", "1", job_dir=jobs[i]) for i in range(2)]
     outs = [p.communicate(timeout=420) for p in procs]
@@ -156,13 +153,13 @@ def test_two_workers_save_exactly_one_version_naming_both(tmp_path):
 def test_a_killed_worker_fails_the_run_cleanly_and_frees_the_lock(tmp_path):
     """The chief runs as the app runs a training (JobManager: the lock, the job log); worker 1 is killed mid-run."""
     home = tmp_path / "home"
-    workers = ",".join(f"localhost:{p}" for p in free_ports(2))
+    workers = local_workers(2)
     paths = Paths(home=home)
     command = [sys.executable, "-m", "mnist_core", "train", "--workers", workers, "--worker-index", "0"]
     manager = JobManager(paths, command=command)
     request = JobRequest(settings=TrainSettings(epochs=4, limit=3000), data=str(SHARED_MNIST) if HAVE_MNIST else None)
     other = subprocess.Popen(command[:-1] + ["1"] + request.argv(tmp_path / "unused", paths.samples_db), cwd=ROOT,
-                             env=env_for(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             env=worker_environ(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         status = manager.start(request)
         assert manager.lock_path.exists()
@@ -182,7 +179,7 @@ def test_a_killed_worker_fails_the_run_cleanly_and_frees_the_lock(tmp_path):
 @pytest.mark.slow
 def test_a_killed_chief_makes_the_other_worker_exit_with_an_error(tmp_path):
     home = tmp_path / "home"
-    workers = ",".join(f"localhost:{p}" for p in free_ports(2))
+    workers = local_workers(2)
     job = tmp_path / "job0"
     procs = [worker(i, workers, home, "--limit", "3000", "--epochs", "4", job_dir=job if i == 0 else None)
              for i in range(2)]
@@ -204,7 +201,7 @@ def test_a_killed_chief_makes_the_other_worker_exit_with_an_error(tmp_path):
 @pytest.mark.slow
 def test_a_worker_that_never_joins_ends_the_wait(tmp_path):
     home = tmp_path / "home"
-    workers = ",".join(f"localhost:{p}" for p in free_ports(2))
+    workers = local_workers(2)
     job = tmp_path / "job0"
     t = time.monotonic()
     proc = worker(0, workers, home, "--limit", "600", "--epochs", "1", "--join-timeout", "8", job_dir=job)
@@ -239,7 +236,7 @@ def test_predict_in_two_processes_prints_what_one_prints_in_order(tmp_path, flag
     runs = {}
     for jobs in (1, 2):
         proc = subprocess.run([sys.executable, "-m", "mnist_core", "predict", "--jobs", str(jobs), *flags, *args],
-                              cwd=ROOT, env=env_for(tmp_path / "home"), capture_output=True, text=True, timeout=300, check=False)
+                              cwd=ROOT, env=worker_environ(tmp_path / "home"), capture_output=True, text=True, timeout=300, check=False)
         assert proc.returncode == 1, proc.stderr[-2000:]  # the broken file: reported, the rest read
         runs[jobs] = proc
     one, two = runs[1].stdout.splitlines(), runs[2].stdout.splitlines()
