@@ -231,13 +231,13 @@ def number_text(rng: np.random.Generator, n: int, separators: bool) -> str:
 class Readers:
     """The digit model and the number reader, and the three ways of reading a picture's numbers."""
 
-    def __init__(self, reader_path: Path):
+    def __init__(self, reader_path: Path, shears: tuple[float, ...] = nr.SHEARS):
         from mnist_core.recognize import Recognizer
 
         self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
-        self.reader = nr.NumberReader.load(reader_path)
-        if self.reader is None:
+        if not reader_path.is_file():
             raise SystemExit(f"no number reader at {reader_path}")
+        self.reader = nr.NumberReader(reader_path.read_bytes(), shears=shears)
         self.times: dict[str, list[float]] = collections.defaultdict(list)
 
     def read(self, digits: list[pp.Digit], ink: pp.Ink | None) -> dict[str, str]:
@@ -366,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=400, help="canvas numbers per set (default 400)")
     ap.add_argument("--n-paper", type=int, default=200, help="photographed numbers per population (default 200)")
     ap.add_argument("--reader", default=str(nr.SHIPPED), help="the number reader (.tflite)")
+    ap.add_argument("--shears", default=",".join(f"{v:g}" for v in nr.SHEARS),
+                    help="slants each line is read at, comma-separated (default: the served "
+                         "mnist_core.numbers.SHEARS; 0 reads upright only, as before)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
     args = ap.parse_args(argv)
@@ -373,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no pen data at {DATA / 'pen'}; nothing to measure", file=sys.stderr)
         return 2
     started, load0 = time.perf_counter(), os.getloadavg()
-    readers = Readers(Path(args.reader))
+    readers = Readers(Path(args.reader), tuple(float(v) for v in args.shears.split(",")))
     sets = build_and_read(args, readers)
     ways = ("segmenter", "reader alone", "served")
     rows = []
@@ -408,8 +411,9 @@ def write_table(path: Path, rows, per_len, args, load0, seconds, timing) -> None
 
     loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
     out = [f"Command: `python benchmarks/numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
-           f" --out {os.path.relpath(path, ROOT)}` ({seconds / 60:.0f} min)  ",
-           f"Reader: `{os.path.relpath(args.reader, ROOT)}`; digit model: `models/default.tflite`  ",
+           f" --shears {args.shears} --out {os.path.relpath(path, ROOT)}` ({seconds / 60:.0f} min)  ",
+           f"Reader: `{os.path.relpath(args.reader, ROOT)}`, each line read at shears {args.shears}; digit model: "
+           f"`models/default.tflite`  ",
            f"{describe(machine())}; load averages {loads(load0)} at the start, {loads(os.getloadavg())} at the end",
            "",
            "| set | n | old segmenter: exact | digits | reader alone: exact | digits | **served**: exact | digits |",

@@ -176,6 +176,38 @@ def test_the_shipped_reader_has_a_card_and_serves_any_width():
         assert nr.greedy(f) == []  # nothing written, nothing read
 
 
+@pytest.mark.parametrize("shear, top, bottom", [(0.0, 20, 20), (0.2, 22, 18), (-0.2, 18, 22), (0.1, 21, 19)])
+def test_slanted_moves_the_top_and_bottom_rows_opposite_ways(shear, top, bottom):
+    x = np.zeros((nr.HEIGHT, 40), np.uint8)
+    x[4:28, 20] = 255  # an upright stroke in column 20, rows 4-27
+    y = nr.slanted(x, shear)
+    assert y.shape == x.shape and y.dtype == np.uint8
+    assert int(y[4].argmax()) == top and int(y[27].argmax()) == bottom and int(y[16].argmax()) == 20
+
+
+@needs_reader
+def test_the_slanted_readings_are_combined_into_one_distribution_that_reads_like_the_upright_one():
+    from mnist_core import lines
+
+    data = small_mnist()
+    hand = lines.Hand(None, (data.x_test, data.y_test))
+    rng = np.random.default_rng(11)
+    content = nr.SHIPPED.read_bytes()
+    upright, combined = nr.NumberReader(content, shears=(0.0,)), nr.NumberReader(content)
+    assert combined.shears == nr.SHEARS and len(nr.SHEARS) > 1
+    agree = moved = 0
+    for _ in range(20):
+        text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, 6))))
+        ink, _ = lines.write_line(text, hand, rng, lines.LineStyle(gap_mix=(1.0, 0.0, 0.0)), height=60, pen=4)
+        x = nr.line_input(ink)
+        f1, f5 = upright.frames(x), combined.frames(x)
+        assert f1.shape == f5.shape == (x.shape[1] // nr.STRIDE, 11) and np.allclose(f5.sum(axis=1), 1, atol=1e-4)
+        moved += float(np.abs(f1 - f5).max()) > 0.05
+        agree += nr.greedy(f1) and [d for d, *_ in nr.greedy(f5)] == [d for d, *_ in nr.greedy(f1)]
+    assert moved >= 5  # the slanted readings did count
+    assert agree >= 17  # clean upright lines: the combined reading rarely differs from the upright one
+
+
 def test_ctc_logprob_sums_every_alignment():
     # Two frames, each p(blank)=0.5, p(digit 3)=0.5: "3" is aligned by "3_", "_3" and "33".
     f = np.zeros((2, 11), np.float32)
