@@ -29,10 +29,11 @@ from mnist_core import pen  # noqa: E402
 from mnist_core import preprocess as pp  # noqa: E402
 
 
-def _warp(x: np.ndarray, sx: float = 1.0, sy: float = 1.0, rot: float = 0.0) -> np.ndarray:
-    """(N, 28, 28) digits scaled across by sx, down by sy and turned `rot` degrees about the image centre."""
+def _warp(x: np.ndarray, sx: float = 1.0, sy: float = 1.0, rot: float = 0.0, shear: float = 0.0) -> np.ndarray:
+    """(N, 28, 28) digits scaled across by sx, down by sy, turned `rot` degrees and slanted by `shear` (columns per
+    row: the top to the right for a shear above 0) about the image centre."""
     m = cv2.getRotationMatrix2D((13.5, 13.5), rot, 1.0)
-    m[:, :2] = m[:, :2] @ np.diag([sx, sy])
+    m[:, :2] = m[:, :2] @ np.diag([sx, sy]) @ np.array([[1.0, -shear], [0.0, 1.0]])
     m[:, 2] = 13.5 - m[:, :2] @ np.array([13.5, 13.5])
     return np.stack([cv2.warpAffine(i, m, (28, 28), flags=cv2.INTER_LINEAR) for i in x])
 
@@ -45,12 +46,15 @@ VARIANTS = {
     "turned -8°": lambda x: _warp(x, rot=-8),
     "smaller 0.9": lambda x: _warp(x, 0.9, 0.9),
     "larger 1.1": lambda x: _warp(x, 1.1, 1.1),
+    "slanted +0.15": lambda x: _warp(x, shear=0.15),
+    "slanted -0.15": lambda x: _warp(x, shear=-0.15),
     "bolder": lambda x: np.stack([cv2.dilate(i, np.ones((2, 2), np.uint8)) for i in x]),
 }
 TTA = {
     "+ narrower, wider": ["narrower 0.85", "wider 1.15"],
     "+ turned ±8°": ["turned +8°", "turned -8°"],
     "+ smaller, larger": ["smaller 0.9", "larger 1.1"],
+    "+ slanted ±0.15": ["slanted +0.15", "slanted -0.15"],
     "+ all seven": list(VARIANTS),
 }
 BOXES = (16, 18, 20)  # the canvas path's size box (20: MNIST's, the default)
