@@ -55,7 +55,8 @@ TTA = {
     "+ turned ±8°": ["turned +8°", "turned -8°"],
     "+ smaller, larger": ["smaller 0.9", "larger 1.1"],
     "+ slanted ±0.15": ["slanted +0.15", "slanted -0.15"],
-    "+ all seven": list(VARIANTS),
+    "+ all seven": [v for v in VARIANTS if not v.startswith("slanted")],
+    "+ all nine": list(VARIANTS),
 }
 BOXES = (16, 18, 20)  # the canvas path's size box (20: MNIST's, the default)
 
