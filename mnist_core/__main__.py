@@ -708,7 +708,7 @@ def cmd_train_number(args) -> int:
         lr=args.lr if args.lr is not None else d.lr,
         width=args.width if args.width is not None else d.width,
         validation=args.validation if args.validation is not None else d.validation,
-        seed=args.seed)
+        seed=args.seed, pen_share=args.pen_share if args.pen_share is not None else d.pen_share)
     settings.validate()  # bad settings fail here, before TensorFlow loads
     _quiet_tensorflow()
     import hashlib  # noqa: PLC0415
@@ -719,9 +719,11 @@ def cmd_train_number(args) -> int:
     t0 = time.perf_counter()
     data = load_mnist(args.data)
     shipped = [] if args.no_pen else pen.load_shipped()
-    hand = lines.Hand(shipped, (data.x_train, data.y_train))
+    hand = lines.Hand(shipped, (data.x_train, data.y_train), pen_share=settings.pen_share)
     key = hashlib.sha256(data.x_train[:: max(1, len(data.x_train) // 500)].tobytes()).hexdigest()[:12]
     key += f"/{len(data.x_train)}/pen{len(shipped)}"
+    if settings.pen_share != d.pen_share:  # lines made at the default share keep their cache key
+        key += f"/share{settings.pen_share:g}"
     home = Paths().home
     say = (lambda *a: None) if args.quiet else (lambda m: print(m, file=sys.stderr, flush=True))
     say(f"making {settings.lines:,} lines from {data.describe()} and {len(shipped):,} pen digits ...")
@@ -931,6 +933,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--validation", type=int, help="lines of MNIST test digits scored after each epoch (default 1000)")
     n.add_argument("--seed", type=int, default=0)
     n.add_argument("--no-pen", action="store_true", help="write the lines with MNIST digits only")
+    n.add_argument("--pen-share", type=float, help="share of the lines written by a pen writer rather than with "
+                                                   "MNIST digits (default 0.5)")
     n.add_argument("--init", metavar="FILE", help="train this saved reader (.keras) further instead of a fresh one "
                                                   "(give a new --seed for new lines)")
     n.add_argument("--output", help="where to save it (.keras; .tflite and .json beside it); default: "

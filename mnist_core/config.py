@@ -177,9 +177,14 @@ class NumberTrainSettings:
     validation: int = 1000
     # Seed for weights, the lines made and shuffling.
     seed: int = 0
+    # Share of the lines written by one of the shipped pen writers rather than with MNIST digits (when both are
+    # there). The shipped reader's third stage used 0.8: real writers' numbers read better (benchmarks/NUMBERS.md).
+    pen_share: float = 0.5
 
     def validate(self) -> None:
         """Raise ValueError naming the first setting that is out of range."""
+        if not (isinstance(self.pen_share, (int, float)) and 0.0 <= self.pen_share <= 1.0):
+            raise ValueError(f"pen share must be between 0 and 1, not {self.pen_share!r}")
         if not (isinstance(self.lines, int) and 100 <= self.lines <= 2_000_000):
             raise ValueError(f"lines must be an integer from 100 to 2,000,000, not {self.lines!r}")
         if not (isinstance(self.epochs, int) and 1 <= self.epochs <= 200):

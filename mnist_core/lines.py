@@ -103,7 +103,9 @@ def _number_text(rng: np.random.Generator, style: LineStyle) -> str:
 class Hand:
     """Where a line's digits come from: one pen writer's digits of each class, or MNIST digits."""
 
-    def __init__(self, pen: list[PenDigit] | None = None, mnist: tuple[np.ndarray, np.ndarray] | None = None):
+    def __init__(self, pen: list[PenDigit] | None = None, mnist: tuple[np.ndarray, np.ndarray] | None = None,
+                 pen_share: float = 0.5):
+        self.pen_share = pen_share  # share of the lines by a pen writer when there are MNIST digits too
         self.by_writer: dict[str, dict[int, list[PenDigit]]] = {}
         for d in pen or []:
             self.by_writer.setdefault(d.writer, {}).setdefault(d.label, []).append(d)
@@ -114,8 +116,9 @@ class Hand:
             self.mnist = (x, [np.flatnonzero(y == k) for k in range(10)])
 
     def pick(self, rng: np.random.Generator) -> tuple[str, object]:
-        """A hand for one line: ("pen", {label: digits}) or ("mnist", None); pen when both are there, half the time."""
-        if self.writers and (self.mnist is None or rng.random() < 0.5):
+        """A hand for one line: ("pen", {label: digits}) or ("mnist", None); pen `pen_share` of the time when both
+        are there."""
+        if self.writers and (self.mnist is None or rng.random() < self.pen_share):
             return "pen", self.by_writer[self.writers[int(rng.integers(len(self.writers)))]]
         if self.mnist is None:
             raise ValueError("no digits to write lines with")

@@ -40,9 +40,11 @@ MAX_WIDTH = 1600  # wider lines (a 60-digit line) are squeezed to this
 BLANK = 0  # CTC's "nothing here" symbol; digit d is symbol d + 1
 # Where the reader and the segmenter count a row's digits differently, the segmenter's reading stands when the
 # digit model gives each of its pieces at least SEG_SURE and the reader finds it at most SEG_MARGIN (natural log)
-# less likely than its own (on held-out pen writers' numbers drawn with natural spacing: +1 point exact).
+# less likely than its own. With the first reader a margin of 2 nats was worth +1 point exact on held-out pen
+# writers' numbers drawn with natural spacing; the third-stage reader rarely needs the segmenter, and 2 nats let
+# it take a separator for a digit on 1-2% of numbers with separators: 1 nat keeps the rest (NUMBERS.md).
 SEG_SURE = 0.9
-SEG_MARGIN = 2.0
+SEG_MARGIN = 1.0
 
 # Each line is read upright and slanted by these shears (columns moved per row, about the middle row) and the
 # readings' frame odds are multiplied: three slightly different views of one line, whose mistakes differ, vote

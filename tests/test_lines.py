@@ -49,6 +49,15 @@ def test_made_lines_are_kept_in_the_cache(hand, tmp_path):
     assert a[1] == b[1] and all(np.array_equal(x, y) for x, y in zip(a[0], b[0]))
 
 
+@pytest.mark.parametrize("share, lo, hi", [(0.0, 0, 0), (0.5, 0.4, 0.6), (0.8, 0.7, 0.9), (1.0, 1, 1)])
+def test_pen_share_is_the_share_of_lines_by_a_pen_writer(share, lo, hi):
+    data = small_mnist()
+    hand = lines.Hand(pen.load_shipped()[:500], (data.x_train, data.y_train), pen_share=share)
+    rng = np.random.default_rng(1)
+    picked = [hand.pick(rng)[0] for _ in range(400)]
+    assert set(picked) <= {"pen", "mnist"} and lo <= picked.count("pen") / 400 <= hi
+
+
 def test_mnist_alone_writes_lines_too():
     data = small_mnist()
     xs, ys = lines.make_lines(10, lines.Hand(None, (data.x_test, data.y_test)), seed=6)

@@ -24,7 +24,8 @@ def test_score(read, truth, exact, digits):
     assert score(read, truth) == pytest.approx((exact, digits))
 
 
-@pytest.mark.parametrize("field, value", [("lines", 10), ("epochs", 0), ("width", 7), ("lr", 0.0), ("batch_size", 0)])
+@pytest.mark.parametrize("field, value", [("lines", 10), ("epochs", 0), ("width", 7), ("lr", 0.0), ("batch_size", 0),
+                                          ("pen_share", 1.5), ("pen_share", -0.1)])
 def test_settings_out_of_range_are_refused(field, value):
     with pytest.raises(ValueError, match={"lr": "learning rate"}.get(field, field.split("_")[0])):
         NumberTrainSettings(**{field: value}).validate()
