@@ -146,18 +146,26 @@ def test_scale_maps_boxes_back_to_the_input():
 # ----------------------------------------------------------------------------------------------------------
 
 
-@needs_reader
-def test_the_shipped_reader_reads_lines_of_mnist_test_digits():
+def _mnist_test_lines(n: int, seed: int, longest: int) -> list[tuple[str, np.ndarray, list]]:
+    """n lines of 2 to `longest` MNIST test digits with natural spacing: (text, ink, each digit's columns)."""
     from mnist_core import lines
 
     data = small_mnist()
     hand = lines.Hand(None, (data.x_test, data.y_test))
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, longest + 1))))
+        ink, cols = lines.write_line(text, hand, rng, lines.LineStyle(gap_mix=(1.0, 0.0, 0.0)), height=60, pen=4)
+        out.append((text, ink, cols))
+    return out
+
+
+@needs_reader
+def test_the_shipped_reader_reads_lines_of_mnist_test_digits():
     reader = nr.NumberReader.load()
     texts, read = [], []
-    for _ in range(60):
-        text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, 8))))
-        ink, cols = lines.write_line(text, hand, rng, lines.LineStyle(gap_mix=(1.0, 0.0, 0.0)), height=60, pen=4)
+    for text, ink, cols in _mnist_test_lines(60, seed=7, longest=7):
         assert len(cols) == len(text)
         texts.append(text)
         read.append(reader.read_line(ink))
@@ -187,18 +195,11 @@ def test_slanted_moves_the_top_and_bottom_rows_opposite_ways(shear, top, bottom)
 
 @needs_reader
 def test_the_slanted_readings_are_combined_into_one_distribution_that_reads_like_the_upright_one():
-    from mnist_core import lines
-
-    data = small_mnist()
-    hand = lines.Hand(None, (data.x_test, data.y_test))
-    rng = np.random.default_rng(11)
     content = nr.SHIPPED.read_bytes()
     upright, combined = nr.NumberReader(content, shears=(0.0,)), nr.NumberReader(content)
     assert combined.shears == nr.SHEARS and len(nr.SHEARS) > 1
     agree = moved = 0
-    for _ in range(20):
-        text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(2, 6))))
-        ink, _ = lines.write_line(text, hand, rng, lines.LineStyle(gap_mix=(1.0, 0.0, 0.0)), height=60, pen=4)
+    for _, ink, _ in _mnist_test_lines(20, seed=11, longest=5):
         x = nr.line_input(ink)
         f1, f5 = upright.frames(x), combined.frames(x)
         assert f1.shape == f5.shape == (x.shape[1] // nr.STRIDE, 11) and np.allclose(f5.sum(axis=1), 1, atol=1e-4)
