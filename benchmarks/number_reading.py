@@ -235,9 +235,9 @@ class Readers:
         from mnist_core.recognize import Recognizer
 
         self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
-        if not reader_path.is_file():
+        self.reader = nr.NumberReader.load(reader_path, shears)
+        if self.reader is None:
             raise SystemExit(f"no number reader at {reader_path}")
-        self.reader = nr.NumberReader(reader_path.read_bytes(), shears=shears)
         self.times: dict[str, list[float]] = collections.defaultdict(list)
 
     def read(self, digits: list[pp.Digit], ink: pp.Ink | None) -> dict[str, str]:

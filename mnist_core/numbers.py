@@ -41,16 +41,18 @@ BLANK = 0  # CTC's "nothing here" symbol; digit d is symbol d + 1
 # Where the reader and the segmenter count a row's digits differently, the segmenter's reading stands when the
 # digit model gives each of its pieces at least SEG_SURE and the reader finds it at most SEG_MARGIN (natural log)
 # less likely than its own. With the first reader a margin of 2 nats was worth +1 point exact on held-out pen
-# writers' numbers drawn with natural spacing; the third-stage reader rarely needs the segmenter, and 2 nats let
-# it take a separator for a digit on 1-2% of numbers with separators: 1 nat keeps the rest (NUMBERS.md).
+# writers' numbers drawn with natural spacing; the third-stage reader rarely needs the segmenter, and at 2 nats
+# the segmenter's separators read as digits cost 0.6-1.3 points on pendigits' numbers with separators; 1 nat
+# read every other set as well or better but for one number in 400 in one draw (NUMBERS.md).
 SEG_SURE = 0.9
 SEG_MARGIN = 1.0
 
 # Each line is read upright and slanted by these shears (columns moved per row, about the middle row) and the
 # readings' frame odds are multiplied: three slightly different views of one line, whose mistakes differ, vote
-# like an ensemble would, for one network (the training lines were slanted up to +-0.25 already). On held-out pen writers' numbers (benchmarks/NUMBERS.md, two draws of every set) the UNIPEN
-# sets gained 0.5-3 points exact in each draw and pendigits' stayed within their noise; +-0.1 and +-0.2 together
-# were no better on UNIPEN and lost a point on numbers with separators. The network runs three times a line.
+# like an ensemble would, for one network (the training lines were slanted up to +-0.25 already). On held-out pen
+# writers' numbers (benchmarks/NUMBERS.md, two draws of every set) the UNIPEN sets gained 0.5-3 points exact in
+# each draw and pendigits' stayed within their noise; +-0.1 and +-0.2 together were no better on UNIPEN and lost
+# a point on numbers with separators. The network runs three times a line.
 SHEARS = (0.0, 0.12, -0.12)
 
 SHIPPED = PROJECT_ROOT / "models" / "number.tflite"  # the shipped reader; its card is number.json beside it
@@ -260,10 +262,10 @@ class NumberReader:
         self._fn = LiteFunction(content=content, pool=pool, chunk=len(self.shears), threads=threads)
 
     @classmethod
-    def load(cls, path: str | Path = SHIPPED) -> "NumberReader | None":
-        """The reader stored at `path` (default: the shipped one); None when there is none."""
+    def load(cls, path: str | Path = SHIPPED, shears: tuple[float, ...] = SHEARS) -> "NumberReader | None":
+        """The reader stored at `path` (default: the shipped one), reading at `shears`; None when there is none."""
         p = Path(path)
-        return cls(p.read_bytes()) if p.is_file() else None
+        return cls(p.read_bytes(), shears=shears) if p.is_file() else None
 
     def frames(self, x: np.ndarray) -> np.ndarray:
         """(32, W) uint8 line input -> (W / 2, 11) float32 frame probabilities (blank first): the geometric mean,
