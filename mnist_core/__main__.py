@@ -214,6 +214,12 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     except training.TrainingFailed as e:
         raise CliError(str(e)) from None  # cmd_train logs the one "failed" event
     except Exception as e:
+        if args.cluster is not None and cancel.is_set():
+            # Cancelled across workers: this worker left the run at the end of a step while the others were already
+            # in the next step's exchange, which TensorFlow reports as a lost peer. It was asked for: a cancel.
+            log.write("cancelled", epochs_done=None)
+            print("cancelled", file=sys.stderr)
+            return EXIT_CANCELLED
         _raise_if_worker_lost(args, e)
         raise
     if args.cluster is not None and not args.cluster.chief and not result.cancelled:

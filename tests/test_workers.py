@@ -177,6 +177,37 @@ def test_a_killed_worker_fails_the_run_cleanly_and_frees_the_lock(tmp_path):
 
 
 @pytest.mark.slow
+def test_cancelling_a_run_across_workers_stops_both_and_saves_nothing(tmp_path):
+    """The app's Cancel on a run across two workers: the chief (run as the app runs it) stops as cancelled, the other
+    worker stops in bounded time, no version is saved and the lock is freed."""
+    home = tmp_path / "home"
+    workers = local_workers(2)
+    paths = Paths(home=home)
+    command = [sys.executable, "-m", "mnist_core", "train", "--workers", workers, "--worker-index", "0"]
+    manager = JobManager(paths, command=command)
+    request = JobRequest(settings=TrainSettings(epochs=4, limit=3000), data=str(SHARED_MNIST) if HAVE_MNIST else None)
+    other = subprocess.Popen(command[:-1] + ["1"] + request.argv(tmp_path / "unused", paths.samples_db), cwd=ROOT,
+                             env=worker_environ(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        status = manager.start(request)
+        wait_for_progress(manager.job_dir(status.id) / "log.jsonl", [other])
+        assert manager.cancel()
+        asked = time.monotonic()
+        status = manager.wait(120)
+        chief_took = time.monotonic() - asked
+        _, err = other.communicate(timeout=120)
+        other_took = time.monotonic() - asked
+    finally:
+        other.kill()
+        other.communicate()
+    assert status.status == "cancelled" and chief_took < 60, (status, chief_took)
+    # The other worker cannot finish the run alone: it ends in bounded time with its one-line error naming the chief.
+    assert other.returncode == 1 and other_took < 90, (other.returncode, other_took, err[-2000:])
+    assert last_line(err).startswith("error: training across workers failed on worker 1: worker 0 (")
+    assert versions(home) == [] and not manager.lock_path.exists()
+
+
+@pytest.mark.slow
 def test_a_killed_chief_makes_the_other_worker_exit_with_an_error(tmp_path):
     home = tmp_path / "home"
     workers = local_workers(2)
