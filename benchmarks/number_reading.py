@@ -20,8 +20,8 @@ one writer, with that writer's own digits as written, no distortion):
 Per set: exact-match (the whole number right, no digit missing or extra) and digit accuracy (1 - edit
 distance / digits) for the old segmenter (each cut piece read by the digit model), the reader alone, and the
 reader as served (combined with the segmenter where they count alike); the canvas natural set per line
-length; the time to read one line (p50, p90; the whole path from the picture's ink on, and the reader's
-network alone). Timings are reported, never asserted.
+length; the time to read one line (p50, p90; the whole path from the picture's ink on, and the reader alone:
+its network at every shear and width and their vote). Timings are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -231,11 +231,14 @@ def number_text(rng: np.random.Generator, n: int, separators: bool) -> str:
 class Readers:
     """The digit model and the number reader, and the three ways of reading a picture's numbers."""
 
-    def __init__(self, reader_path: Path, shears: tuple[float, ...] = nr.SHEARS):
+    def __init__(self, reader_path: Path, shears: tuple[float, ...] = nr.SHEARS,
+                 widths: tuple[float, ...] = nr.WIDTHS):
         from mnist_core.recognize import Recognizer
 
         self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
-        self.reader = nr.NumberReader.load(reader_path, shears)
+        # The served weights; other widths weigh 1 beside the own width's served weight.
+        weights = nr.WIDTH_WEIGHTS if widths == nr.WIDTHS else (nr.WIDTH_WEIGHTS[0],) + (1.0,) * (len(widths) - 1)
+        self.reader = nr.NumberReader.load(reader_path, shears, widths, weights)
         if self.reader is None:
             raise SystemExit(f"no number reader at {reader_path}")
         self.times: dict[str, list[float]] = collections.defaultdict(list)
@@ -256,9 +259,9 @@ class Readers:
                 continue
             x = nr.line_input(band)
             t = time.perf_counter()
-            f = self.reader.frames(x)
+            found = self.reader.read(x).found
             self.times["network"].append(time.perf_counter() - t)
-            alone.append("".join(str(d) for d, *_ in nr.greedy(f)))
+            alone.append("".join(str(d) for d, *_ in found))
         return {"segmenter": seg, "reader alone": "".join(alone), "served": nr.as_json(served)["number"]}
 
 
@@ -369,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shears", default=",".join(f"{v:g}" for v in nr.SHEARS),
                     help="slants each line is read at, comma-separated (default: the served "
                          "mnist_core.numbers.SHEARS; 0 reads upright only, as before)")
+    ap.add_argument("--widths", default=",".join(f"{v:g}" for v in nr.WIDTHS),
+                    help="widths each line is read at, comma-separated, 1 first (default: the served "
+                         "mnist_core.numbers.WIDTHS and WIDTH_WEIGHTS; 1 reads it at its own width only)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
     args = ap.parse_args(argv)
@@ -376,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no pen data at {DATA / 'pen'}; nothing to measure", file=sys.stderr)
         return 2
     started, load0 = time.perf_counter(), os.getloadavg()
-    readers = Readers(Path(args.reader), tuple(float(v) for v in args.shears.split(",")))
+    readers = Readers(Path(args.reader), tuple(float(v) for v in args.shears.split(",")),
+                      tuple(float(v) for v in args.widths.split(",")))
     sets = build_and_read(args, readers)
     ways = ("segmenter", "reader alone", "served")
     rows = []
@@ -396,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     t_net = np.array(readers.times["network"]) * 1000
     timing = (f"reading a picture's numbers once its digits are found (rows, bands, the reader, combining): p50 "
               f"{np.percentile(t_line, 50):.1f} ms, p90 {np.percentile(t_line, 90):.1f} ms over {len(t_line)} pictures; "
-              f"the reader's network alone per line: p50 {np.percentile(t_net, 50):.1f} ms, p90 "
+              f"the reader alone per line (its network at every shear and width, and their vote): p50 {np.percentile(t_net, 50):.1f} ms, p90 "
               f"{np.percentile(t_net, 90):.1f} ms")
     log(timing)
     seconds = time.perf_counter() - started
@@ -411,8 +418,9 @@ def write_table(path: Path, rows, per_len, args, load0, seconds, timing) -> None
 
     loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
     out = [f"Command: `python benchmarks/numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
-           f" --shears {args.shears} --out {os.path.relpath(path, ROOT)}` ({seconds / 60:.0f} min)  ",
-           f"Reader: `{os.path.relpath(args.reader, ROOT)}`, each line read at shears {args.shears}; digit model: "
+           f" --shears {args.shears} --widths {args.widths} --out {os.path.relpath(path, ROOT)}` ({seconds / 60:.0f} min)  ",
+           f"Reader: `{os.path.relpath(args.reader, ROOT)}`, each line read at shears {args.shears} and widths "
+           f"{args.widths}; digit model: "
            f"`models/default.tflite`  ",
            f"{describe(machine())}; load averages {loads(load0)} at the start, {loads(os.getloadavg())} at the end",
            "",

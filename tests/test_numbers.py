@@ -78,6 +78,9 @@ class FakeReader:
     def frames(self, x):
         return _frames(self.symbols)
 
+    def read(self, x):
+        return nr.vote((self.frames(x),), (1.0,), (1.0,), x.shape[1])
+
 
 def _picture(n: int) -> tuple[list[Digit], Ink]:
     ink = np.zeros((60, 40 * n + 20), np.uint8)
@@ -218,6 +221,55 @@ def test_ctc_logprob_sums_every_alignment():
     assert nr.ctc_logprob(f, [3, 3]) == float("-inf")  # a repeat needs a blank between: three frames
     g = _frames([0, 4, 0, 4, 0])
     assert nr.ctc_logprob(g, [3, 3]) > nr.ctc_logprob(g, [3]) > nr.ctc_logprob(g, [5])
+
+
+@pytest.mark.parametrize("factor", [1.0, 0.85, 0.7, 0.5])
+def test_squeezed_narrows_the_ink_between_unchanged_margins(factor):
+    x = np.zeros((nr.HEIGHT, 2 * nr.MARGIN + 100), np.uint8)
+    x[4:28, nr.MARGIN:nr.MARGIN + 100:10] = 255  # ten upright strokes across the whole inner width
+    y = nr.squeezed(x, factor)
+    assert y.dtype == np.uint8 and y.shape[0] == nr.HEIGHT and y.shape[1] % 4 == 0
+    cols = np.flatnonzero(y.max(axis=0) > 0)
+    assert cols[0] >= nr.MARGIN and cols[-1] < nr.MARGIN + round(100 * factor)  # margins still blank on the left
+    assert abs(int(cols[-1]) - (nr.MARGIN + 90 * factor)) <= 2  # the last stroke moved in proportion
+    assert abs(y.sum() / x.sum() - factor) < 0.1  # the ink narrowed, not cut
+    if factor == 1.0:
+        assert y is x
+
+
+def test_the_vote_takes_a_narrower_reading_that_all_widths_find_likelier():
+    # At its own width the reader merges two 1s into one ("1": no blank between), barely: the middle frame is
+    # nearly a blank. Narrowed, it is sure of a blank between them ("11").
+    own = _frames([0, 2, 2, 2, 0, 0, 0, 0])
+    own[2] = 0.0
+    own[2, 0], own[2, 2] = 0.45, 0.55
+    narrow = _frames([0, 2, 0, 2, 0, 0], p=0.98)
+    got = nr.vote((own, narrow), (1.0, 0.7), (2.0, 1.0), width=16)
+    assert [d for d, *_ in got.found] == [1, 1]
+    assert np.isclose(sum(got.weights), 1.0) and got.logprob([1, 1]) > got.logprob([1])
+    assert all(0 <= a < e <= len(own) for _, a, e, _ in got.found)  # frames counted at the own width
+    # When the narrow reading is no surer than the own width's, the own reading stands.
+    sure_own = _frames([0, 2, 2, 2, 0, 0, 0, 0], p=0.98)
+    unsure = _frames([0, 2, 0, 2, 0, 0], p=0.4)
+    assert [d for d, *_ in nr.vote((sure_own, unsure), (1.0, 0.7), (2.0, 1.0), width=16).found] == [1]
+    # One width: the greedy reading as it is.
+    assert [d for d, *_ in nr.vote((own,), (1.0,), (1.0,), width=16).found] == [1]
+
+
+@pytest.mark.parametrize("factor, width", [(0.7, 212), (0.85, 100), (0.5, 40)])
+def test_digits_read_narrowed_land_on_the_same_ink_at_the_own_width(factor, width):
+    frames = width // nr.STRIDE
+    inner = width - 2 * nr.MARGIN
+    narrow_inner = round(inner * factor)
+    # A digit at the middle of the narrowed ink, and one at its right end.
+    mid = (nr.MARGIN + narrow_inner // 2) // nr.STRIDE
+    end = (nr.MARGIN + narrow_inner - 2) // nr.STRIDE
+    p = np.full(10, 0.1, np.float32)
+    moved = nr._at_own_width([(3, mid, mid + 1, p), (4, end, end + 1, p)], factor, width, frames)
+    assert [d for d, *_ in moved] == [3, 4] and moved[0][3] is p
+    assert abs(moved[0][1] - (nr.MARGIN + inner / 2) / nr.STRIDE) <= 2
+    assert abs(moved[1][1] - (nr.MARGIN + inner) / nr.STRIDE) <= 3 and moved[1][2] <= frames
+    assert all(a < e for _, a, e, _ in moved)
 
 
 def test_sure_separate_digits_keep_the_segmenters_count_when_the_reader_barely_prefers_its_own():

@@ -49,9 +49,9 @@ def test_a_short_run_lowers_the_loss_and_its_tflite_copy_agrees(tmp_path):
     assert loss[-1] < 0.7 * loss[0] and np.isfinite(loss).all()
     assert [p.epoch for p in seen if p.event == "epoch"] == [1, 2, 3]
     assert save_reader(result.model, tmp_path / "r.keras", {"kind": "number reader (CTC)"})
-    reader = nr.NumberReader.load(tmp_path / "r.tflite")
+    reader = nr.NumberReader.load(tmp_path / "r.tflite", shears=(0.0,), widths=(1.0,), weights=(1.0,))
     assert json.loads((tmp_path / "r.json").read_text())["tflite"] is True
-    # The copy reads as the model does.
+    # The copy reads as the model does (one reading of each line, upright at its own width).
     from mnist_core.train_number import read_lines
 
     assert [reader.read_line(x) for x in val[0][:5]] == read_lines(result.model, val[0][:5])
