@@ -337,13 +337,15 @@ def vote(frames: tuple[np.ndarray, ...], widths: tuple[float, ...], weights: tup
     weights = tuple(float(w) / sum(weights) for w in weights)
     own = greedy(frames[0])
     reading = LineReading(frames, weights, own)
-    best, best_lp, seen = own, reading.logprob([d for d, *_ in own]), {tuple(d for d, *_ in own)}
+    best, best_lp, seen = own, None, {tuple(d for d, *_ in own)}
     for w, f in zip(widths[1:], frames[1:]):
         found = greedy(f)
         key = tuple(d for d, *_ in found)
         if key in seen:
             continue
         seen.add(key)
+        if best_lp is None:  # only scored when some width reads it differently (most lines: all widths agree)
+            best_lp = reading.logprob([d for d, *_ in own])
         lp = reading.logprob(list(key))
         if lp > best_lp:
             best, best_lp = _at_own_width(found, w, width, len(frames[0])), lp
