@@ -149,10 +149,9 @@ def test_two_workers_save_exactly_one_version_naming_both(tmp_path):
     assert not (jobs[1] / "log.jsonl").exists()
 
 
-@pytest.mark.slow
-def test_a_killed_worker_fails_the_run_cleanly_and_frees_the_lock(tmp_path):
-    """The chief runs as the app runs a training (JobManager: the lock, the job log); worker 1 is killed mid-run."""
-    home = tmp_path / "home"
+def _chief_by_the_job_manager_and_other_worker(tmp_path: Path, home: Path):
+    """Worker 0 as the app runs a training (a JobManager, not started yet: the lock, the job log, cancel) and worker 1
+    already started as a plain process: (manager, the request to start, worker 1's Popen)."""
     workers = local_workers(2)
     paths = Paths(home=home)
     command = [sys.executable, "-m", "mnist_core", "train", "--workers", workers, "--worker-index", "0"]
@@ -160,6 +159,14 @@ def test_a_killed_worker_fails_the_run_cleanly_and_frees_the_lock(tmp_path):
     request = JobRequest(settings=TrainSettings(epochs=4, limit=3000), data=str(SHARED_MNIST) if HAVE_MNIST else None)
     other = subprocess.Popen(command[:-1] + ["1"] + request.argv(tmp_path / "unused", paths.samples_db), cwd=ROOT,
                              env=worker_environ(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return manager, request, other
+
+
+@pytest.mark.slow
+def test_a_killed_worker_fails_the_run_cleanly_and_frees_the_lock(tmp_path):
+    """The chief runs as the app runs a training (JobManager: the lock, the job log); worker 1 is killed mid-run."""
+    home = tmp_path / "home"
+    manager, request, other = _chief_by_the_job_manager_and_other_worker(tmp_path, home)
     try:
         status = manager.start(request)
         assert manager.lock_path.exists()
@@ -181,13 +188,7 @@ def test_cancelling_a_run_across_workers_stops_both_and_saves_nothing(tmp_path):
     """The app's Cancel on a run across two workers: the chief (run as the app runs it) stops as cancelled, the other
     worker stops in bounded time, no version is saved and the lock is freed."""
     home = tmp_path / "home"
-    workers = local_workers(2)
-    paths = Paths(home=home)
-    command = [sys.executable, "-m", "mnist_core", "train", "--workers", workers, "--worker-index", "0"]
-    manager = JobManager(paths, command=command)
-    request = JobRequest(settings=TrainSettings(epochs=4, limit=3000), data=str(SHARED_MNIST) if HAVE_MNIST else None)
-    other = subprocess.Popen(command[:-1] + ["1"] + request.argv(tmp_path / "unused", paths.samples_db), cwd=ROOT,
-                             env=worker_environ(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    manager, request, other = _chief_by_the_job_manager_and_other_worker(tmp_path, home)
     try:
         status = manager.start(request)
         wait_for_progress(manager.job_dir(status.id) / "log.jsonl", [other])
