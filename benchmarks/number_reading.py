@@ -403,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     t_net = np.array(readers.times["network"]) * 1000
     timing = (f"reading a picture's numbers once its digits are found (rows, bands, the reader, combining): p50 "
               f"{np.percentile(t_line, 50):.1f} ms, p90 {np.percentile(t_line, 90):.1f} ms over {len(t_line)} pictures; "
-              f"the reader alone per line (its network at every shear and width, and their vote): p50 {np.percentile(t_net, 50):.1f} ms, p90 "
-              f"{np.percentile(t_net, 90):.1f} ms")
+              f"the reader alone per line (its network at every shear and width, and their vote): p50 "
+              f"{np.percentile(t_net, 50):.1f} ms, p90 {np.percentile(t_net, 90):.1f} ms")
     log(timing)
     seconds = time.perf_counter() - started
     if args.out:
@@ -418,10 +418,10 @@ def write_table(path: Path, rows, per_len, args, load0, seconds, timing) -> None
 
     loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
     out = [f"Command: `python benchmarks/numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
-           f" --shears {args.shears} --widths {args.widths} --out {os.path.relpath(path, ROOT)}` ({seconds / 60:.0f} min)  ",
+           f" --shears {args.shears} --widths {args.widths} --out {os.path.relpath(path, ROOT)}`"
+           f" ({seconds / 60:.0f} min)  ",
            f"Reader: `{os.path.relpath(args.reader, ROOT)}`, each line read at shears {args.shears} and widths "
-           f"{args.widths}; digit model: "
-           f"`models/default.tflite`  ",
+           f"{args.widths}; digit model: `models/default.tflite`  ",
            f"{describe(machine())}; load averages {loads(load0)} at the start, {loads(os.getloadavg())} at the end",
            "",
            "| set | n | old segmenter: exact | digits | reader alone: exact | digits | **served**: exact | digits |",

@@ -3,9 +3,9 @@
 The number reader is a small convolutional network over the line image whose feature columns a 1-D
 convolutional head reads into, per column pair, the odds of each digit and of "nothing here" (CTC's blank); it
 was trained with CTC loss on lines made by `lines.py`. Reading a line is greedy CTC decoding: the likeliest
-symbol per frame, repeats merged, blanks dropped, at the line's own width and narrowed (`NumberReader.read`: each
-width's greedy reading is a candidate, the one the readings together find likeliest wins). Separators (`.` `,` `-` `=` `/`, spaces) were in its training
-lines and never in their labels, so it reads past them.
+symbol per frame, repeats merged, blanks dropped, at the line's own width and narrowed (`NumberReader.read`:
+each width's greedy reading is a candidate, the one the readings together find likeliest wins). Separators
+(`.` `,` `-` `=` `/`, spaces) were in its training lines and never in their labels, so it reads past them.
 
 How a picture becomes numbers (`read_numbers`):
 1. the digit path (`preprocess.canvas_ink` / `photo_ink`) finds the digits and the ink they came from; its
@@ -298,7 +298,7 @@ class NumberReader:
         if len(widths) != len(weights) or not widths or widths[0] != 1.0 or min(weights) <= 0:
             raise ValueError("widths start with 1.0 and each has a positive weight")
         self.widths = tuple(float(w) for w in widths)
-        self.weights = tuple(float(w) / sum(weights) for w in weights)
+        self.weights = tuple(float(w) for w in weights)  # `vote` scales them to sum to 1
         # All of a line's slanted readings in one call (they share its width).
         self._fn = LiteFunction(content=content, pool=pool, chunk=len(self.shears), threads=threads)
 
