@@ -124,13 +124,18 @@ def slanted(x: np.ndarray, shear: float) -> np.ndarray:
     return cv2.warpAffine(x, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
+def _squeezed_width(inner: int, factor: float) -> int:
+    """Columns a line's ``inner`` ink columns take narrowed by ``factor`` (`squeezed`; `_at_own_width` undoes it)."""
+    return max(4, int(round(inner * factor)))
+
+
 def squeezed(x: np.ndarray, factor: float) -> np.ndarray:
     """A (32, W) reader input with its ink (between the margins) narrowed to ``factor`` of its width, the margins
     kept and the width again a multiple of 4; `x` itself for factor 1."""
     if factor == 1.0:
         return x
     inner = x[:, MARGIN:x.shape[1] - MARGIN]
-    w = max(4, int(round(inner.shape[1] * factor)))
+    w = _squeezed_width(inner.shape[1], factor)
     out = np.zeros((HEIGHT, -(-(w + 2 * MARGIN) // 4) * 4), np.uint8)
     out[:, MARGIN:MARGIN + w] = cv2.resize(inner, (w, HEIGHT), interpolation=cv2.INTER_AREA)
     return out
@@ -356,7 +361,7 @@ def _at_own_width(found: list, factor: float, width: int, frames: int) -> list:
     """`greedy`'s digits read on a copy narrowed by `factor` (see `squeezed`), their frames moved to the line's own
     width (``width`` input columns, ``frames`` frames)."""
     inner = width - 2 * MARGIN
-    scale = inner / max(4, int(round(inner * factor)))
+    scale = inner / _squeezed_width(inner, factor)
 
     def back(t: int) -> int:
         return int(min(frames, max(0, round((MARGIN + (t * STRIDE - MARGIN) * scale) / STRIDE))))
