@@ -21,7 +21,8 @@ Per set: exact-match (the whole number right, no digit missing or extra) and dig
 distance / digits) for the old segmenter (each cut piece read by the digit model), the reader alone, and the
 reader as served (combined with the segmenter where they count alike); the canvas natural set per line
 length; the time to read one line (p50, p90; the whole path from the picture's ink on, and the reader alone:
-its network at every shear and width and their vote). Timings are reported, never asserted.
+its network at every shear and width and their vote); how each pen set's misread numbers spread over its writers
+(the median writer's exact match, the writers with the most). Timings are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -126,6 +127,11 @@ def writers_with_all_digits(held: list[pen.PenDigit]) -> list[dict[int, list[pen
     for d in held:
         by[d.writer][d.label].append(d)
     return [dict(v) for _, v in sorted(by.items()) if len(v) == 10]
+
+
+def writer_of(hand: dict[int, list[pen.PenDigit]]) -> str:
+    """The name of the writer whose digits `hand` holds."""
+    return next(iter(hand.values()))[0].writer
 
 
 def canvas_number(text: str, hand: dict, rng: np.random.Generator, gap: tuple[float, float]) -> np.ndarray:
@@ -287,7 +293,7 @@ def build_and_read(args, readers: Readers) -> list[dict]:
         log(f"{name}: {len(hands)} held-out writers who wrote every digit")
         for cond, gap, seps in (("natural spacing", GAPS["natural"], False), ("touching", GAPS["touching"], False),
                                 ("with separators", GAPS["natural"], True)):
-            truth, got, lens = [], collections.defaultdict(list), []
+            truth, got, lens, who = [], collections.defaultdict(list), [], []
             t = time.perf_counter()
             for i in range(args.n):
                 hand = hands[int(rng.integers(len(hands)))]
@@ -296,11 +302,13 @@ def build_and_read(args, readers: Readers) -> list[dict]:
                 res = canvas_read(readers, canvas_number(text, hand, rng, gap))
                 truth.append("".join(c for c in text if c.isdigit()))
                 lens.append(n)
+                who.append(writer_of(hand))
                 for k, v in res.items():
                     got[k].append(v)
-            sets.append(dict(name=f"canvas, {cond}: {name} held-out writers", truth=truth, got=got, lens=lens))
+            sets.append(dict(name=f"canvas, {cond}: {name} held-out writers", truth=truth, got=got, lens=lens,
+                             who=who))
             log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
-        truth, got, lens = [], collections.defaultdict(list), []
+        truth, got, lens, who = [], collections.defaultdict(list), [], []
         t = time.perf_counter()
         for i in range(args.n_paper):
             hand = hands[int(rng.integers(len(hands)))]
@@ -311,10 +319,11 @@ def build_and_read(args, readers: Readers) -> list[dict]:
             res = photo_read(readers, paper_photo(ink, rng))
             truth.append(text)
             lens.append(n)
+            who.append(writer_of(hand))
             for k, v in res.items():
                 got[k].append(v)
         sets.append(dict(name=f"paper, natural spacing: {name} held-out writers, photographed", truth=truth, got=got,
-                         lens=lens))
+                         lens=lens, who=who))
         log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
         truth, got, lens = [], collections.defaultdict(list), []
         t = time.perf_counter()
@@ -364,6 +373,20 @@ def scores(read: list[str], truth: list[str]) -> tuple[float, float]:
     return score(read, truth)
 
 
+def by_writer(s: dict, way: str = "served", worst: int = 3) -> dict:
+    """How one set's misread numbers spread over its writers: writers, misread numbers, writers with none misread,
+    the median writer's exact match, and the `worst` writers with the most misread (name, misread, numbers)."""
+    per = collections.defaultdict(lambda: [0, 0])  # writer -> [misread, numbers]
+    for w, got, truth in zip(s["who"], s["got"][way], s["truth"]):
+        per[w][0] += got != truth
+        per[w][1] += 1
+    ranked = sorted(per.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    misread = [m for m, _ in per.values()]
+    return dict(writers=len(per), misread=sum(misread), flawless=misread.count(0),
+                median=float(np.median([1 - m / n for m, n in per.values()])),
+                worst=[(w, m, n) for w, (m, n) in ranked[:worst] if m])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=400, help="canvas numbers per set (default 400)")
@@ -399,6 +422,11 @@ def main(argv: list[str] | None = None) -> int:
                 idx = [i for i, m in enumerate(s["lens"]) if m == n]
                 r = {k: scores([s["got"][k][i] for i in idx], [s["truth"][i] for i in idx])[0] for k in ways}
                 per_len.append((s["name"].split(": ")[1].split(" ")[0], n, len(idx), r))
+    spread = [(s["name"], by_writer(s)) for s in sets if "who" in s]
+    for name, b in spread:
+        log(f"{name}: {b['misread']} misread by {b['writers']} writers ({b['flawless']} with none), median writer "
+            f"{b['median']:.1%}; worst "
+            + ", ".join(f"{w} {m}/{n}" for w, m, n in b["worst"]))
     t_line = np.array(readers.times["line"]) * 1000
     t_net = np.array(readers.times["network"]) * 1000
     timing = (f"reading a picture's numbers once its digits are found (rows, bands, the reader, combining): p50 "
@@ -408,11 +436,11 @@ def main(argv: list[str] | None = None) -> int:
     log(timing)
     seconds = time.perf_counter() - started
     if args.out:
-        write_table(Path(args.out), rows, per_len, args, load0, seconds, timing)
+        write_table(Path(args.out), rows, per_len, spread, args, load0, seconds, timing)
     return 0
 
 
-def write_table(path: Path, rows, per_len, args, load0, seconds, timing) -> None:
+def write_table(path: Path, rows, per_len, spread, args, load0, seconds, timing) -> None:
     """The results as Markdown between BEGIN and END in `path` (text around them kept), else the whole file."""
     from _common import describe, machine
 
@@ -434,6 +462,15 @@ def write_table(path: Path, rows, per_len, args, load0, seconds, timing) -> None
             "| writers | digits | n | old segmenter | reader alone | served |", "|---|---:|---:|---:|---:|---:|"]
     for pop, n, m, r in per_len:
         out.append(f"| {pop} | {n} | {m} | {r['segmenter']:.1%} | {r['reader alone']:.1%} | {r['served']:.1%} |")
+    out += ["", "Served misreadings by writer (each number is one writer's; the median writer's exact match, and the "
+            "three writers with the most misread numbers):", "",
+            "| set | writers | every number read right | median writer | misread | most misread (misread / numbers) |",
+            "|---|---:|---:|---:|---:|---|"]
+    for name, b in spread:
+        worst = ", ".join(f"{w} {m}/{n}" for w, m, n in b["worst"]) or "-"
+        share = sum(m for _, m, _ in b["worst"])
+        out.append(f"| {name} | {b['writers']} | {b['flawless']} | {b['median']:.1%} | {b['misread']} ({share} by "
+                   f"these three) | {worst} |")
     out += ["", f"Speed (reported, not asserted): {timing}."]
     write_between(path, BEGIN, END, "\n".join(out))
 

@@ -1,6 +1,7 @@
 """Teach it one person's handwriting: held-out pen writers, 5 samples a digit, fine-tuned as the app does it.
 
-    python benchmarks/personalize.py [--writers 6] [--per-digit 5] [--recipe '{"epochs": 3}'] [--subprocess]
+    python benchmarks/personalize.py [--writers 6] [--per-digit 5] [--recipe '{"epochs": 3}']
+                                     [--subprocess | --app [--no-spare]]
                                      [--out docs/PERSONALIZE.md]
 
 For each writer held out of training (`mnist_core.pen.split_writers`: a fixed hash of the writer) with at least
@@ -9,7 +10,11 @@ through `canvas_to_mnist`, the path a drawing takes. The `--writers` writers the
 Of each, `--per-digit` digits per class (the first ones they wrote) are saved as that writer's samples through
 `SampleStore` (one profile per writer), and the studio's own fine-tune runs on them: `python -m mnist_core train
 --finetune <base> --samples DB --profile <writer> --activate-if-helps`, in this process through the CLI's `main`
-(TensorFlow imported once), or as the app spawns it with `--subprocess` (its wall time is then the job's).
+(TensorFlow imported once), in a process of its own started for it with `--subprocess` (a cold start: the
+interpreter and TensorFlow's import count), or with `--app` as `python app.py` runs it: through the studio's job
+manager, in the spare trainer it keeps waiting with TensorFlow imported (jobs.JobOptions.spare; `--no-spare`: a
+trainer started for each job, as `python app.py --no-spare-trainer`), timed from the start until the job's status
+shows its result, as the page sees it.
 Reported per writer: the writer's other digits read before and after, the error cut, MNIST's test accuracy before
 and after, whether the app would activate it (and why), the fine-tune's seconds (fit) and the job's wall seconds.
 Then the medians against the targets. Timings are reported, never asserted.
@@ -106,6 +111,48 @@ def run_train(argv: list[str], home: Path, subprocess_mode: bool) -> tuple[dict,
     return json.loads(out.strip().splitlines()[-1]), time.perf_counter() - t
 
 
+def run_in_app(jobs, profile: str, data: str) -> tuple[dict, float]:
+    """The fine-tune as `python app.py` runs it: the studio's JobManager hands the job to its spare trainer, waiting
+    with TensorFlow imported as it would while the person draws; (the job's result, seconds from the start until
+    the job's status shows its result)."""
+    from mnist_core.jobs import JobRequest  # noqa: PLC0415
+
+    jobs.keep_spare()
+    spare = jobs._spare  # noqa: SLF001 (the benchmark waits until it is ready, as a person drawing would)
+    if spare is not None:
+        settle(spare.pid)
+    t = time.perf_counter()
+    jobs.start(JobRequest(data=data, finetune="default", activate="if_helps", profile=profile))
+    status = jobs.status()
+    while status.running and time.perf_counter() - t < 600:  # as the page polls it: the result shown at once
+        time.sleep(0.05)
+        status = jobs.status()
+    shown = time.perf_counter() - t
+    jobs.wait(60)  # (the trainer's own exit, which nobody waits for, before the next job)
+    if status.status != "done":
+        raise RuntimeError(f"the fine-tune ended {status.status}: {status.message}")
+    return status.result, shown
+
+
+def settle(pid: int, quiet_s: float = 1.0, timeout: float = 120.0) -> None:
+    """Wait until process `pid` has used no CPU for `quiet_s` (a spare trainer done importing, waiting on stdin)."""
+    def cpu() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+
+    deadline = time.monotonic() + timeout
+    try:
+        last = cpu()
+        while time.monotonic() < deadline:
+            time.sleep(quiet_s)
+            now = cpu()
+            if now == last:
+                return
+            last = now
+    except (OSError, IndexError, ValueError):  # gone, or no /proc: nothing to wait for
+        return
+
+
 def main() -> int:
     """Run the benchmark; print the table (and write it into --out between its markers)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -114,18 +161,27 @@ def main() -> int:
     p.add_argument("--per-digit", type=int, default=5, help="samples saved per digit")
     p.add_argument("--recipe", default="", help="JSON of mnist_core.personal.Recipe fields to change")
     p.add_argument("--data", default=str(DATA / "mnist.npz"))
-    p.add_argument("--subprocess", action="store_true", help="run each fine-tune as the app does (its own process)")
+    p.add_argument("--subprocess", action="store_true", help="run each fine-tune in its own process (a cold start)")
+    p.add_argument("--app", action="store_true", help="run each fine-tune as `python app.py` does: through the "
+                                                      "studio's job manager, in the trainer it keeps waiting")
+    p.add_argument("--no-spare", action="store_true", help="with --app: as `python app.py --no-spare-trainer` does "
+                                                           "(a trainer started for each job)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="a Markdown file whose table between the markers is replaced")
     p.add_argument("--mistakes", action="store_true", help="also write each writer's misread digits, before and "
                                                             "after, as PNG sheets to benchmarks/out/personalize-*/")
     args = p.parse_args()
+    if args.app and (args.recipe or args.subprocess):
+        p.error("--app runs the studio's own recipe in its own way: not with --recipe or --subprocess")
+    if args.no_spare and not args.app:
+        p.error("--no-spare goes with --app")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from mnist_core.recognize import Recognizer  # noqa: PLC0415 (no TensorFlow: the TF Lite copies)
     from mnist_core.registry import Registry  # noqa: PLC0415
     from mnist_core.samples import SampleStore  # noqa: PLC0415
     from mnist_core.config import Paths  # noqa: PLC0415
+    from mnist_core.jobs import JobManager, JobOptions  # noqa: PLC0415
 
     log(f"load avg {os.getloadavg()}; drawing the held-out writers' digits on the canvas")
     everyone = writers(args.min_digits)
@@ -141,6 +197,7 @@ def main() -> int:
         home = Path(tmp) / "home"
         paths = Paths(home=home)
         store = SampleStore(paths.samples_db)
+        jobs = JobManager(paths, options=JobOptions(nice=0, spare=not args.no_spare)) if args.app else None
         for w in chosen:
             x, y = drawn[w]
             saved = split(y, args.per_digit)
@@ -151,7 +208,10 @@ def main() -> int:
                     "--activate-if-helps", "--json", "--quiet"]
             if args.recipe:
                 argv += ["--recipe", args.recipe]
-            summary, wall = run_train(argv, home, args.subprocess)
+            if jobs is not None:
+                summary, wall = run_in_app(jobs, profile, args.data)
+            else:
+                summary, wall = run_train(argv, home, args.subprocess)
             registry = Registry(paths)
             mine = Recognizer.from_registry(registry, summary["version"])
             other_x, other_y = x[~saved], y[~saved]
@@ -175,6 +235,8 @@ def main() -> int:
             log(f"{w}: {before:.1%} -> {after:.1%} (errors {errors[0]} -> {errors[1]}); MNIST {info['mnist_before']:.2%} -> "
                 f"{info['mnist_after']:.2%}; {info['verdict']['reason']}; fit {info['finetune_seconds']} s, "
                 f"wall {wall:.1f} s")
+    if jobs is not None:
+        jobs.close()
     table = render(rows, args)
     print(table)
     (ROOT / "benchmarks" / "out").mkdir(exist_ok=True)
@@ -202,14 +264,27 @@ def mistakes_sheet(x: np.ndarray, y: np.ndarray, p_before: np.ndarray, p_after: 
     return np.vstack(rows) if rows else np.zeros((100, 840), np.uint8)
 
 
+def how_run(args) -> str:
+    """How the fine-tunes were run, for the table's first line."""
+    if args.app and args.no_spare:
+        return ("each fine-tune run as `python app.py --no-spare-trainer` runs it, in a trainer started for it "
+                "(`--app --no-spare`)")
+    if args.app:
+        return ("each fine-tune run as `python app.py` runs it, in the spare trainer the studio keeps waiting with "
+                "TensorFlow imported (`--app`)")
+    if args.subprocess:
+        return "each fine-tune in a process of its own started for it, a cold start (`--subprocess`)"
+    return "in process"
+
+
 def render(rows: list[dict], args) -> str:
     """The Markdown table of every writer, then the medians against the targets."""
     lines = [f"Recipe: `{args.recipe or 'the default (mnist_core.personal.Recipe)'}`; {args.per_digit} samples per "
-             f"digit; {'each fine-tune in its own process, as the app runs it' if args.subprocess else 'in process'}"
+             f"digit; {how_run(args)}"
              f"; load average {os.getloadavg()[0]:.2f} at the end.",
              "",
              "| writer | other digits | before | after | errors | cut | held-out before → after | MNIST before → after "
-             "| the app would | fit s | job s | process s |",
+             "| the app would | fit s | job s | start → done s |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cut = "—" if r["cut"] is None else f"{r['cut']:.0%}"

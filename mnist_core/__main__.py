@@ -1,4 +1,5 @@
-"""Command line: ``python -m mnist_core train | train-number | evaluate | predict | models``.
+"""Command line: ``python -m mnist_core train | train-number | evaluate | predict | combine | samples | models``
+(and ``spare``, the studio's waiting trainer).
 
 TensorFlow is imported only inside the commands that need it, so ``--help`` and argument
 errors answer at once.
@@ -181,7 +182,7 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
 
         described += f" + real handwriting: {pen_note()}"  # the shipped file's own counts
     log.write("start", settings=asdict(settings), data=described, subset=data.subset, pid=os.getpid(),
-              parent=parent, profile=args.profile)
+              parent=parent, profile=args.profile, warm=args.warm)
     if not args.json:
         print(f"data: {described}", file=sys.stderr)
 
@@ -276,6 +277,8 @@ def _train(args, settings: TrainSettings, cancel, log) -> int:
     lite = checked_lite(model)  # the server runs this copy without importing TensorFlow
     if lite is not None:
         artifacts["model.tflite"] = lite
+    if personal is not None:  # the whole job but its save: from the trainer's start to its plots and TF Lite copy
+        card["personal"]["wall_seconds"] = round(time.perf_counter() - args.t_start, 2)
     vid = registry.save(model, card, artifacts)
     card = registry.card(vid)
     activated = False
@@ -539,7 +542,6 @@ def _personal_end(args, state: dict, recognizer, metrics: dict, result, card: di
         "judged": "a twin trained without the held-out samples; this version on all of them"
                   if "twin_after" in state else "this version, trained without the held-out samples",
         "finetune_seconds": round(result.train_seconds + result.setup_seconds + state.get("twin_seconds", 0.0), 2),
-        "wall_seconds": round(time.perf_counter() - args.t_start, 2),
     }
     return verdict
 
@@ -809,6 +811,35 @@ def cmd_samples(args) -> int:
     return EXIT_OK
 
 
+def cmd_spare(args) -> int:
+    """A trainer waiting for its job, as the studio keeps one (jobs.JobOptions.spare): the slow imports now, then one
+    JSON line on stdin, {"argv": [train's arguments], "output": a file for stdout and stderr}, and ``train`` runs
+    with them as if just started. End of input (the studio went away): exit at once."""
+    import importlib  # noqa: PLC0415
+
+    _quiet_tensorflow()
+    # Keras (TensorFlow: ~6-9 s of the ~10 s a trainer takes to start on 2 cores) and what train imports after it.
+    for module in ("keras", "mnist_core.training", "mnist_core.evaluate", "mnist_core.personal",
+                   "mnist_core.recognize", "mnist_core.registry"):
+        importlib.import_module(module)
+    line = sys.stdin.readline()
+    if not line.strip():
+        return EXIT_OK
+    try:
+        job = json.loads(line)
+        argv, output = [str(a) for a in job["argv"]], str(job["output"])
+    except (ValueError, KeyError, TypeError):
+        print("error: a spare trainer takes one JSON line: {\"argv\": [...], \"output\": \"FILE\"}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.flush()
+    sys.stderr.flush()
+    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    return main(["train", *argv, "--warm"])
+
+
 def cmd_models(args) -> int:
     """List, activate or delete model versions."""
     from .registry import Registry  # noqa: PLC0415
@@ -901,6 +932,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to wait for every worker to join before giving up (default 300)")
     t.add_argument("--recipe", help=argparse.SUPPRESS)  # JSON of personal.Recipe fields: benchmarks/personalize.py
     t.add_argument("--job-dir", help=argparse.SUPPRESS)  # the app's job folder: log.jsonl, cancel file
+    t.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)  # run by a spare trainer (cmd_spare)
     t.add_argument("--json", action="store_true", help="print one JSON summary line at the end")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.set_defaults(func=cmd_train)
@@ -964,6 +996,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--append", action="store_true", help="add to a destination that already holds samples")
     s.add_argument("--json", action="store_true", help="print one JSON summary line")
     s.set_defaults(func=cmd_samples)
+
+    w = sub.add_parser("spare", help="(the studio's) a trainer that imports TensorFlow, then waits on stdin for its "
+                                     "job's train arguments")
+    w.set_defaults(func=cmd_spare)
 
     m = sub.add_parser("models", help="list, activate or delete model versions")
     m.add_argument("action", choices=("list", "activate", "delete"))

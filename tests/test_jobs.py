@@ -12,6 +12,7 @@ import pytest
 
 from mnist_core.config import Paths, TrainSettings
 from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest, validate_job_id
+from mnist_core.registry import Registry
 from mnist_core.samples import SampleStore
 
 @pytest.fixture
@@ -315,3 +316,78 @@ def test_with_postgresql_a_killed_holder_frees_the_training_lock(pg_url):
     assert lock.acquire() and lock.held_here
     lock.release()
     assert not lock.held()
+
+
+# ------------------------------------------------------------------------------------------------ the spare trainer
+
+
+def test_a_custom_trainer_command_never_gets_a_spare(tmp_path, fake):
+    """Only the real trainer knows how to wait for its job: with a custom command, spare=True changes nothing."""
+    jobs = manager(tmp_path, fake, spare=True)
+    jobs.keep_spare()
+    assert jobs._spare is None
+    jobs.start(tiny())
+    assert jobs.wait(30).status == "done" and jobs._spare is None
+
+
+def _start_event(jobs: JobManager, job_id: str) -> dict:
+    return json.loads((jobs.job_dir(job_id) / "log.jsonl").read_text().splitlines()[0])
+
+
+def _next_spare(jobs: JobManager, timeout: float = 20.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        spare = jobs._spare
+        if spare is not None and spare.poll() is None:
+            return spare
+        time.sleep(0.1)
+    return None
+
+
+@pytest.mark.slow
+def test_a_spare_trainer_runs_the_next_job_and_a_new_one_waits_after_it(tmp_path, mnist_path):
+    """The real trainer: a spare that died is replaced by a fresh start (warm false); after a job a new spare
+    waits, and the next job runs in it (same pid, warm true), to the same end; close() lets the last one go."""
+    jobs = JobManager(Paths(home=tmp_path), options=JobOptions(nice=0, spare=True))
+    request = JobRequest(TrainSettings(arch="mlp", width=16, epochs=1, limit=600, validation=100, augment=False,
+                                       data="mnist"), data=mnist_path)
+    jobs.keep_spare()
+    first = jobs._spare
+    jobs.keep_spare()
+    assert first is not None and jobs._spare is first  # one waits at a time
+    first.kill()
+    first.wait(30)
+    one = jobs.start(request)
+    assert jobs.wait(300).status == "done"
+    assert _start_event(jobs, one.id)["warm"] is False and _start_event(jobs, one.id)["pid"] != first.pid
+
+    spare = _next_spare(jobs)
+    assert spare is not None and spare.pid != first.pid
+    two = jobs.start(request)
+    assert jobs._spare is None  # taken: no second trainer competes for the cores while the job runs
+    status = jobs.wait(300)
+    assert status.status == "done", status.message
+    assert status.result["version"] in {card["id"] for card in Registry(Paths(home=tmp_path)).versions()}
+    event = _start_event(jobs, two.id)
+    assert event["warm"] is True and event["pid"] == spare.pid
+    assert f"version {status.result['version']}: test accuracy" in (jobs.job_dir(two.id) / "output.log").read_text()
+
+    last = _next_spare(jobs)
+    assert last is not None and last.pid not in (first.pid, spare.pid)
+    jobs.close()
+    assert last.wait(60) == 0 and jobs._spare is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("line, code", [("", 0), ("not json\n", 2), ('{"argv": ["--epochs", "1"]}\n', 2)])
+def test_a_spare_trainer_leaves_at_end_of_input_and_refuses_a_bad_job_line(tmp_path, line, code):
+    """`python -m mnist_core spare`: the studio gone (end of input) is a quiet exit; a line that is not its job is
+    refused with a one-line error, nothing trained."""
+    env = {**os.environ, "MNIST_STUDIO_HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "spare"], input=line, capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == code, proc.stderr[-2000:]
+    assert ("error: a spare trainer takes one JSON line" in proc.stderr) == (code == 2)
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())

@@ -700,6 +700,32 @@ def test_kill_9_of_the_app_then_of_its_trainer_mid_training(tmp_path, images, fa
     assert jobs.wait(60).status == "done"
 
 
+def _spares_of(home: Path) -> list[int]:
+    """Pids of the spare trainers (`python -m mnist_core spare`) serving the data directory ``home``."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if (proc.name.isdigit() and b"mnist_core\x00spare" in (proc / "cmdline").read_bytes()
+                    and f"MNIST_STUDIO_HOME={home.resolve()}\x00".encode() in (proc / "environ").read_bytes()):
+                pids.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return pids
+
+
+@pytest.mark.slow
+def test_the_apps_spare_trainer_starts_with_it_and_goes_when_it_is_killed(tmp_path):
+    """`python app.py` keeps one trainer waiting once its model is loaded; kill -9 of the app (no goodbye) closes
+    that trainer's stdin, and it exits instead of holding its memory for nobody."""
+    home = tmp_path / "home"
+    with app_process(home, tmp_path / "app.log") as (proc, port):
+        spares = wait_until(lambda: _spares_of(home), 120, "the spare trainer")
+        assert len(spares) == 1
+        proc.kill()
+        proc.wait(30)
+    wait_until(lambda: not _spares_of(home), 120, "the spare trainer to exit with the app")
+
+
 # ----------------------------------------------------------------------------------------------------------
 # 3. Concurrency: racing training starts, predictions while models change
 # ----------------------------------------------------------------------------------------------------------
