@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--share", action="store_true", help="also open a public Gradio share link (needs internet)")
     parser.add_argument("--no-spare-trainer", action="store_true",
                         default=os.environ.get("MNIST_STUDIO_SPARE_TRAINER", "1") == "0",
-                        help="do not keep a trainer waiting with TensorFlow imported (it starts a training ~9 s "
+                        help="do not keep a trainer waiting with TensorFlow imported (it starts a training 4-5 s "
                              "sooner and holds ~0.7 GB of memory; env MNIST_STUDIO_SPARE_TRAINER=0)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

@@ -818,7 +818,7 @@ def cmd_spare(args) -> int:
     import importlib  # noqa: PLC0415
 
     _quiet_tensorflow()
-    # Keras (TensorFlow: ~6-9 s of the ~10 s a trainer takes to start on 2 cores) and what train imports after it.
+    # Keras (TensorFlow: most of the 5-6 s a trainer takes to start on 2 cores) and what train imports after it.
     for module in ("keras", "mnist_core.training", "mnist_core.evaluate", "mnist_core.personal",
                    "mnist_core.recognize", "mnist_core.registry"):
         importlib.import_module(module)

@@ -7,7 +7,7 @@ A job is the training CLI in a subprocess (``nice``d, in its own session)::
 which appends JSON lines to ``DIR/log.jsonl`` (start, progress, epoch, then one of done / cancelled /
 failed). With ``JobOptions.spare`` (``python app.py``) that process is started before the job, as
 ``python -m mnist_core spare``: it imports TensorFlow and waits on its stdin, where the job's arguments and
-output file are written when it comes (a start ~9 s sooner on 2 cores); a new one is started after each job.
+output file are written when it comes (a start 4-5 s sooner on 2 cores); a new one is started after each job.
 ``JobManager`` starts it, tails that log into a ``JobStatus`` the app polls, and cancels it by creating
 ``DIR/cancel`` (then SIGTERM, then SIGKILL if it does not stop). A crash or ``kill -9`` of the app
 never hurts the training, and the reverse: they share only files written atomically by the core.
@@ -79,7 +79,7 @@ class JobOptions:
     # Finished job folders kept in <home>/jobs (oldest pruned on start).
     keep: int = 20
     # Keep one trainer waiting with TensorFlow already imported (`python -m mnist_core spare`), so that a training or
-    # a fine-tune starts ~9 s sooner on 2 cores; it holds ~0.7 GB of memory while it waits. Default command only.
+    # a fine-tune starts 4-5 s sooner on 2 cores; it holds ~0.7 GB of memory while it waits. Default command only.
     spare: bool = False
 
 

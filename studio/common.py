@@ -56,7 +56,7 @@ class StudioConfig:
     data: str | None = None
     # Canvas size in pixels: 400x400 is plenty for a digit and keeps every stroke's upload small.
     canvas: int = 400
-    # Keep a trainer waiting with TensorFlow imported (jobs.JobOptions.spare): a training or fine-tune starts ~9 s
+    # Keep a trainer waiting with TensorFlow imported (jobs.JobOptions.spare): a training or fine-tune starts 4-5 s
     # sooner, for ~0.7 GB of memory held while idle. `python app.py` turns it on; a Studio made in code leaves it off.
     spare_trainer: bool = False
 
