@@ -1,7 +1,9 @@
-"""Test data shared by the core tests: the full MNIST when ../shared has it, else the offline subset."""
+"""Test data shared by the core tests (the full MNIST when ../shared has it, else the offline subset), and a
+polling helper."""
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,3 +25,14 @@ def small_mnist():
 def data_arg() -> list[str]:
     """CLI arguments that point training at the full MNIST when present."""
     return ["--data", str(SHARED_MNIST)] if HAVE_MNIST else []
+
+
+def wait_until(predicate, timeout: float, what: str, every: float = 0.1):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s (a bound on hangs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -14,6 +14,7 @@ from mnist_core.config import Paths, TrainSettings
 from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest, validate_job_id
 from mnist_core.registry import Registry
 from mnist_core.samples import SampleStore
+from _shared import wait_until
 
 @pytest.fixture
 def fake(fake_trainer):
@@ -334,16 +335,13 @@ def _start_event(jobs: JobManager, job_id: str) -> dict:
     return json.loads((jobs.job_dir(job_id) / "log.jsonl").read_text().splitlines()[0])
 
 
-def _next_spare(jobs: JobManager, timeout: float = 20.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _next_spare(jobs: JobManager):
+    """The spare trainer the manager starts after a job (it does so once the job's trainer has exited)."""
+    def waiting():
         spare = jobs._spare
-        if spare is not None and spare.poll() is None:
-            return spare
-        time.sleep(0.1)
-    return None
+        return spare if spare is not None and spare.poll() is None else None
+
+    return wait_until(waiting, 20, "a new spare trainer after the job")
 
 
 @pytest.mark.slow
@@ -364,7 +362,7 @@ def test_a_spare_trainer_runs_the_next_job_and_a_new_one_waits_after_it(tmp_path
     assert _start_event(jobs, one.id)["warm"] is False and _start_event(jobs, one.id)["pid"] != first.pid
 
     spare = _next_spare(jobs)
-    assert spare is not None and spare.pid != first.pid
+    assert spare.pid != first.pid
     two = jobs.start(request)
     assert jobs._spare is None  # taken: no second trainer competes for the cores while the job runs
     status = jobs.wait(300)
@@ -375,7 +373,7 @@ def test_a_spare_trainer_runs_the_next_job_and_a_new_one_waits_after_it(tmp_path
     assert f"version {status.result['version']}: test accuracy" in (jobs.job_dir(two.id) / "output.log").read_text()
 
     last = _next_spare(jobs)
-    assert last is not None and last.pid not in (first.pid, spare.pid)
+    assert last.pid not in (first.pid, spare.pid)
     jobs.close()
     assert last.wait(60) == 0 and jobs._spare is None
 

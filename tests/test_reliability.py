@@ -33,7 +33,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from _shared import ROOT, SHARED_MNIST, data_arg
+from _shared import ROOT, SHARED_MNIST, data_arg, wait_until
 
 keras = pytest.importorskip("keras")
 gr = pytest.importorskip("gradio")
@@ -182,17 +182,6 @@ def listening_address(port: int) -> str | None:
                     return socket.inet_ntoa(bytes.fromhex(addr)[::-1])
                 return "::" if set(addr) == {"0"} else addr
     return None
-
-
-def wait_until(predicate, timeout: float, what: str, every: float = 0.1):
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` s (a bound on hangs)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def samples_intact(db: Path, ids) -> None:
