@@ -204,13 +204,13 @@ def main() -> int:
             profile = re.sub(r"[^\w-]", "-", w)[-32:].lstrip("-") or "writer"
             for image, label in zip(x[saved], y[saved]):
                 store.add(int(label), image, source="pen", profile=profile)
-            argv = ["--data", args.data, "--finetune", "default", "--samples", str(store.path), "--profile", profile,
-                    "--activate-if-helps", "--json", "--quiet"]
-            if args.recipe:
-                argv += ["--recipe", args.recipe]
-            if jobs is not None:
+            if jobs is not None:  # the job manager writes the trainer's arguments itself
                 summary, wall = run_in_app(jobs, profile, args.data)
             else:
+                argv = ["--data", args.data, "--finetune", "default", "--samples", str(store.path), "--profile",
+                        profile, "--activate-if-helps", "--json", "--quiet"]
+                if args.recipe:
+                    argv += ["--recipe", args.recipe]
                 summary, wall = run_train(argv, home, args.subprocess)
             registry = Registry(paths)
             mine = Recognizer.from_registry(registry, summary["version"])
