@@ -6,7 +6,7 @@
 Reads top to bottom: the Blocks built from the tab modules in studio/ (each holds its tab's layout, handlers
 and events, every event with an explicit api_name), then the launcher. The page speaks English and 简体中文
 (studio/i18n.py). TensorFlow is imported only when the model is first needed (a background warm-up starts it
-at launch), never at import. Training runs in a separate process (mnist_core.jobs), so prediction keeps
+at launch), never at import. Training runs in a separate process (mnist_core.ops.jobs), so prediction keeps
 answering while it runs.
 """
 
@@ -19,7 +19,7 @@ import os
 # First: importing the studio package sets the environment that Gradio reads when it is imported.
 from studio import draw, models_tab, photo, retrain, samples  # isort: skip
 import gradio as gr
-from mnist_core.samples import is_database_url
+from mnist_core.store.samples import is_database_url
 from studio.common import Page, StudioConfig, new_studio, studio
 from studio.header import follow_language, header
 from studio.server import UPLOADS_KEPT_S, launch_options, queue, sweep_uploads

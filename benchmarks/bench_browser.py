@@ -5,7 +5,7 @@
 
 Starts `python app.py --port P` (MNIST_STUDIO_HOME in a temp dir) unless --url names a running app, opens it in
 headless Debian Chromium through Playwright (as tests/test_browser.py does; software rendering, no GPU), and
-draws real pen digits (the shipped pen data, `mnist_core.pen`, labels 0-9 in turn) on the Sketchpad with
+draws real pen digits (the shipped pen data, `mnist_core.train.pen`, labels 0-9 in turn) on the Sketchpad with
 page.mouse down / move / up, one move every --step screen pixels along each stroke, each digit --height px
 tall. Before each digit the app's Clear button empties the canvas. After every stroke it waits for the answer:
 
@@ -85,7 +85,7 @@ def parse(argv):
 
 def pen_digits(n: int, seed: int) -> list[tuple[int, list[np.ndarray]]]:
     """n pen digits (labels 0-9 in turn) as unit-height strokes, chosen at random from the shipped pen data."""
-    from mnist_core import pen  # noqa: PLC0415
+    from mnist_core.train import pen  # noqa: PLC0415
 
     rng = np.random.default_rng(seed)
     digits = pen.load_shipped()

@@ -52,10 +52,10 @@ def main(argv=None) -> int:
     import_s = time.perf_counter() - t0
     import numpy as np  # noqa: PLC0415
 
-    from mnist_core.models import build_mlp  # noqa: PLC0415
-    from mnist_core.preprocess import canvas_to_mnist, most_prominent  # noqa: PLC0415
-    from mnist_core.recognize import Recognizer  # noqa: PLC0415
-    from mnist_core.registry import load_model_file  # noqa: PLC0415
+    from mnist_core.train.nets import build_mlp  # noqa: PLC0415
+    from mnist_core.digits.preprocess import canvas_to_mnist, most_prominent  # noqa: PLC0415
+    from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415
+    from mnist_core.store.registry import load_model_file  # noqa: PLC0415
 
     info = c.machine(tensorflow=tf.__version__, keras=keras.__version__)
     print(f"# machine: {c.describe(info)}; TensorFlow import {import_s:.1f} s", flush=True)

@@ -100,7 +100,7 @@ def time_store(location, n: int) -> dict:
     import numpy as np  # noqa: PLC0415
 
     sys.path.insert(0, str(c.ROOT))
-    from mnist_core.samples import open_store  # noqa: PLC0415
+    from mnist_core.store.samples import open_store  # noqa: PLC0415
 
     store = open_store(location)
     store.prepare()
@@ -167,7 +167,7 @@ def main(argv=None) -> int:
         if args.switches:
             sys.path.insert(0, str(c.ROOT))
             from mnist_core.config import Paths  # noqa: PLC0415
-            from mnist_core.registry import DEFAULT_ID, Registry, new_version_id  # noqa: PLC0415
+            from mnist_core.store.registry import DEFAULT_ID, Registry, new_version_id  # noqa: PLC0415
 
             paths = Paths(home=home)
             registry = Registry(paths)

@@ -6,7 +6,7 @@
 
 Each run trains, in this order: the tutorial's recipe (its exact model, MLP Flatten-Dense16-Dense16-Dropout0.2-
 Dense10; Adam at Keras' default lr 1e-3; sparse categorical cross-entropy; batch 32; 20 epochs; x/255; model.fit
-on the 60,000 training digits), then `mnist_core.training.fit` with the default TrainSettings (plus any lever
+on the 60,000 training digits), then `mnist_core.train.fit.fit` with the default TrainSettings (plus any lever
 given here) once per epoch count in --epochs (the one-cycle schedule depends on the total, so a 2-epoch run is not
 the first third of a 6-epoch run).
 
@@ -74,10 +74,10 @@ def main(argv=None) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(max(1, args.threads // 2))
     import numpy as np  # noqa: PLC0415
 
-    import mnist_core.training as training  # noqa: PLC0415
+    import mnist_core.train.fit as training  # noqa: PLC0415
     from mnist_core.config import TrainSettings  # noqa: PLC0415
-    from mnist_core.data import load_mnist, to_model_input  # noqa: PLC0415
-    from mnist_core.models import build_mlp  # noqa: PLC0415
+    from mnist_core.train.data import load_mnist, to_model_input  # noqa: PLC0415
+    from mnist_core.train.nets import build_mlp  # noqa: PLC0415
 
     info = c.machine(tensorflow=tf.__version__, keras=keras.__version__)
     print(f"# machine: {c.describe(info)}; TensorFlow import {import_s:.1f} s", flush=True)
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
 
     # ---------------------------------------------------------------- the tutorial's recipe
     class Clock(keras.callbacks.Callback):
-        """First-step clock like mnist_core.training's, plus off-the-clock test scoring per epoch."""
+        """First-step clock like mnist_core.train.fit's, plus off-the-clock test scoring per epoch."""
 
         def __init__(self, score):
             super().__init__()
@@ -196,7 +196,7 @@ def main(argv=None) -> int:
 
     shipped = None
     if args.shipped and Path(args.shipped).exists():
-        from mnist_core.registry import load_model_file  # noqa: PLC0415
+        from mnist_core.store.registry import load_model_file  # noqa: PLC0415
 
         shipped = {"path": args.shipped, "accuracy": scorer(load_model_file(args.shipped))()}
 

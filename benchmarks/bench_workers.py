@@ -29,7 +29,7 @@ from pathlib import Path
 
 from _common import DATA, OUT, ROOT, describe, load, machine
 
-from mnist_core.cluster import local_workers, worker_environ
+from mnist_core.train.cluster import local_workers, worker_environ
 
 
 def train(home: Path, recipe: list[str], workers: int) -> dict:
@@ -99,7 +99,7 @@ def main() -> None:
         home = Path(tmp) / "home"
         if not a.skip_train:
             sys.path.insert(0, str(ROOT))
-            from mnist_core import pen  # noqa: PLC0415
+            from mnist_core.train import pen  # noqa: PLC0415
             from mnist_core.config import TrainSettings  # noqa: PLC0415
 
             s = TrainSettings()  # draw the pen digits once, as every run will find them in the cache

@@ -54,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_training:
         import keras
 
-        from mnist_core import training
-        from mnist_core.augment import AugmentSettings
+        from mnist_core.train import fit as training
+        from mnist_core.train.augment import AugmentSettings
         from mnist_core.config import TrainSettings
-        from mnist_core.data import load_mnist
-        from mnist_core.recognize import checked_lite
+        from mnist_core.train.data import load_mnist
+        from mnist_core.digits.recognize import checked_lite
 
         data = load_mnist(DATA)
         for name in names:

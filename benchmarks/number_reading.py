@@ -2,7 +2,7 @@
 
     python benchmarks/numbers.py [--n 400] [--n-paper 200] [--reader models/number.tflite] [--out benchmarks/NUMBERS.md]
 
-Sets (the pen sets from writers held out of all training, `mnist_core.pen.split_writers`; each number written by
+Sets (the pen sets from writers held out of all training, `mnist_core.train.pen.split_writers`; each number written by
 one writer, with that writer's own digits as written, no distortion):
 
 - canvas, natural spacing: 2-6 digits left to right on the studio's 400x400 sketchpad layer, from slightly
@@ -15,7 +15,7 @@ one writer, with that writer's own digits as written, no distortion):
 - cheque amounts: 2-7 digits (many zeros), overlapping to slightly apart, a dot, dash or comma between groups
   and often `.-` or `=` after, on grey paper with a printed pattern and a ruled line, cut tightly and scaled to
   24-64 px tall, JPEG half the time, read through the photo path;
-- MNIST test digits: lines of 1-8 digits made by `mnist_core.lines` from the 10,000 test digits, on the canvas.
+- MNIST test digits: lines of 1-8 digits made by `mnist_core.numbers.lines` from the 10,000 test digits, on the canvas.
 
 Per set: exact-match (the whole number right, no digit missing or extra) and digit accuracy (1 - edit
 distance / digits) for the old segmenter (each cut piece read by the digit model), the reader alone, and the
@@ -45,9 +45,10 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_core import lines, pen  # noqa: E402
-from mnist_core import numbers as nr  # noqa: E402
-from mnist_core import preprocess as pp  # noqa: E402
+from mnist_core.numbers import lines
+from mnist_core.train import pen  # noqa: E402
+from mnist_core.numbers import reader as nr  # noqa: E402
+from mnist_core.digits import preprocess as pp  # noqa: E402
 from realworld import form_paper, lay_ink  # noqa: E402
 from robustness import blend, log, smooth_noise, write_between  # noqa: E402
 
@@ -239,7 +240,7 @@ class Readers:
 
     def __init__(self, reader_path: Path, shears: tuple[float, ...] = nr.SHEARS,
                  widths: tuple[float, ...] = nr.WIDTHS):
-        from mnist_core.recognize import Recognizer
+        from mnist_core.digits.recognize import Recognizer
 
         self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
         # The served weights; other widths weigh 1 beside the own width's served weight.
@@ -368,7 +369,7 @@ def build_and_read(args, readers: Readers) -> list[dict]:
 
 
 def scores(read: list[str], truth: list[str]) -> tuple[float, float]:
-    from mnist_core.train_number import score
+    from mnist_core.numbers.train import score
 
     return score(read, truth)
 
@@ -394,10 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reader", default=str(nr.SHIPPED), help="the number reader (.tflite)")
     ap.add_argument("--shears", default=",".join(f"{v:g}" for v in nr.SHEARS),
                     help="slants each line is read at, comma-separated (default: the served "
-                         "mnist_core.numbers.SHEARS; 0 reads upright only, as before)")
+                         "mnist_core.numbers.reader.SHEARS; 0 reads upright only, as before)")
     ap.add_argument("--widths", default=",".join(f"{v:g}" for v in nr.WIDTHS),
                     help="widths each line is read at, comma-separated, 1 first (default: the served "
-                         "mnist_core.numbers.WIDTHS and WIDTH_WEIGHTS; 1 reads it at its own width only)")
+                         "mnist_core.numbers.reader.WIDTHS and WIDTH_WEIGHTS; 1 reads it at its own width only)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
     args = ap.parse_args(argv)

@@ -4,7 +4,7 @@
                                      [--subprocess | --app [--no-spare]]
                                      [--out docs/PERSONALIZE.md]
 
-For each writer held out of training (`mnist_core.pen.split_writers`: a fixed hash of the writer) with at least
+For each writer held out of training (`mnist_core.train.pen.split_writers`: a fixed hash of the writer) with at least
 `--min-digits` digits, every digit is drawn on the studio's 400x400 canvas as written (`pen.draw_layer`) and read
 through `canvas_to_mnist`, the path a drawing takes. The `--writers` writers the base model reads worst are kept.
 Of each, `--per-digit` digits per class (the first ones they wrote) are saved as that writer's samples through
@@ -42,8 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from mnist_core import pen  # noqa: E402
-from mnist_core import preprocess as pp  # noqa: E402
+from mnist_core.train import pen  # noqa: E402
+from mnist_core.digits import preprocess as pp  # noqa: E402
 from robustness import write_between  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -99,7 +99,7 @@ def run_train(argv: list[str], home: Path, subprocess_mode: bool) -> tuple[dict,
             raise RuntimeError(proc.stderr[-2000:])
         out = proc.stdout
     else:
-        from mnist_core.__main__ import main  # noqa: PLC0415
+        from mnist_core.cli.main import main  # noqa: PLC0415
 
         os.environ["MNIST_STUDIO_HOME"] = str(home)
         buf = io.StringIO()
@@ -115,7 +115,7 @@ def run_in_app(jobs, profile: str, data: str) -> tuple[dict, float]:
     """The fine-tune as `python app.py` runs it: the studio's JobManager hands the job to its spare trainer, waiting
     with TensorFlow imported as it would while the person draws; (the job's result, seconds from the start until
     the job's status shows its result)."""
-    from mnist_core.jobs import JobRequest  # noqa: PLC0415
+    from mnist_core.ops.jobs import JobRequest  # noqa: PLC0415
 
     jobs.keep_spare()
     spare = jobs._spare  # noqa: SLF001 (the benchmark waits until it is ready, as a person drawing would)
@@ -159,7 +159,7 @@ def main() -> int:
     p.add_argument("--writers", type=int, default=6, help="the N writers the base model reads worst (0: all)")
     p.add_argument("--min-digits", type=int, default=200, help="writers with at least this many digits")
     p.add_argument("--per-digit", type=int, default=5, help="samples saved per digit")
-    p.add_argument("--recipe", default="", help="JSON of mnist_core.personal.Recipe fields to change")
+    p.add_argument("--recipe", default="", help="JSON of mnist_core.train.personal.Recipe fields to change")
     p.add_argument("--data", default=str(DATA / "mnist.npz"))
     p.add_argument("--subprocess", action="store_true", help="run each fine-tune in its own process (a cold start)")
     p.add_argument("--app", action="store_true", help="run each fine-tune as `python app.py` does: through the "
@@ -177,11 +177,11 @@ def main() -> int:
         p.error("--no-spare goes with --app")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from mnist_core.recognize import Recognizer  # noqa: PLC0415 (no TensorFlow: the TF Lite copies)
-    from mnist_core.registry import Registry  # noqa: PLC0415
-    from mnist_core.samples import SampleStore  # noqa: PLC0415
+    from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415 (no TensorFlow: the TF Lite copies)
+    from mnist_core.store.registry import Registry  # noqa: PLC0415
+    from mnist_core.store.samples import SampleStore  # noqa: PLC0415
     from mnist_core.config import Paths  # noqa: PLC0415
-    from mnist_core.jobs import JobManager, JobOptions  # noqa: PLC0415
+    from mnist_core.ops.jobs import JobManager, JobOptions  # noqa: PLC0415
 
     log(f"load avg {os.getloadavg()}; drawing the held-out writers' digits on the canvas")
     everyone = writers(args.min_digits)
@@ -279,7 +279,7 @@ def how_run(args) -> str:
 
 def render(rows: list[dict], args) -> str:
     """The Markdown table of every writer, then the medians against the targets."""
-    lines = [f"Recipe: `{args.recipe or 'the default (mnist_core.personal.Recipe)'}`; {args.per_digit} samples per "
+    lines = [f"Recipe: `{args.recipe or 'the default (mnist_core.train.personal.Recipe)'}`; {args.per_digit} samples per "
              f"digit; {how_run(args)}"
              f"; load average {os.getloadavg()[0]:.2f} at the end.",
              "",

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import realworld as rw  # noqa: E402
 
-from mnist_core import pen  # noqa: E402
-from mnist_core import preprocess as pp  # noqa: E402
+from mnist_core.train import pen  # noqa: E402
+from mnist_core.digits import preprocess as pp  # noqa: E402
 
 
 def _warp(x: np.ndarray, sx: float = 1.0, sy: float = 1.0, rot: float = 0.0, shear: float = 0.0) -> np.ndarray:

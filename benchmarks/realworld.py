@@ -3,7 +3,7 @@
     python benchmarks/realworld.py [--n 1500] [--n-photo 300] [--n-crop 1000] [--model PATH ...]
                                    [--baseline REV] [--out benchmarks/REALWORLD.md]
 
-Sets (all from writers held out of training; see `mnist_core.pen.split_writers`, a fixed hash of the writer):
+Sets (all from writers held out of training; see `mnist_core.train.pen.split_writers`, a fixed hash of the writer):
 
 - canvas: the pen trajectories of held-out pendigits and UNIPEN writers drawn as written on the studio's 400x400
   sketchpad layer (digit 90-340 px tall anywhere on it, brush 6, 12 or 20 px), read through `canvas_to_mnist`;
@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from mnist_core import pen  # noqa: E402
-from mnist_core import preprocess as pp  # noqa: E402
+from mnist_core.train import pen  # noqa: E402
+from mnist_core.digits import preprocess as pp  # noqa: E402
 from robustness import Item, log, make_photo, write_between  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
@@ -220,7 +220,7 @@ def build_sets(args) -> list[dict]:
 
 def load_model(path: str):
     """(N, 28, 28, 1) -> (N, 10) through the stored TF Lite copy (LiteRT) when there is one, else Keras."""
-    from mnist_core.recognize import Recognizer, load_recognizer
+    from mnist_core.digits.recognize import Recognizer, load_recognizer
 
     p = Path(path)
     lite = p if p.suffix == ".tflite" else p.with_suffix(".tflite")

@@ -51,7 +51,7 @@ class Paths:
 
     @property
     def samples_location(self) -> str | Path:
-        """What mnist_core.samples.open_store opens: the database URL when set, else the SQLite file."""
+        """What mnist_core.store.samples.open_store opens: the database URL when set, else the SQLite file."""
         return self.database or self.samples_db
 
     @property

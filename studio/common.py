@@ -19,12 +19,12 @@ import numpy as np
 from PIL import Image
 
 from mnist_core.config import Limits, Paths
-from mnist_core.explain import heat_image, occlusion_maps
-from mnist_core.jobs import JobManager, JobOptions
-from mnist_core.personal import DEFAULT_PROFILE, validate_profile
-from mnist_core.preprocess import Digit, ImageError, load_image, most_prominent
-from mnist_core.registry import Registry, RegistryError
-from mnist_core.samples import open_store, validate_label
+from mnist_core.digits.explain import heat_image, occlusion_maps
+from mnist_core.ops.jobs import JobManager, JobOptions
+from mnist_core.store.profiles import DEFAULT_PROFILE, validate_profile
+from mnist_core.digits.preprocess import Digit, ImageError, load_image, most_prominent
+from mnist_core.store.registry import Registry, RegistryError
+from mnist_core.store.samples import open_store, validate_label
 from studio.i18n import say
 
 log = logging.getLogger("mnist_studio")
@@ -122,7 +122,7 @@ class Studio:
                 if self._recognizer is None:
                     # Serves the version's stored TF Lite copy through LiteRT (~0.3 s, no TensorFlow); a version
                     # without one is loaded through Keras (imports TensorFlow: ~6 s).
-                    from mnist_core.recognize import Recognizer  # noqa: PLC0415
+                    from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415
 
                     try:
                         self._recognizer = Recognizer.from_registry(self.registry)
@@ -167,7 +167,7 @@ class Studio:
             with self._personal_lock:  # one load per version, even when its owner's requests come in together
                 rec = self._personal.get(vid)
                 if rec is None:
-                    from mnist_core.recognize import Recognizer  # noqa: PLC0415
+                    from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415
 
                     try:  # its TF Lite copy through LiteRT: ~0.1 s, no TensorFlow
                         rec = Recognizer.from_registry(self.registry, vid)
@@ -191,7 +191,7 @@ class Studio:
         if self._number_reader is None:
             with self._load_lock:
                 if self._number_reader is None:
-                    from mnist_core import numbers as nr  # noqa: PLC0415
+                    from mnist_core.numbers import reader as nr  # noqa: PLC0415
 
                     try:
                         self._number_reader = nr.NumberReader.load(nr.served_path(self.config.paths.home)) or False
@@ -202,8 +202,8 @@ class Studio:
 
     def read_number(self, digits: list[Digit], probs: np.ndarray, ink) -> dict:
         """{"number", "digits": [{"digit", "confidence", "box"}]}, rows joined top to bottom: the reader's reading
-        of each row, combined with the digit model's ``probs`` of the segmenter's ``digits`` (mnist_core.numbers)."""
-        from mnist_core import numbers as nr  # noqa: PLC0415
+        of each row, combined with the digit model's ``probs`` of the segmenter's ``digits`` (mnist_core.numbers.reader)."""
+        from mnist_core.numbers import reader as nr  # noqa: PLC0415
 
         return nr.as_json(nr.read_numbers(digits, probs, ink, self.number_reader()))
 

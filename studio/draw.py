@@ -9,7 +9,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from mnist_core.preprocess import Digit, ImageError, Ink, canvas_ink, most_prominent
+from mnist_core.digits.preprocess import Digit, ImageError, Ink, canvas_ink, most_prominent
 from studio import personalize
 from studio.canvas import ink_canvas, sketch_value
 from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, pick,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from mnist_core.personal import DEFAULT_PROFILE, validate_profile
+from mnist_core.store.profiles import DEFAULT_PROFILE, validate_profile
 from studio.common import PROFILE_COOKIE, Studio
 from studio.i18n import COOKIE, LANGUAGES, ui
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from mnist_core.registry import RegistryError, validate_version_id
+from mnist_core.store.registry import RegistryError, validate_version_id
 from studio.common import Page, png_file, refused, studio
 from studio.i18n import say, ui, use_language
 

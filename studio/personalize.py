@@ -1,14 +1,14 @@
 """Teach it my handwriting (in the Draw tab): once a profile has a few samples, fine-tune the shared model on them
 and show what it did: that person's held-out samples read before and after, and MNIST's test accuracy. The model
-goes live for that profile alone, and only when mnist_core.personal.judge says it helps without costing MNIST."""
+goes live for that profile alone, and only when mnist_core.train.personal.judge says it helps without costing MNIST."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from mnist_core.jobs import JobBusy, JobRequest, JobStatus
-from mnist_core.personal import Recipe
-from mnist_core.registry import RegistryError
+from mnist_core.ops.jobs import JobBusy, JobRequest, JobStatus
+from mnist_core.train.personal import Recipe
+from mnist_core.store.registry import RegistryError
 from studio.common import Page, chosen_profile, fail, refused, studio
 from studio.i18n import say, ui, use_language
 

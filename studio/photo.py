@@ -6,7 +6,7 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from mnist_core.preprocess import Digit, ImageError, Ink, most_prominent, photo_ink
+from mnist_core.digits.preprocess import Digit, ImageError, Ink, most_prominent, photo_ink
 from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, pick, explained,
                            png, profile_of, read_image, save_sample, source, studio, top3)
 from studio.i18n import ui, use_language

@@ -8,10 +8,10 @@ import gradio as gr
 import pandas as pd
 
 from mnist_core.config import TrainSettings
-from mnist_core.data import describe_available
-from mnist_core.jobs import JobBusy, JobRequest, JobStatus
-from mnist_core.pen import pen_note
-from mnist_core.registry import RegistryError
+from mnist_core.train.data import describe_available
+from mnist_core.ops.jobs import JobBusy, JobRequest, JobStatus
+from mnist_core.train.pen import pen_note
+from mnist_core.store.registry import RegistryError
 from studio.common import Page, StudioConfig, fail, png_file, refused, studio
 from studio.i18n import say, ui, use_language
 from studio.models_tab import activate_model

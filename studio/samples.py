@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from mnist_core.samples import validate_label, validate_sample_id
+from mnist_core.store.samples import validate_label, validate_sample_id
 from studio.common import DIGIT_CHOICES, UI, Page, profile_of, refused, studio
 from studio.i18n import say, ui, use_language
 

@@ -17,7 +17,7 @@ NO_MNIST_REASON = f"the full MNIST is not at {SHARED_MNIST} (only on development
 @lru_cache(maxsize=1)
 def small_mnist():
     """Full MNIST if present, else the 5,000-digit offline subset (cached per session)."""
-    from mnist_core.data import load_mnist, load_subset
+    from mnist_core.train.data import load_mnist, load_subset
 
     return load_mnist(SHARED_MNIST) if HAVE_MNIST else load_subset()
 

@@ -21,7 +21,7 @@ from gradio_client.exceptions import AppError
 import app
 from studio import common, server
 from mnist_core.config import PROJECT_ROOT, Paths
-from mnist_core.registry import Registry
+from mnist_core.store.registry import Registry
 
 pytestmark = pytest.mark.slow
 

@@ -17,8 +17,8 @@ import app
 from studio import common, draw, models_tab, personalize, photo, retrain, samples, server
 from test_i18n import as_shown
 from mnist_core.config import Paths
-from mnist_core.numbers import SHIPPED as NUMBER_READER
-from mnist_core.jobs import JobManager, JobOptions
+from mnist_core.numbers.reader import SHIPPED as NUMBER_READER
+from mnist_core.ops.jobs import JobManager, JobOptions
 
 
 @pytest.fixture(scope="module")
@@ -452,7 +452,7 @@ def _personal_version(studio, profile: str) -> str:
     """A personal version for ``profile``: a copy of the shipped model (its TF Lite copy served through LiteRT)."""
     import shutil
 
-    from mnist_core.registry import file_sha256
+    from mnist_core.store.registry import file_sha256
 
     vid = "20990101-000000-beef"
     folder = studio.config.paths.models / vid

@@ -1,4 +1,4 @@
-"""mnist_core.cache: arrays made once, read back, made again when broken, and the folder kept within its budget
+"""mnist_core.store.cache: arrays made once, read back, made again when broken, and the folder kept within its budget
 by deleting what was used longest ago."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from mnist_core.cache import CacheSettings, cached, prune
+from mnist_core.store.cache import CacheSettings, cached, prune
 
 
 class Maker:

@@ -11,7 +11,7 @@ import pytest
 
 import app
 from mnist_core.config import Paths
-from mnist_core.preprocess import ImageError, load_image
+from mnist_core.digits.preprocess import ImageError, load_image
 from studio import draw
 from studio.canvas import PREFIX, sketch_value
 

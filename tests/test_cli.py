@@ -27,7 +27,7 @@ def one_line_error(proc):
 
 
 def test_help_is_fast_and_imports_no_tensorflow(tmp_path):
-    code = ("import sys; from mnist_core.__main__ import build_parser; "
+    code = ("import sys; from mnist_core.cli.main import build_parser; "
             "build_parser().format_help(); print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False"]
@@ -131,7 +131,7 @@ needs_default = pytest.mark.skipif(not DEFAULT.exists(), reason="models/default.
 def test_finetune_card_records_the_parents_net(tmp_path):
     """Fine-tuning the shipped width-24 CNN keeps that net, and its card says so (not the default width)."""
     from mnist_core.config import Paths, TrainSettings
-    from mnist_core.samples import SampleStore
+    from mnist_core.store.samples import SampleStore
 
     home = tmp_path / "home"
     store = SampleStore(Paths(home=home).samples_db)
@@ -197,7 +197,7 @@ def test_combine_averages_models_into_one_checked_version(tmp_path):
     checked, its test accuracy is the ensemble's own, and --output writes a shippable default."""
     import keras
 
-    from mnist_core.models import build_cnn
+    from mnist_core.train.nets import build_cnn
 
     files = []
     for seed in (0, 1):
@@ -226,7 +226,7 @@ def test_combine_averages_models_into_one_checked_version(tmp_path):
 
 def test_samples_copy_between_stores(tmp_path):
     """`samples copy` moves a studio's saved digits to another store; a second copy into it is refused."""
-    from mnist_core.samples import SampleStore
+    from mnist_core.store.samples import SampleStore
 
     src = SampleStore(tmp_path / "a.sqlite3")
     for label in range(4):

@@ -1,4 +1,4 @@
-"""mnist_core.data: sources, the offline subset, and one clear error per kind of bad file."""
+"""mnist_core.train.data: sources, the offline subset, and one clear error per kind of bad file."""
 
 import gzip
 import struct
@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from mnist_core.data import DataError, load_mnist, load_path, load_subset, to_model_input
+from mnist_core.train.data import DataError, load_mnist, load_path, load_subset, to_model_input
 
 from _shared import HAVE_MNIST, NO_MNIST_REASON, SHARED_MNIST
 

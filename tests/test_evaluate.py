@@ -1,9 +1,9 @@
-"""mnist_core.evaluate: metrics against hand-computed references, and PNG plots."""
+"""mnist_core.train.evaluate: metrics against hand-computed references, and PNG plots."""
 
 import numpy as np
 import pytest
 
-from mnist_core.evaluate import metrics_from_probs, plot_confusion, plot_curves, plot_mistakes
+from mnist_core.train.evaluate import metrics_from_probs, plot_confusion, plot_curves, plot_mistakes
 
 
 def _onehot(pred, conf=0.9):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core.explain import heat_image, log_odds, occlusion_map, occlusion_maps
-from mnist_core.recognize import Recognizer
+from mnist_core.digits.explain import heat_image, log_odds, occlusion_map, occlusion_maps
+from mnist_core.digits.recognize import Recognizer
 from _shared import ROOT
 
 
@@ -131,7 +131,7 @@ def _erase(img: np.ndarray, order: np.ndarray) -> np.ndarray:
 def test_erasing_what_the_map_ranks_first_hurts_the_shipped_model_most(shipped):
     """On real MNIST digits: erasing the 20 ink pixels the map ranks highest lowers the answer's probability
     far more than erasing the 20 it ranks lowest (a deletion test)."""
-    from mnist_core.data import load_subset
+    from mnist_core.train.data import load_subset
 
     x = load_subset().x_test[:30].astype(np.float32) / 255.0
     probs = shipped(x)

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from mnist_core.config import Paths, TrainSettings
-from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest, validate_job_id
-from mnist_core.registry import Registry
-from mnist_core.samples import SampleStore
+from mnist_core.ops.jobs import JobBusy, JobManager, JobOptions, JobRequest, validate_job_id
+from mnist_core.store.registry import Registry
+from mnist_core.store.samples import SampleStore
 from _shared import wait_until
 
 @pytest.fixture
@@ -230,7 +230,7 @@ def test_bad_profile_requests_are_refused(tmp_path, fake, request_, message):
 
 def test_a_lock_from_another_machine_is_live_while_fresh(tmp_path, fake, monkeypatch):
     """A replica on another machine sharing the data directory: its pid means nothing here, its lock's age does."""
-    from mnist_core import jobs as jobs_module
+    from mnist_core.ops import jobs as jobs_module
 
     jobs = manager(tmp_path, fake)
     jobs.paths.jobs.mkdir(parents=True)
@@ -249,7 +249,7 @@ def test_a_lock_from_another_machine_is_live_while_fresh(tmp_path, fake, monkeyp
 
 
 def test_the_app_touches_its_jobs_lock_while_it_runs(tmp_path, fake, monkeypatch):
-    from mnist_core import jobs as jobs_module
+    from mnist_core.ops import jobs as jobs_module
 
     monkeypatch.setattr(jobs_module, "HEARTBEAT_S", 0.2)
     monkeypatch.setenv("FAKE_MODE", "slow")
@@ -281,8 +281,8 @@ def test_with_postgresql_one_training_across_data_directories(tmp_path, fake, mo
 
 
 def test_with_postgresql_the_trainer_gets_the_url_without_its_password(tmp_path, fake, pg_url):
-    from mnist_core.samples import open_store
-    from mnist_core.samples_pg import split_password
+    from mnist_core.store.samples import open_store
+    from mnist_core.store.samples_pg import split_password
 
     open_store(pg_url).add(3, np.zeros((28, 28), np.float32))
     jobs = JobManager(Paths(home=tmp_path, database=pg_url), command=fake, options=JobOptions(nice=0))
@@ -296,10 +296,10 @@ def test_with_postgresql_the_trainer_gets_the_url_without_its_password(tmp_path,
 
 def test_with_postgresql_a_killed_holder_frees_the_training_lock(pg_url):
     """The advisory lock dies with its session: a replica killed mid-job does not block training forever."""
-    from mnist_core.samples_pg import TrainingLock
+    from mnist_core.store.samples_pg import TrainingLock
 
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from mnist_core.samples_pg import TrainingLock; "
+        [sys.executable, "-c", "import sys, time; from mnist_core.store.samples_pg import TrainingLock; "
          "lock = TrainingLock(sys.argv[1]); assert lock.acquire(); print('held', flush=True); time.sleep(60)", pg_url],
         stdout=subprocess.PIPE, text=True)
     try:

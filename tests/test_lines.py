@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core import lines, pen
-from mnist_core import numbers as nr
+from mnist_core.numbers import lines
+from mnist_core.train import pen
+from mnist_core.numbers import reader as nr
 from tests._shared import small_mnist
 
 

@@ -1,11 +1,11 @@
-"""mnist_core.models: the tutorial's exact MLP, the default CNN, and an ensemble of CNNs."""
+"""mnist_core.train.nets: the tutorial's exact MLP, the default CNN, and an ensemble of CNNs."""
 
 import numpy as np
 import pytest
 
 keras = pytest.importorskip("keras")
 
-from mnist_core.models import (arch_name, build_cnn, build_ensemble, build_mlp, build_model, leaf_layers,  # noqa: E402
+from mnist_core.train.nets import (arch_name, build_cnn, build_ensemble, build_mlp, build_model, leaf_layers,  # noqa: E402
                                members, net_shape)
 
 

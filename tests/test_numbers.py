@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_core import numbers as nr
-from mnist_core.preprocess import Digit, Ink
+from mnist_core.numbers import reader as nr
+from mnist_core.digits.preprocess import Digit, Ink
 from tests._shared import small_mnist
 
 HAVE_READER = nr.SHIPPED.is_file()
@@ -151,7 +151,7 @@ def test_scale_maps_boxes_back_to_the_input():
 
 def _mnist_test_lines(n: int, seed: int, longest: int) -> list[tuple[str, np.ndarray, list]]:
     """n lines of 2 to `longest` MNIST test digits with natural spacing: (text, ink, each digit's columns)."""
-    from mnist_core import lines
+    from mnist_core.numbers import lines
 
     data = small_mnist()
     hand = lines.Hand(None, (data.x_test, data.y_test))
@@ -288,7 +288,7 @@ def test_sure_separate_digits_keep_the_segmenters_count_when_the_reader_barely_p
 
 
 def test_a_small_crop_wider_than_a_digit_is_read_whole_as_one_line():
-    from mnist_core import preprocess as pp
+    from mnist_core.digits import preprocess as pp
 
     crop = np.full((40, 60), 210, np.uint8)  # a 40x60 grey crop: the bitmap path finds one digit at most
     crop[8:32, 6:10] = 30

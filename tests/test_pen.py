@@ -1,4 +1,4 @@
-"""mnist_core.pen: the shipped pen digits, whole-writer hold-out, drawing as the canvas does, training renders."""
+"""mnist_core.train.pen: the shipped pen digits, whole-writer hold-out, drawing as the canvas does, training renders."""
 
 import gzip
 import json
@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from mnist_core import pen
-from mnist_core import preprocess as pp
+from mnist_core.train import pen
+from mnist_core.digits import preprocess as pp
 
 from _shared import ROOT
 

@@ -1,4 +1,4 @@
-"""mnist_core.personal: profile names, the held-out samples, the rule that activates a personal model."""
+"""mnist_core.train.personal: profile names, the held-out samples, the rule that activates a personal model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from _shared import HAVE_MNIST, NO_MNIST_REASON, ROOT, SHARED_MNIST, data_arg
-from mnist_core.personal import Recipe, Score, held_out, judge, score, validate_profile
+from mnist_core.store.profiles import validate_profile
+from mnist_core.train.personal import Recipe, Score, held_out, judge, score
 
 
 def test_profile_names():
@@ -61,8 +62,8 @@ def test_recipe_is_checked():
 def test_freeze_keeps_each_nets_stem(n_members):
     """The recipe's stem (first convolution block) is frozen in a single net and in every member of an ensemble."""
     pytest.importorskip("keras")
-    from mnist_core.models import build_cnn, build_ensemble, leaf_layers, members
-    from mnist_core.personal import freeze
+    from mnist_core.train.nets import build_cnn, build_ensemble, leaf_layers, members
+    from mnist_core.train.personal import freeze
 
     model = build_cnn(16) if n_members == 1 else build_ensemble([build_cnn(16) for _ in range(n_members)])
     recipe = Recipe()
@@ -89,8 +90,8 @@ def test_a_profiles_finetune_is_judged_and_goes_live_for_that_profile_only(tmp_p
     import sys
 
     from mnist_core.config import Paths
-    from mnist_core.registry import Registry
-    from mnist_core.samples import SampleStore
+    from mnist_core.store.registry import Registry
+    from mnist_core.store.samples import SampleStore
 
     home = tmp_path / "home"
     with np.load(SHARED_MNIST) as f:  # real digits as the person's: 6 of them (the 5th is held out)
@@ -124,8 +125,8 @@ def test_a_profiles_finetune_is_judged_and_goes_live_for_that_profile_only(tmp_p
 
 def test_two_fits_report_as_one_run():
     """The judged twin's fit and the refit on every sample show as the two halves of one progress bar."""
-    from mnist_core.__main__ import _half_of_two
-    from mnist_core.training import Progress
+    from mnist_core.cli.main import _half_of_two
+    from mnist_core.train.fit import Progress
 
     seen = []
     p = Progress("epoch", epoch=5, epochs=5, step=10, steps=10, loss=0.1, accuracy=0.9, elapsed_s=6.0, eta_s=0.0)

@@ -1,4 +1,4 @@
-"""Tests of mnist_core.preprocess: loading, canvas, photos, bitmaps, splitting. No TensorFlow; a few seconds."""
+"""Tests of mnist_core.digits.preprocess: loading, canvas, photos, bitmaps, splitting. No TensorFlow; a few seconds."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_core import preprocess as pp
-from mnist_core.preprocess import Digit, ImageError
+from mnist_core.digits import preprocess as pp
+from mnist_core.digits.preprocess import Digit, ImageError
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MNIST = DATA / "mnist.npz"
@@ -711,7 +711,7 @@ def test_no_tensorflow_import():
     import subprocess
     import sys
 
-    code = "import sys, mnist_core.preprocess; print('tensorflow' in sys.modules, 'gradio' in sys.modules)"
+    code = "import sys, mnist_core.digits.preprocess; print('tensorflow' in sys.modules, 'gradio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(Path(__file__).resolve().parent.parent))
     assert out.stdout.split() == ["False", "False"], out.stderr[-500:]

@@ -1,4 +1,4 @@
-"""mnist_core.recognize: the fast paths give the same answers as a plain model call; swaps are clean."""
+"""mnist_core.digits.recognize: the fast paths give the same answers as a plain model call; swaps are clean."""
 
 import threading
 
@@ -7,8 +7,8 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from mnist_core.models import build_cnn, build_mlp  # noqa: E402
-from mnist_core.recognize import Recognizer, as_batch  # noqa: E402
+from mnist_core.train.nets import build_cnn, build_mlp  # noqa: E402
+from mnist_core.digits.recognize import Recognizer, as_batch  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +111,8 @@ def test_swap_while_serving_never_mixes_models(cnn):
 
 def test_stored_lite_copy_gives_the_models_answers(cnn, tmp_path):
     from mnist_core.config import Paths
-    from mnist_core.recognize import checked_lite
-    from mnist_core.registry import Registry
+    from mnist_core.digits.recognize import checked_lite
+    from mnist_core.store.registry import Registry
 
     reg = Registry(Paths(home=tmp_path / "home"))
     vid = reg.save(cnn, {"arch": "cnn"}, {"model.tflite": checked_lite(cnn)})
@@ -125,8 +125,8 @@ def test_stored_lite_copy_gives_the_models_answers(cnn, tmp_path):
 
 def test_refresh_switches_between_stored_lite_and_keras_versions(cnn, tmp_path):
     from mnist_core.config import Paths
-    from mnist_core.recognize import checked_lite
-    from mnist_core.registry import Registry
+    from mnist_core.digits.recognize import checked_lite
+    from mnist_core.store.registry import Registry
 
     reg = Registry(Paths(home=tmp_path / "home"))
     mlp = build_mlp()
@@ -146,7 +146,7 @@ def test_refresh_switches_between_stored_lite_and_keras_versions(cnn, tmp_path):
 def test_shipped_lite_copy_matches_the_shipped_model():
     """models/default.tflite must be the TF Lite form of models/default.keras: same probabilities."""
     from _shared import small_mnist
-    from mnist_core.registry import DEFAULT_ID, Registry, load_model_file
+    from mnist_core.store.registry import DEFAULT_ID, Registry, load_model_file
 
     reg = Registry()
     content = reg.lite_content(DEFAULT_ID)

@@ -1,14 +1,14 @@
-"""mnist_core.registry: versions on disk, atomic activation, safe loading, id validation."""
+"""mnist_core.store.registry: versions on disk, atomic activation, safe loading, id validation."""
 
 import json
 
 import pytest
 
 from mnist_core.config import Paths
-from mnist_core.registry import DEFAULT_ID, Registry, RegistryError, validate_version_id
+from mnist_core.store.registry import DEFAULT_ID, Registry, RegistryError, validate_version_id
 
 keras = pytest.importorskip("keras")
-from mnist_core.models import build_mlp  # noqa: E402
+from mnist_core.train.nets import build_mlp  # noqa: E402
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_permission_error_while_saving_is_reported(registry, monkeypatch):
     def denied(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("mnist_core.registry.os.rename", denied)
+    monkeypatch.setattr("mnist_core.store.registry.os.rename", denied)
     with pytest.raises(RegistryError, match="could not save.*Permission denied"):
         registry.save(build_mlp(), {})
     monkeypatch.undo()

@@ -41,10 +41,10 @@ gr = pytest.importorskip("gradio")
 import app  # noqa: E402
 from studio import common, draw, models_tab  # noqa: E402
 from mnist_core.config import Paths, TrainSettings  # noqa: E402
-from mnist_core.jobs import JobManager, JobOptions, JobRequest  # noqa: E402
-from mnist_core.models import build_cnn, build_mlp  # noqa: E402
-from mnist_core.registry import DEFAULT_ID, Registry  # noqa: E402
-from mnist_core.samples import SampleStore  # noqa: E402
+from mnist_core.ops.jobs import JobManager, JobOptions, JobRequest  # noqa: E402
+from mnist_core.train.nets import build_cnn, build_mlp  # noqa: E402
+from mnist_core.store.registry import DEFAULT_ID, Registry  # noqa: E402
+from mnist_core.store.samples import SampleStore  # noqa: E402
 
 # ----------------------------------------------------------------------------------------------------------
 # Helpers: a loopback server, a plain-HTTP client of Gradio's API
@@ -388,8 +388,8 @@ import os, sys, zipfile
 import numpy as np
 from pathlib import Path
 from mnist_core.config import Paths
-from mnist_core.registry import Registry, RegistryError
-from mnist_core.samples import SampleStore
+from mnist_core.store.registry import Registry, RegistryError
+from mnist_core.store.samples import SampleStore
 paths = Paths(home=Path(sys.argv[1]))
 registry, store = Registry(paths), SampleStore(paths.samples_db)
 if sys.argv[2] == "keras":
@@ -403,15 +403,15 @@ if sys.argv[2] == "keras":
         except BaseException as e:
             errors.append(repr(e)[:300])
     def recognizer():
-        from mnist_core.recognize import Recognizer
+        from mnist_core.digits.recognize import Recognizer
     def load():
-        from mnist_core.registry import load_model_file
+        from mnist_core.store.registry import load_model_file
         load_model_file(sys.argv[3])
     threads = [threading.Thread(target=first, args=(f,)) for f in (recognizer, load)]
     [t.start() for t in threads]
     [t.join() for t in threads]
     print("imports", "ok" if not errors else errors, flush=True)
-    from mnist_core.models import build_cnn
+    from mnist_core.train.nets import build_cnn
     model = build_cnn()
 else:
     class FileModel:
@@ -503,7 +503,7 @@ def test_tf_lite_builders_at_once_leave_stdout_alone(capsys):
     """The server builds a TF Lite copy in a thread after each model switch. Redirecting sys.stdout around the
     converter swallowed other threads' output meanwhile, and two builds at once left it on a StringIO for good
     (seen as a load test whose report never printed)."""
-    from mnist_core.recognize import LiteFunction
+    from mnist_core.digits.recognize import LiteFunction
 
     model, stdout, stop, ticks = build_mlp(), sys.stdout, threading.Event(), []
 
@@ -532,7 +532,7 @@ def _events(job_dir: Path) -> list[dict]:
 @contextmanager
 def _cli_in_process():
     """Run the CLI's main() here (TensorFlow is already loaded): restores the SIGTERM handler it installs."""
-    from mnist_core.__main__ import main
+    from mnist_core.cli.main import main
 
     handler = signal.getsignal(signal.SIGTERM)
     try:
@@ -629,7 +629,7 @@ def app_process(home: Path, log: Path, *flags: str, **env):
 
 def _kill_trainer(home: Path) -> int | None:
     """SIGKILL the trainer named by the job lock (its own process group); its pid, or None."""
-    from mnist_core.jobs import _pid_alive
+    from mnist_core.ops.jobs import _pid_alive
 
     try:
         pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
@@ -650,7 +650,7 @@ def test_kill_9_of_the_app_then_of_its_trainer_mid_training(tmp_path, images, fa
     while it trains come from the whole active model; kill -9 of the app mid-training (the trainer runs on,
     apart), then kill -9 of the trainer mid-training: the active model loads, no half version appears, every
     sample is there, and a new training can start."""
-    from mnist_core.jobs import _pid_alive
+    from mnist_core.ops.jobs import _pid_alive
 
     home = tmp_path / "home"
     a, b = two_models(home)
@@ -724,8 +724,8 @@ STARTER = r"""
 import sys, time
 from pathlib import Path
 from mnist_core.config import Paths, TrainSettings
-from mnist_core.jobs import JobBusy, JobManager, JobOptions, JobRequest
-import mnist_core.jobs as jobs_module
+from mnist_core.ops.jobs import JobBusy, JobManager, JobOptions, JobRequest
+import mnist_core.ops.jobs as jobs_module
 home, go, fake = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 jobs = JobManager(Paths(home=home), command=[sys.executable, fake], options=JobOptions(nice=0))
 # A starter descheduled while it writes the lock (as on a busy machine): every JSON write takes 50 ms.
@@ -791,8 +791,8 @@ def test_two_train_calls_at_once_over_http_one_runs(served, fake_trainer, monkey
 
 def _expected_answers(served, images, versions) -> dict:
     """For each test canvas: version -> (top label, its 3 confidences, number) as that whole model answers."""
-    from mnist_core import numbers as nr
-    from mnist_core.recognize import Recognizer
+    from mnist_core.numbers import reader as nr
+    from mnist_core.digits.recognize import Recognizer
 
     reg = served.studio.registry
     reader = nr.NumberReader.load()  # the shipped one: these apps' homes have none of their own

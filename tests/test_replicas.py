@@ -26,8 +26,8 @@ from gradio_client.exceptions import AppError
 
 from conftest import TEST_PG_ENV
 from mnist_core.config import PROJECT_ROOT, Paths
-from mnist_core.registry import Registry
-from mnist_core.samples import open_store
+from mnist_core.store.registry import Registry
+from mnist_core.store.samples import open_store
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,8 @@ MAKE_VERSION = """
 import sys
 from pathlib import Path
 from mnist_core.config import Paths
-from mnist_core.recognize import checked_lite
-from mnist_core.registry import Registry
+from mnist_core.digits.recognize import checked_lite
+from mnist_core.store.registry import Registry
 registry = Registry(Paths(home=Path(sys.argv[1])))
 model = registry.load("default")
 last = next(layer for layer in reversed(model.layers) if getattr(layer, "bias", None) is not None)

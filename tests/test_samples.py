@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 
-from mnist_core.samples import SCHEMA_VERSION, SampleNotFound, SampleStore, open_store
+from mnist_core.store.samples import SCHEMA_VERSION, SampleNotFound, SampleStore, open_store
 
 
 def digit(value: float = 0.5) -> np.ndarray:
@@ -266,7 +266,7 @@ def test_open_store_picks_the_backend(tmp_path):
 
 
 def test_database_urls_never_show_the_password():
-    from mnist_core.samples_pg import redacted, split_password
+    from mnist_core.store.samples_pg import redacted, split_password
 
     url = "postgresql://studio:s3cret@db.example:5433/samples?sslmode=require"
     assert "s3cret" not in open_store(url).describe() and "db.example:5433/samples" in open_store(url).describe()
@@ -354,7 +354,7 @@ def _everything(store) -> list[tuple]:
 
 
 def test_copy_keeps_every_sample_with_its_profile_time_and_original(store, tmp_path):
-    from mnist_core.samples import copy_samples
+    from mnist_core.store.samples import copy_samples
 
     src = _filled_sqlite(tmp_path / "src.sqlite3")
     seen = []
@@ -367,7 +367,7 @@ def test_copy_keeps_every_sample_with_its_profile_time_and_original(store, tmp_p
 
 
 def test_copy_refuses_a_store_that_has_samples_unless_appending(store, tmp_path):
-    from mnist_core.samples import copy_samples
+    from mnist_core.store.samples import copy_samples
 
     src = _filled_sqlite(tmp_path / "src.sqlite3")
     store.add(3, digit())

@@ -19,7 +19,7 @@ from tests.test_cli import run
     (["", ""], ["12", "34"], 0.0, 0.0),
 ])
 def test_score(read, truth, exact, digits):
-    from mnist_core.train_number import score
+    from mnist_core.numbers.train import score
 
     assert score(read, truth) == pytest.approx((exact, digits))
 
@@ -33,9 +33,9 @@ def test_settings_out_of_range_are_refused(field, value):
 
 @pytest.mark.slow
 def test_a_short_run_lowers_the_loss_and_its_tflite_copy_agrees(tmp_path):
-    from mnist_core import lines
-    from mnist_core import numbers as nr
-    from mnist_core.train_number import fit_number, save_reader
+    from mnist_core.numbers import lines
+    from mnist_core.numbers import reader as nr
+    from mnist_core.numbers.train import fit_number, save_reader
 
     data = small_mnist()
     hand = lines.Hand(None, (data.x_train, data.y_train))
@@ -52,15 +52,15 @@ def test_a_short_run_lowers_the_loss_and_its_tflite_copy_agrees(tmp_path):
     reader = nr.NumberReader.load(tmp_path / "r.tflite", shears=(0.0,), widths=(1.0,), weights=(1.0,))
     assert json.loads((tmp_path / "r.json").read_text())["tflite"] is True
     # The copy reads as the model does (one reading of each line, upright at its own width).
-    from mnist_core.train_number import read_lines
+    from mnist_core.numbers.train import read_lines
 
     assert [reader.read_line(x) for x in val[0][:5]] == read_lines(result.model, val[0][:5])
 
 
 @pytest.mark.slow
 def test_cancel_before_an_epoch_saves_nothing():
-    from mnist_core import lines
-    from mnist_core.train_number import fit_number
+    from mnist_core.numbers import lines
+    from mnist_core.numbers.train import fit_number
 
     data = small_mnist()
     train = lines.make_lines(100, lines.Hand(None, (data.x_train, data.y_train)), seed=0)

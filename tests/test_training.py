@@ -1,4 +1,4 @@
-"""mnist_core.training: tiny real trainings (seconds), progress, cancel, divergence, user samples, fine-tune."""
+"""mnist_core.train.fit: tiny real trainings (seconds), progress, cancel, divergence, user samples, fine-tune."""
 
 import threading
 import time
@@ -10,8 +10,8 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from mnist_core.config import TrainSettings  # noqa: E402
-from mnist_core.models import build_mlp  # noqa: E402
-from mnist_core.training import TrainingFailed, fit  # noqa: E402
+from mnist_core.train.nets import build_mlp  # noqa: E402
+from mnist_core.train.fit import TrainingFailed, fit  # noqa: E402
 
 from _shared import small_mnist  # noqa: E402
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from _shared import HAVE_MNIST, ROOT, SHARED_MNIST, data_arg
-from mnist_core.cluster import (Cluster, ClusterError, from_args, local_workers, parse_workers, peer_failure,
+from mnist_core.train.cluster import (Cluster, ClusterError, from_args, local_workers, parse_workers, peer_failure,
                                 worker_environ)
 from mnist_core.config import Paths, TrainSettings
-from mnist_core.jobs import JobManager, JobRequest
+from mnist_core.ops.jobs import JobManager, JobRequest
 
 DEFAULT = ROOT / "models" / "default.keras"
 
@@ -285,7 +285,7 @@ def test_predict_in_two_processes_prints_what_one_prints_in_order(tmp_path, flag
 
 
 def test_parts_keep_the_input_order():
-    from mnist_core.batch import MAX_PART, parts_of
+    from mnist_core.ops.parallel import MAX_PART, parts_of
 
     files = list(range(2000))
     parts = parts_of(files, 2)

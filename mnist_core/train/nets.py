@@ -6,7 +6,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from .config import TrainSettings
+from mnist_core.config import TrainSettings
 
 INPUT_SHAPE = (28, 28, 1)
 ARCHITECTURES = ("cnn", "mlp")

@@ -30,8 +30,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .config import PROJECT_ROOT
-from .preprocess import Digit, Ink
+from mnist_core.config import PROJECT_ROOT
+from mnist_core.digits.preprocess import Digit, Ink
 
 HEIGHT = 32  # the reader's input height (px)
 INK_HEIGHT = 26  # a line's ink is scaled to this height, 3 px free above and below
@@ -297,7 +297,7 @@ class NumberReader:
 
     def __init__(self, content: bytes, threads: int = 2, pool: int = 2, shears: tuple[float, ...] = SHEARS,
                  widths: tuple[float, ...] = WIDTHS, weights: tuple[float, ...] = WIDTH_WEIGHTS):
-        from .recognize import LiteFunction  # noqa: PLC0415 (LiteRT, else TensorFlow's interpreter)
+        from mnist_core.digits.recognize import LiteFunction  # noqa: PLC0415 (LiteRT, else TensorFlow's interpreter)
 
         self.shears = tuple(float(s) for s in shears) or (0.0,)
         if len(widths) != len(weights) or not widths or widths[0] != 1.0 or min(weights) <= 0:

@@ -16,10 +16,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import numbers as nr
-from .config import NumberTrainSettings
-from .models import build_number_reader
-from .training import Progress
+from mnist_core.numbers import reader as nr
+from mnist_core.config import NumberTrainSettings
+from mnist_core.train.nets import build_number_reader
+from mnist_core.train.fit import Progress
 
 MAX_DIGITS = 40  # labels longer than this are cut (the made lines have at most 12)
 
@@ -193,9 +193,9 @@ def save_reader(model: keras.Model, path, card: dict) -> bool:
     import json  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
-    from .models import with_softmax  # noqa: PLC0415
-    from .recognize import checked_lite  # noqa: PLC0415
-    from .registry import write_atomic  # noqa: PLC0415
+    from mnist_core.train.nets import with_softmax  # noqa: PLC0415
+    from mnist_core.digits.recognize import checked_lite  # noqa: PLC0415
+    from mnist_core.store.registry import write_atomic  # noqa: PLC0415
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

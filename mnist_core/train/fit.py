@@ -15,11 +15,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import pen as pen_mod
-from .augment import AugmentSettings, augment_batch
-from .config import Paths, TrainSettings
-from .data import MnistData, to_model_input
-from .models import build_model
+from mnist_core.train import pen as pen_mod
+from mnist_core.train.augment import AugmentSettings, augment_batch
+from mnist_core.config import Paths, TrainSettings
+from mnist_core.train.data import MnistData, to_model_input
+from mnist_core.train.nets import build_model
 
 
 class TrainingFailed(RuntimeError):

@@ -7,7 +7,7 @@ unless told, and for every sample saved before profiles existed). No TensorFlow 
 CLI calls ``open_store(location).arrays(profile)`` and the app calls the rest. Reads without a profile see
 everyone's.
 
-``open_store`` picks the backend: a ``postgresql://`` URL (env MNIST_STUDIO_DB; mnist_core.samples_pg, psycopg 3)
+``open_store`` picks the backend: a ``postgresql://`` URL (env MNIST_STUDIO_DB; mnist_core.store.samples_pg, psycopg 3)
 or a file path: ``SampleStore``, SQLite (stdlib sqlite3, WAL mode), the default. Both hold the same table and
 answer the same way: the queries are shared, written here with ``?`` placeholders. One connection per call keeps
 a store safe to use from Gradio's worker threads and from several processes at once, and makes every write one
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .personal import DEFAULT_PROFILE, validate_profile
+from mnist_core.store.profiles import DEFAULT_PROFILE, validate_profile
 
 # Bumped when the table layout changes; stored in PRAGMA user_version. 2: the profile column.
 SCHEMA_VERSION = 2
@@ -132,7 +132,7 @@ def is_database_url(location: object) -> bool:
 def open_store(location: str | Path) -> BaseSampleStore:
     """The sample store at ``location``: PostgreSQL for a ``postgresql://`` URL, else the SQLite file there."""
     if is_database_url(location):
-        from .samples_pg import PgSampleStore  # noqa: PLC0415  (psycopg only when asked for)
+        from mnist_core.store.samples_pg import PgSampleStore  # noqa: PLC0415  (psycopg only when asked for)
 
         return PgSampleStore(str(location))
     if isinstance(location, str) and "://" in location:

@@ -44,7 +44,7 @@ def metrics_from_probs(probs: np.ndarray, labels: np.ndarray, worst: int = 16) -
 def evaluate(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,
              batch: int = 2000, worst: int = 16) -> dict:
     """Run `predict` ((N, 28, 28, 1) float32 -> (N, 10)) over `images` in batches and return metrics."""
-    from .data import to_model_input  # noqa: PLC0415
+    from mnist_core.train.data import to_model_input  # noqa: PLC0415
 
     x = to_model_input(images)
     probs = np.concatenate([predict(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else np.zeros((0, 10))

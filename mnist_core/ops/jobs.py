@@ -20,7 +20,7 @@ Across replicas (several apps over one data directory, see docs/SCALE.md): on on
 enough. The lock also names its machine; a lock from another machine sharing the directory cannot be checked by
 pid, so it is live while it is fresh: the app that started the job touches it every few seconds and the trainer
 appends to its log. With the samples in PostgreSQL (``Paths.database``) a job is also started only under the
-database's advisory lock (mnist_core.samples_pg.TrainingLock), held by the starting app for the job's life:
+database's advisory lock (mnist_core.store.samples_pg.TrainingLock), held by the starting app for the job's life:
 at most one training across every replica of the database, whatever their filesystem does with flock.
 """
 
@@ -46,8 +46,8 @@ from pathlib import Path
 from typing import Literal
 
 from mnist_core.config import PROJECT_ROOT, Paths, TrainSettings
-from mnist_core.personal import validate_profile
-from mnist_core.samples import is_database_url, open_store
+from mnist_core.store.profiles import validate_profile
+from mnist_core.store.samples import is_database_url, open_store
 
 # Job ids are made here (time + random); anything else coming back from a user is refused.
 _JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
@@ -362,7 +362,7 @@ class JobManager:
         # With the samples in PostgreSQL: the database's training lock, held while our job runs.
         self._db_lock = None
         if is_database_url(self.paths.database):
-            from mnist_core.samples_pg import TrainingLock  # noqa: PLC0415
+            from mnist_core.store.samples_pg import TrainingLock  # noqa: PLC0415
 
             self._db_lock = TrainingLock(self.paths.database)
 
@@ -515,7 +515,7 @@ class JobManager:
     def _samples_arg(self) -> tuple[Path | str, str | None]:
         """(the samples as the trainer is told them, the database password to hand over in its environment)."""
         if is_database_url(self.paths.database):
-            from mnist_core.samples_pg import split_password  # noqa: PLC0415
+            from mnist_core.store.samples_pg import split_password  # noqa: PLC0415
 
             return split_password(self.paths.database)  # the password never on a command line
         return self.paths.samples_db.resolve(), None

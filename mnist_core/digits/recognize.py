@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Limits
-from .registry import DEFAULT_ID, TF_IMPORT_LOCK, Registry, load_model_file
+from mnist_core.config import Limits
+from mnist_core.store.registry import DEFAULT_ID, TF_IMPORT_LOCK, Registry, load_model_file
 
 
 def _tf():

@@ -32,7 +32,7 @@ def parts_of(files: list, jobs: int) -> list[list]:
 
 def _read_part(options: dict, n_files: int, part: list[str]) -> tuple[str, str, bool]:
     """In a worker: read one part as --jobs 1 would; returns (stdout, stderr, whether a file failed)."""
-    from . import __main__ as cli  # noqa: PLC0415 (the CLI's own reading code)
+    from mnist_core.cli import main as cli  # noqa: PLC0415(the CLI's own reading code)
 
     args = Namespace(**options)
     if "setup" not in _state:

@@ -5,7 +5,7 @@ kill leaves either the old state or the new one, never half a model or no model.
 shipped model (``models/default.keras`` in the repository) is the version "default",
 used whenever no other version is active.
 
-A profile (a person sharing the studio, see mnist_core.personal) may have its own active version:
+A profile (a person sharing the studio, see mnist_core.train.personal) may have its own active version:
 ``profiles/<name>/active`` beside the global ``active``, replaced atomically the same way. A profile without
 one is served the global active version.
 """
@@ -22,8 +22,8 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import Paths
-from .personal import validate_profile
+from mnist_core.config import Paths
+from mnist_core.store.profiles import validate_profile
 
 DEFAULT_ID = "default"
 # 20261128-093012-a1b2: sortable by creation time, no path characters possible.

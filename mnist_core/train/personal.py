@@ -11,23 +11,9 @@ No TensorFlow at import: `finetune` imports the training module when it runs.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
-DEFAULT_PROFILE = "me"
-# Letters (any script), digits, "_" and "-": safe as a folder name, never "." or "/".
-_PROFILE_RE = re.compile(r"^\w[\w-]{0,31}$")
-
-
-def validate_profile(name: object) -> str:
-    """Return ``name`` stripped when it is a valid profile name (1-32 letters, digits, _ or -), else ValueError."""
-    text = name.strip() if isinstance(name, str) else None
-    if not text or not _PROFILE_RE.fullmatch(text):
-        shown = repr(name)[:40]
-        raise ValueError(f"invalid profile name {shown}: use 1-32 letters, digits, '_' or '-'")
-    return text
 
 
 @dataclass(frozen=True)
@@ -151,7 +137,7 @@ def freeze(model, recipe: Recipe = Recipe()) -> int:
     (an ensemble's every member); returns layers frozen."""
     import keras  # noqa: PLC0415 (the model is a Keras model: loaded already)
 
-    from .models import leaf_layers, members  # noqa: PLC0415
+    from mnist_core.train.nets import leaf_layers, members  # noqa: PLC0415
 
     frozen = 0
     for net in members(model):
@@ -169,8 +155,8 @@ def freeze(model, recipe: Recipe = Recipe()) -> int:
 
 def train_settings(model, recipe: Recipe = Recipe()):
     """The TrainSettings a personal fine-tune of ``model`` runs with (its net's shape, the recipe's schedule)."""
-    from .config import TrainSettings  # noqa: PLC0415
-    from .models import net_shape  # noqa: PLC0415
+    from mnist_core.config import TrainSettings  # noqa: PLC0415
+    from mnist_core.train.nets import net_shape  # noqa: PLC0415
 
     return TrainSettings(
         **net_shape(model), epochs=recipe.epochs, batch_size=recipe.batch_size, lr=recipe.lr, augment=recipe.augment,
@@ -182,8 +168,8 @@ def train_settings(model, recipe: Recipe = Recipe()):
 def finetune(model, x: np.ndarray, y: np.ndarray, data, recipe: Recipe = Recipe(), progress=None, cancel=None):
     """Fine-tune ``model`` in place on the person's digits x (N, 28, 28) in [0, 1], y (N,), plus an MNIST replay
     drawn from ``data`` (MnistData); returns training.fit's TrainResult (its test set stays ``data``'s)."""
-    from . import training  # noqa: PLC0415 (imports TensorFlow)
-    from .data import MnistData  # noqa: PLC0415
+    from mnist_core.train import fit as training  # noqa: PLC0415(imports TensorFlow)
+    from mnist_core.train.data import MnistData  # noqa: PLC0415
 
     recipe.validate()
     if not len(x):
@@ -198,7 +184,7 @@ def finetune(model, x: np.ndarray, y: np.ndarray, data, recipe: Recipe = Recipe(
     try:
         return training.fit(settings, replay, extra=(xs, ys), init_model=model, progress=progress, cancel=cancel)
     finally:
-        from .models import leaf_layers  # noqa: PLC0415
+        from mnist_core.train.nets import leaf_layers  # noqa: PLC0415
 
         for layer in [*model.layers, *leaf_layers(model)]:  # saved trainable: a later fine-tune starts whole
             layer.trainable = True

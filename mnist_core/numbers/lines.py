@@ -23,10 +23,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import numbers as nr
-from .cache import cached
-from .pen import PenDigit, _polylines, distort
-from .preprocess import ImageError, photo_ink
+from mnist_core.numbers import reader as nr
+from mnist_core.store.cache import cached
+from mnist_core.train.pen import PenDigit, _polylines, distort
+from mnist_core.digits.preprocess import ImageError, photo_ink
 
 SEPARATORS = ".,-=/ "
 

@@ -1,6 +1,6 @@
 """The samples in PostgreSQL (psycopg 3), for replicas that share them: the same table and behaviour as SQLite.
 
-Chosen with ``MNIST_STUDIO_DB=postgresql://user:password@host:port/dbname`` (see mnist_core.samples.open_store);
+Chosen with ``MNIST_STUDIO_DB=postgresql://user:password@host:port/dbname`` (see mnist_core.store.samples.open_store);
 without it the studio keeps its SQLite file. The tables go in the connection's current schema (the first of its
 ``search_path``, ``public`` unless the URL says ``?options=-csearch_path%3Dname``), so one database can hold
 several studios apart.
@@ -27,8 +27,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg import conninfo
 
-from .personal import DEFAULT_PROFILE
-from .samples import SCHEMA_VERSION, BaseSampleStore
+from mnist_core.store.profiles import DEFAULT_PROFILE
+from mnist_core.store.samples import SCHEMA_VERSION, BaseSampleStore
 
 # Seconds to wait for the server when connecting (libpq's connect_timeout).
 CONNECT_TIMEOUT_S = 10
