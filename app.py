@@ -4,7 +4,8 @@
     python app.py --host 0.0.0.0       # admin actions then need MNIST_STUDIO_ADMIN_PASSWORD
 
 Reads top to bottom: the Blocks built from the tab modules in studio/ (each holds its tab's layout, handlers
-and events, every event with an explicit api_name), then the launcher. The page speaks English and 简体中文
+and events; every event says its api_name: a stable name where a client would call it, False for the page's own
+events), over one set of services (studio.services, with the core's ModelServer), then the launcher. The page speaks English and 简体中文
 (studio/i18n.py). TensorFlow is imported only when the model is first needed (a background warm-up starts it
 at launch), never at import. Training runs in a separate process (mnist_core.ops.jobs), so prediction keeps
 answering while it runs.
@@ -20,7 +21,7 @@ import os
 from studio import draw, models_tab, photo, retrain, samples  # isort: skip
 import gradio as gr
 from mnist_core.store.samples import is_database_url
-from studio.common import Page, StudioConfig, new_studio, studio
+from studio.services import Page, StudioConfig, new_services, services
 from studio.header import follow_language, header
 from studio.server import UPLOADS_KEPT_S, launch_options, queue, sweep_uploads
 
@@ -29,10 +30,10 @@ log = logging.getLogger("mnist_studio")
 
 def build_app(config: StudioConfig | None = None) -> gr.Blocks:
     """The studio's Blocks over fresh services for ``config`` (nothing slow happens here)."""
-    services = new_studio(config)
+    here = new_services(config)
     with gr.Blocks(title="MNIST studio", analytics_enabled=False, delete_cache=(120, UPLOADS_KEPT_S)) as demo:
-        password, language, profile = header(demo, services)
-        page = Page(demo=demo, studio=services, password=password, profile=profile)
+        password, language, profile = header(demo, here)
+        page = Page(demo=demo, services=here, password=password, profile=profile)
         with gr.Tabs():
             tabs = [draw.tab(page), photo.tab(page), retrain.tab(page), models_tab.tab(page), samples.tab(page)]
         follow_language(demo, language, tabs)
@@ -60,21 +61,23 @@ def main(argv: list[str] | None = None) -> None:
         parser.exit(2, "MNIST_STUDIO_DB must be a postgresql://user:password@host:port/dbname URL (unset: SQLite)\n")
     sweep_uploads()  # what a killed server left behind
     demo = build_app(config)
+    here = services()
     if config.paths.database:  # PostgreSQL: its schema created or migrated now, a server out of reach said now
         try:
-            studio().samples.prepare()
+            here.samples.prepare()
         except Exception as e:
-            parser.exit(2, f"cannot open the samples ({studio().samples.describe()}): {e}\n")
-    log.info("samples: %s", studio().samples.describe())
-    if studio().admin_mode == "disabled":
+            parser.exit(2, f"cannot open the samples ({here.samples.describe()}): {e}\n")
+    log.info("samples: %s", here.samples.describe())
+    if here.admin_mode == "disabled":
         log.warning("admin actions are disabled: set MNIST_STUDIO_ADMIN_PASSWORD to allow them on %s", args.host)
     options = launch_options(config)
     options["share"] = args.share
     demo.launch(server_name=args.host, server_port=args.port, prevent_thread_lock=True, **options)
     # Only now: importing TensorFlow holds the GIL for seconds, and launch() gives up on a server
-    # that does not answer its own health check within 3 s. The spare trainer starts once the model is loaded.
-    studio().warm()
-    studio().watch()  # another replica's Activate is served here within a second
+    # that does not answer its own health check within 3 s. The spare trainer starts once the model is loaded; once
+    # it is, the model server follows the registry's active pointer (another replica's Activate is served here
+    # within a second).
+    here.warm()
     demo.block_thread()
 
 

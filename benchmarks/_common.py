@@ -1,16 +1,15 @@
-"""Shared pieces of the benchmarks: the machine's description, load averages, statistics, test canvases,
-and starting the app as a subprocess. No TensorFlow import here (the scripts time that themselves)."""
+"""Shared pieces of the benchmarks: the machine's description, load averages, statistics, test canvases, and
+the app launcher (studio.launch, shared with the tests). No TensorFlow import here (the scripts time that
+themselves)."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,6 +21,9 @@ DATA = ROOT.parent / "shared" / "data" / "mnist.npz"
 MODEL = ROOT / "models" / "default.keras"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The app launcher the tests use too (one helper: port, home, log, waiting until it answers).
+from studio.launch import AppProcess, free_port  # noqa: E402, F401
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -198,72 +200,6 @@ def concurrent_calls(clients: list, call, per_client: int) -> dict:
         cl.close()
     return {"calls_per_s": len(lat) / wall, "wall_s": wall, "ok": len(lat), "errors": len(errors),
             "error_samples": errors[:5], "latency_ms": summary(lat)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class AppProcess:
-    """`python app.py --port P` with MNIST_STUDIO_HOME in a fresh temp dir; its log goes to a temp file."""
-
-    def __init__(self, port: int | None = None):
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.home = tempfile.TemporaryDirectory(prefix="mnist-bench-home-")
-        self.log = open(Path(self.home.name) / "app.log", "w+b")  # noqa: SIM115
-        env = dict(os.environ, MNIST_STUDIO_HOME=self.home.name, GRADIO_ANALYTICS_ENABLED="False",
-                   PYTHONUNBUFFERED="1")
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)], cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-
-    def rss_mb(self) -> float:
-        """Resident memory of the app process (VmRSS), in MiB."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
-
-    def log_tail(self, n: int = 3000) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-n:]
-
-    def wait_http(self, timeout: float = 120.0) -> float:
-        """Seconds from spawn until the server answers GET /gradio_api/info (raises on timeout or exit)."""
-        import requests  # noqa: PLC0415
-
-        deadline = self.started + timeout
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                if requests.get(self.url + "/gradio_api/info", timeout=2).ok:
-                    return time.perf_counter() - self.started
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"app.py did not answer within {timeout:.0f} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.log.close()
-        self.home.cleanup()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 class GradioHttp:

@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     else:
         app = c.AppProcess()
         url = app.url
-        print(f"# app up in {app.wait_http():.1f} s at {url}", flush=True)
+        print(f"# app up in {app.wait('/gradio_api/info', 120, every=0.05):.1f} s at {url}", flush=True)
     strokes_out, digits_out = [], []
     try:
         with sync_playwright() as p:

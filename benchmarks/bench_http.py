@@ -72,7 +72,7 @@ def main(argv=None) -> int:
     else:
         app = c.AppProcess()
         url = app.url
-        startup["http_s"] = app.wait_http()
+        startup["http_s"] = app.wait("/gradio_api/info", 120, every=0.05)
     try:
         client = c.GradioHttp(url)
         deadline = time.perf_counter() + 180

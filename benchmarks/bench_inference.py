@@ -4,7 +4,7 @@
         [--batch 1000] [--batch-reps 15] [--distinct 50]
 
 Single digit, per run (the paths interleaved, their order rotated each run, over --distinct different canvases):
-- ours, TF Lite: the RGBA stroke layer -> `preprocess.canvas_to_mnist` -> `Recognizer(model, lite=True).predict`;
+- ours, TF Lite: the RGBA stroke layer -> `digits.canvas_to_mnist` -> `Recognizer(model, lite=True).predict`;
 - ours, tf.function: the same with `Recognizer(model, lite=False)`;
 - tutorial: the light-theme composite -> grey, resize to 28x28, / 255 -> `model.predict(x)` on the tutorial's MLP
   (its exact architecture; fresh weights, since only the time matters here), and the same with a direct
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     import numpy as np  # noqa: PLC0415
 
     from mnist_core.train.nets import build_mlp  # noqa: PLC0415
-    from mnist_core.digits.preprocess import canvas_to_mnist, most_prominent  # noqa: PLC0415
+    from mnist_core.digits import canvas_to_mnist, most_prominent  # noqa: PLC0415
     from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415
     from mnist_core.store.registry import load_model_file  # noqa: PLC0415
 

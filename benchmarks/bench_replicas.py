@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,48 +50,9 @@ def parse(argv):
     return p.parse_args(argv)
 
 
-class Replica:
-    """`python app.py --port P` over a shared data directory."""
-
-    def __init__(self, home: Path, db: str | None):
-        self.port = c.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(home.parent / f"app-{self.port}.log", "w+b")  # noqa: SIM115
-        env = dict(os.environ, MNIST_STUDIO_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-        if db:
-            env["MNIST_STUDIO_DB"] = db
-        self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)], cwd=c.ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-
-    def health(self) -> dict:
-        import requests  # noqa: PLC0415
-
-        return requests.get(self.url + "/healthz", timeout=5).json()
-
-    def wait_ready(self, timeout: float = 180.0) -> None:
-        import requests  # noqa: PLC0415
-
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                self.log.seek(0)
-                raise RuntimeError(f"app.py exited:\n{self.log.read().decode(errors='replace')[-3000:]}")
-            try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"{self.url} not ready within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+def replica(home: Path, db: str | None) -> c.AppProcess:
+    """`python app.py --port P` over a shared data directory (samples in ``db`` when given), its log beside it."""
+    return c.AppProcess(home, env={"MNIST_STUDIO_DB": db} if db else None)
 
 
 def time_store(location, n: int) -> dict:
@@ -128,10 +88,10 @@ def main(argv=None) -> int:
     tmp = tempfile.TemporaryDirectory(prefix="mnist-bench-replicas-")
     home = Path(tmp.name) / "home"
     home.mkdir()
-    replicas = [Replica(home, args.db) for _ in range(2)]
+    replicas = [replica(home, args.db) for _ in range(2)]
     try:
         for r in replicas:
-            r.wait_ready()
+            r.wait("/healthz", 180)
         print(f"# two replicas ready: {', '.join(r.url for r in replicas)} over {home}"
               f" (samples: {replicas[0].health()['samples']})", flush=True)
 

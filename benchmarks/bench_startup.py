@@ -115,7 +115,7 @@ def main(argv=None) -> int:
         before = c.load()
         app = c.AppProcess()
         try:
-            http_s = app.wait_http()
+            http_s = app.wait("/gradio_api/info", 120, every=0.05)
             answer_s = first_answer(app)
         except BaseException:
             app.stop()

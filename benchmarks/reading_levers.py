@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import realworld as rw  # noqa: E402
 
 from mnist_core.train import pen  # noqa: E402
-from mnist_core.digits import preprocess as pp  # noqa: E402
+from mnist_core import digits as pp  # noqa: E402
 
 
 def _warp(x: np.ndarray, sx: float = 1.0, sy: float = 1.0, rot: float = 0.0, shear: float = 0.0) -> np.ndarray:
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             mean = np.mean([probs["as drawn"], *(probs[v] for v in extra)], axis=0)
             columns.setdefault(f"first model {label}", {})[name] = float((mean.argmax(1) == y).mean())
         for box in BOXES if layers is not None else ():
-            s = dataclasses.replace(pp.DEFAULT, box=box)
+            s = dataclasses.replace(pp.PreprocessSettings(), box=box)
             xb = _stack([rw._first(pp.canvas_to_mnist([la], settings=s)) for la in layers])
             columns.setdefault(f"first model, canvas box {box}", {})[name] = float(
                 (first(xb[..., None]).argmax(1) == y).mean())

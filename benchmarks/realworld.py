@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from mnist_core.train import pen  # noqa: E402
-from mnist_core.digits import preprocess as pp  # noqa: E402
+from mnist_core import digits as pp  # noqa: E402
 from robustness import Item, log, make_photo, write_between  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"

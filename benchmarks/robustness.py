@@ -19,7 +19,7 @@ like what people actually give the app:
   (other writers; never trained on).
 
 Pipelines: "tutorial" (the whole image to grey, resized to 28x28, / 255, no inversion), "resize+invert" (the same,
-inverted when the ink is dark), and "ours" (mnist_core.digits.preprocess). For canvases the two baselines see the
+inverted when the ink is dark), and "ours" (mnist_core.digits). For canvases the two baselines see the
 composite a typical demo reads (light theme: white background). Accuracy counts the one digit reported
 (`most_prominent`); "no digit found" counts as wrong. The reference is the model's accuracy on all 10,000 MNIST
 test digits as they are. For each condition, three examples (the input, then the 28x28 of tutorial, resize+invert
@@ -46,7 +46,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_core.digits import preprocess as pp  # noqa: E402
+from mnist_core import digits as pp  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 # Progress goes to the process's own stdout: the recognizer silences sys.stdout (redirect_stdout) while it

@@ -1,4 +1,6 @@
-"""The studio's web face: one module per tab (layout, handlers and wiring together) over studio.common.
+"""The studio's web face: one module per tab (its layout, thin handlers and event wiring, like a Gradio demo) over
+studio.services (the model server and stores behind them), studio.requests (profile, image, refusals),
+studio.views (HTML and PNG renderers) and studio.actions (what several tabs do).
 
 Importing the package sets Gradio's environment, which Gradio reads when it is imported: so ``app.py``
 imports this package before Gradio.

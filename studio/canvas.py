@@ -22,7 +22,7 @@ import binascii
 
 import gradio as gr
 
-from mnist_core.digits.preprocess import ImageError
+from mnist_core.digits import ImageError
 from studio.i18n import COOKIE, STRINGS
 
 SIZES = (6, 12, 20)  # brush diameters in canvas pixels; the eraser is 4/3 of the chosen one

@@ -9,12 +9,14 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from mnist_core.digits.preprocess import Digit, ImageError, Ink, canvas_ink, most_prominent
+from mnist_core.digits import Digit, ImageError, Ink, canvas_ink, most_prominent
 from studio import personalize
+from studio.actions import explained, predict, save_sample
 from studio.canvas import ink_canvas, sketch_value
-from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, pick,
-                           explained, png, profile_of, read_image, save_sample, studio, top3)
 from studio.i18n import ui, use_language
+from studio.requests import fail, image_error, pick, profile_of, read_image, session_of
+from studio.services import Page, services
+from studio.views import DIGIT_CHOICES, UI, digits_html, empty_digits, png, top3
 
 
 def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
@@ -28,7 +30,7 @@ def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
         return [], None
     if not isinstance(value, dict):
         raise ImageError("the canvas must be a Sketchpad value: {background, layers, composite}")
-    blobs = studio().canvas_blobs
+    blobs = services().canvas_blobs
     _trim(blobs)
     if value.get("id"):
         stored = blobs.pop(value["id"], None)
@@ -39,7 +41,7 @@ def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
     else:
         layers = [x for x in (value.get("layers") or []) if x]
         composite = value.get("composite")
-    limits = studio().config.limits
+    limits = services().config.limits
     decoded = [read_image(layer, limits, exif=False) for layer in layers]  # a browser's canvas PNG has no EXIF
     decoded = [a for a in decoded if a.ndim == 3 and a.shape[2] == 4]
     if decoded:
@@ -77,19 +79,20 @@ def predict_drawing(sketch: dict | None, request: gr.Request = None):
     """Sketchpad value -> (top-3 gr.Label of the most prominent digit, the number read, each digit's 28x28 input)."""
     use_language(request)
     digits, ink = drawing_ink(sketch)
+    model = services().model
     if not digits:
-        studio().remember("draw", request, [], np.zeros((0, 10), np.float32))
+        model.remember("draw", session_of(request), [], np.zeros((0, 10), np.float32))
         return {}, "", empty_digits("nothing_drawn")
-    probs = studio().predict(digits, profile_of(request))
-    studio().remember("draw", request, digits, probs)  # for the page's "Why?" view: no second upload
+    probs = predict(digits, profile_of(request))
+    model.remember("draw", session_of(request), digits, probs)  # for the page's "Why?" view: no second upload
     main = most_prominent(digits)
-    return top3(probs[main]), studio().read_number(digits, probs, ink)["number"], digits_html(digits, probs, "")
+    return top3(probs[main]), model.read_number(digits, probs, ink)["number"], digits_html(digits, probs, "")
 
 
 def _sketch(ink: dict | None) -> dict | None:
     """The page canvas's value (studio.canvas) as a Sketchpad value; gr.Error for one that is not an image."""
     try:
-        return sketch_value(ink, studio().config.limits.max_upload_bytes)
+        return sketch_value(ink, services().config.limits.max_upload_bytes)
     except ImageError as e:
         raise image_error(e) from None
 
@@ -104,7 +107,7 @@ def explain_drawing(sketch: dict | None, request: gr.Request = None) -> str:
     use_language(request)
     digits, _, _ = drawing_digits(sketch)
     profile = profile_of(request)
-    probs = studio().predict(digits, profile) if digits else np.zeros((0, 10), np.float32)
+    probs = predict(digits, profile) if digits else np.zeros((0, 10), np.float32)
     return explained(digits, probs, "nothing_drawn", profile)
 
 
@@ -113,8 +116,8 @@ def why_drawing(on: bool, request: gr.Request = None):
     use_language(request)
     if not on:  # after every stroke: nothing is computed unless asked for
         return gr.HTML(value="", visible=False)
-    return gr.HTML(value=explained(*studio().recalled("draw", request), "nothing_drawn", profile_of(request)),
-                   visible=True)
+    shown = services().model.recalled("draw", session_of(request))
+    return gr.HTML(value=explained(*shown, "nothing_drawn", profile_of(request)), visible=True)
 
 
 def noop_drawing(sketch: dict | None):
@@ -149,7 +152,7 @@ def clear_drawing(request: gr.Request = None):
 
 def tab(page: Page) -> gr.Tab:
     """The Draw tab's layout and events."""
-    size = page.studio.config.canvas
+    size = page.services.config.canvas
     with gr.Tab(ui("tab_draw"), id="draw") as draw_tab:
         with gr.Row():
             with gr.Column(scale=3):
@@ -176,7 +179,7 @@ def tab(page: Page) -> gr.Tab:
         save_api = gr.Button(visible=False)  # API-only: /save_sample with a Sketchpad value
         explain = gr.Button(visible=False)  # API-only: /explain_drawing
 
-    page.studio.canvas_blobs = sketch.blob_storage
+    page.services.canvas_blobs = sketch.blob_storage
     fast = dict(preprocess=False, concurrency_limit=None, show_progress="hidden")
     out = [label, read, strip]
     # The page: each stroke's layer comes with the event (no uploads); a slow answer is replaced by the newest.

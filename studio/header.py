@@ -5,8 +5,9 @@ from __future__ import annotations
 import gradio as gr
 
 from mnist_core.store.profiles import DEFAULT_PROFILE, validate_profile
-from studio.common import PROFILE_COOKIE, Studio
 from studio.i18n import COOKIE, LANGUAGES, ui
+from studio.requests import PROFILE_COOKIE
+from studio.services import Services, services
 
 # Gradio picks the page's language from the browser (navigator.language) when the page loads, and only its own
 # Settings panel can change it afterwards, with changeLocale() from its "core" chunk. The switch calls that same
@@ -70,20 +71,18 @@ PROFILE_CHOOSE = "(name) => {" + _SET_PROFILE + " return setProfile(name); }"
 
 def profiles_known(name: str | None = None) -> gr.Dropdown:
     """The profile box with every profile that has samples or a personal model, ``name`` chosen (checked)."""
-    from studio.common import studio  # noqa: PLC0415
-
     try:
         name = validate_profile(name or DEFAULT_PROFILE)
     except ValueError:
         name = DEFAULT_PROFILE
-    services = studio()
-    known = {DEFAULT_PROFILE, name, *services.registry.personal_pointers()}
-    if services.samples.exists():  # a SQLite file not created yet has none
-        known |= set(services.samples.profiles())
+    s = services()
+    known = {DEFAULT_PROFILE, name, *s.registry.personal_pointers()}
+    if s.samples.exists():  # a SQLite file not created yet has none
+        known |= set(s.samples.profiles())
     return gr.Dropdown(choices=sorted(known), value=name)
 
 
-def header(demo: gr.Blocks, studio: Studio) -> tuple[gr.Textbox, gr.Radio, gr.Dropdown]:
+def header(demo: gr.Blocks, here: Services) -> tuple[gr.Textbox, gr.Radio, gr.Dropdown]:
     """Title, language switch, profile box and admin notice; returns the admin password box every admin event reads,
     the switch (see follow_language) and the profile box."""
     with gr.Row(equal_height=True):
@@ -97,9 +96,9 @@ def header(demo: gr.Blocks, studio: Studio) -> tuple[gr.Textbox, gr.Radio, gr.Dr
         # Each language is named in its own script, so whoever cannot read the page can still find theirs.
         language = gr.Radio([("English", "en"), ("简体中文", "zh-CN")], label=ui("language"), elem_id="language",
                             scale=0, min_width=220)
-    if studio.admin_mode == "disabled":
+    if here.admin_mode == "disabled":
         gr.Markdown("> ⚠️ " + ui("admin_disabled"), elem_id="admin-disabled")
-    password = gr.Textbox("", label=ui("admin_password"), type="password", visible=studio.admin_mode == "password",
+    password = gr.Textbox("", label=ui("admin_password"), type="password", visible=here.admin_mode == "password",
                           info=ui("admin_password_info"))
     quiet = dict(api_name=False, queue=False, show_progress="hidden")
     demo.load(profiles_known, profile, profile, js=PROFILE_START, **quiet)

@@ -11,18 +11,22 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from mnist_core.store.registry import RegistryError, validate_version_id
-from studio.common import Page, png_file, refused, studio
+from mnist_core.store.registry import RegistryError
+from studio.actions import activate
 from studio.i18n import say, ui, use_language
+from studio.requests import refused, require_admin, version_id
+from studio.services import Page, services
+from studio.views import png_file
 
 # The table's columns: data for API clients as much as headings, so they stay the same in every language.
 MODEL_COLUMNS = ["active", "version", "created", "arch", "data", "accuracy", "train time"]
 
 
 def _models_table() -> pd.DataFrame:
-    active = studio().registry.active()
+    registry = services().registry
+    active = registry.active()
     rows = []
-    for card in studio().registry.versions():
+    for card in registry.versions():
         data = card.get("data") or {}
         acc = (card.get("metrics") or {}).get("accuracy")
         secs = card.get("train_seconds")
@@ -51,21 +55,15 @@ def _data_text(data: dict) -> str:
     return text
 
 
-def _version(version) -> str:
-    try:
-        return validate_version_id(version)
-    except RegistryError as e:
-        raise refused(e) from None
-
-
 def _card_markdown(vid: str) -> str:
-    card = studio().registry.card(vid)
+    registry = services().registry
+    card = registry.card(vid)
     acc = (card.get("metrics") or {}).get("accuracy")
     settings = card.get("settings") or {}
     params = card.get("params")
     seconds = card.get("train_seconds")
     lines = [
-        f"### `{vid}`{say('card_active') if vid == studio().registry.active() else ''}",
+        f"### `{vid}`{say('card_active') if vid == registry.active() else ''}",
         say("card_created", created=str(card.get("created", "?"))[:19].replace("T", " ")),
         say("card_arch_params", arch=card.get("arch", "?"), params=f"{params:,}") if isinstance(params, int)
         else say("card_arch", arch=card.get("arch", "?")),
@@ -87,7 +85,7 @@ def _personal_line(vid: str, card: dict) -> str:
         return ""
     profile = str(card["profile"])
     try:
-        live = studio().registry.personal(profile) == vid
+        live = services().registry.personal(profile) == vid
     except RegistryError:
         live = False
     before, after = info.get("before") or {}, info.get("after") or {}
@@ -102,10 +100,10 @@ def show_model(version, request: gr.Request = None):
     use_language(request)
     if not version:
         return say("msg_pick_version"), None, None, gr.DownloadButton(value=None, interactive=False)
-    vid = _version(version)
+    vid = version_id(version)
     try:
         md = _card_markdown(vid)
-        path = studio().registry.model_path(vid)
+        path = services().registry.model_path(vid)
     except RegistryError as e:
         raise refused(e) from None
     plots = [png_file(path.parent / name) for name in ("curves.png", "confusion.png")]
@@ -119,13 +117,14 @@ def show_model_card(version, request: gr.Request = None):
     use_language(request)
     if not version:
         return None, gr.DownloadButton(value=None, interactive=False)
-    vid = _version(version)
+    vid = version_id(version)
+    registry = services().registry
     try:
-        card = studio().registry.card(vid)
+        card = registry.card(vid)
     except RegistryError as e:
         raise refused(e) from None
     # Only a copy made from this very model file (the card's lite_of): a stale one is not this version's.
-    content = studio().registry.lite_content(vid)
+    content = registry.lite_content(vid)
     download = _download_copy(content, f"mnist-{vid}.tflite") if content else None
     return card, gr.DownloadButton(value=download, interactive=download is not None)
 
@@ -154,7 +153,7 @@ def pick_model_row(evt: gr.SelectData):
 def _models_outputs(message: str, selected: str | None):
     table = _models_table()
     choices = table["version"].tolist()
-    selected = selected if selected in choices else studio().registry.active()
+    selected = selected if selected in choices else services().registry.active()
     return message, table, gr.Dropdown(choices=choices, value=selected)
 
 
@@ -167,23 +166,18 @@ def list_models(request: gr.Request = None):
 def activate_model(version, password="", request: gr.Request = None):
     """Make a version the live model (for everyone, at once)."""
     use_language(request)
-    studio().require_admin(password)
-    vid = _version(version)
-    try:
-        studio().registry.activate(vid)
-        studio().refresh_now()
-    except RegistryError as e:
-        raise refused(e) from None
+    require_admin(password)
+    vid = activate(version)
     return _models_outputs(say("msg_activated", vid=vid), vid)
 
 
 def delete_model(version, password="", request: gr.Request = None):
     """Delete a version (never the active one, never the shipped default)."""
     use_language(request)
-    studio().require_admin(password)
-    vid = _version(version)
+    require_admin(password)
+    vid = version_id(version)
     try:
-        studio().registry.delete(vid)
+        services().registry.delete(vid)
     except RegistryError as e:
         raise refused(e) from None
     return _models_outputs(say("msg_deleted_model", vid=vid), None)

@@ -9,19 +9,21 @@ import gradio as gr
 from mnist_core.ops.jobs import JobBusy, JobRequest, JobStatus
 from mnist_core.train.personal import Recipe
 from mnist_core.store.registry import RegistryError
-from studio.common import Page, chosen_profile, fail, refused, studio
 from studio.i18n import say, ui, use_language
+from studio.requests import chosen_profile, fail, refused, require_admin
+from studio.services import Page, services
 
 RECIPE = Recipe()
 
 
 def _panel(profile: str, status: JobStatus | None = None):
     """(the fine-tune button, the panel's text, the polling timer) for ``profile`` and the job shown."""
-    status = status or studio().jobs.status()
-    n = studio().samples.count(profile)
+    s = services()
+    status = status or s.jobs.status()
+    n = s.samples.count(profile)
     lines = []
-    own = studio().registry.personal(profile)
-    shared = studio().registry.active()
+    own = s.registry.personal(profile)
+    shared = s.registry.active()
     lines.append(say("tune_serving_own", profile=profile, vid=own) if own
                  else say("tune_serving_shared", profile=profile, vid=shared))
     mine = status.profile == profile
@@ -38,7 +40,7 @@ def _panel(profile: str, status: JobStatus | None = None):
         elif not (mine and status.status == "done"):
             lines.append(say("tune_offer", profile=profile, n=n, every=RECIPE.holdout_every,
                              cost=f"{RECIPE.max_mnist_cost * 100:.1f}"))
-    offered = not status.running and n >= RECIPE.min_samples and studio().admin_mode != "disabled"
+    offered = not status.running and n >= RECIPE.min_samples and s.admin_mode != "disabled"
     button = gr.Button(value=say("tune_start_n", n=n), visible=n >= RECIPE.min_samples, interactive=offered)
     return button, "\n\n".join(lines), gr.Timer(active=status.running)
 
@@ -73,15 +75,15 @@ def personalize(profile="", password="", request: gr.Request = None):
     """Fine-tune the shared active model on ``profile``'s samples (one held out in five); activate it for that profile
     alone when it helps them and costs MNIST at most 0.2 point. Returns the panel, which then polls."""
     use_language(request)
-    studio().require_admin(password)
+    require_admin(password)
     name = chosen_profile(profile, request)
-    n = studio().samples.count(name)
+    s = services()
+    n = s.samples.count(name)
     if n < RECIPE.min_samples:
         raise fail("err_tune_samples", n=RECIPE.min_samples, profile=name)
-    request_ = JobRequest(data=studio().config.data, finetune=studio().registry.active(), profile=name,
-                          activate="if_helps")
+    request_ = JobRequest(data=s.config.data, finetune=s.registry.active(), profile=name, activate="if_helps")
     try:
-        status = studio().jobs.start(request_)
+        status = s.jobs.start(request_)
     except JobBusy as e:
         raise refused(e, title="title_busy") from None
     except ValueError as e:
@@ -92,10 +94,10 @@ def personalize(profile="", password="", request: gr.Request = None):
 def reset_profile_model(profile="", password="", request: gr.Request = None):
     """Serve ``profile`` the shared model again (its personal versions stay in the Models tab)."""
     use_language(request)
-    studio().require_admin(password)
+    require_admin(password)
     name = chosen_profile(profile, request)
     try:
-        studio().registry.forget_personal(name)
+        services().registry.forget_personal(name)
     except RegistryError as e:
         raise refused(e) from None
     button, text, timer = _panel(name)

@@ -6,10 +6,12 @@ import cv2
 import gradio as gr
 import numpy as np
 
-from mnist_core.digits.preprocess import Digit, ImageError, Ink, most_prominent, photo_ink
-from studio.common import (DIGIT_CHOICES, UI, Page, digits_html, empty_digits, fail, image_error, pick, explained,
-                           png, profile_of, read_image, save_sample, source, studio, top3)
+from mnist_core.digits import Digit, ImageError, Ink, most_prominent, photo_ink
+from studio.actions import explained, predict, save_sample
 from studio.i18n import ui, use_language
+from studio.requests import fail, image_error, pick, profile_of, read_image, session_of, source
+from studio.services import Page, services
+from studio.views import DIGIT_CHOICES, UI, digits_html, empty_digits, png, top3
 
 
 def _boxed(image: np.ndarray, digits: list[Digit], probs: np.ndarray) -> np.ndarray:
@@ -38,7 +40,7 @@ def _photo_ink(photo) -> tuple[np.ndarray, list[Digit], Ink | None]:
     if source(photo) is None:
         raise fail("no_photo")
     try:
-        image = read_image(photo, studio().config.limits)
+        image = read_image(photo, services().config.limits)
         return (image, *photo_ink(image))
     except ImageError as e:
         raise image_error(e) from None
@@ -48,16 +50,17 @@ def predict_photo(photo, request: gr.Request = None):
     """Image file -> (gr.Label of the most prominent digit, the number read, the photo boxed, each digit's input)."""
     use_language(request)
     none = np.zeros((0, 10), np.float32)
+    model, session = services().model, session_of(request)
     if source(photo) is None:  # the photo was removed
-        studio().remember("photo", request, [], none)
+        model.remember("photo", session, [], none)
         return {}, "", None, empty_digits("no_photo")
     image, digits, ink = _photo_ink(photo)
     if not digits:
-        studio().remember("photo", request, [], none)
+        model.remember("photo", session, [], none)
         return {}, "", _boxed(image, [], none), empty_digits("no_digits")
-    probs = studio().predict(digits, profile_of(request))
-    studio().remember("photo", request, digits, probs)  # for the page's "Why?" view
-    read = studio().read_number(digits, probs, ink)["number"]
+    probs = predict(digits, profile_of(request))
+    model.remember("photo", session, digits, probs)  # for the page's "Why?" view
+    read = model.read_number(digits, probs, ink)["number"]
     return top3(probs[most_prominent(digits)]), read, _boxed(image, digits, probs), digits_html(digits, probs, "")
 
 
@@ -72,7 +75,7 @@ def read_number_details(photo, request: gr.Request = None) -> dict:
     _, digits, ink = _photo_ink(photo)
     if not digits:
         return {"number": "", "digits": []}
-    return studio().read_number(digits, studio().predict(digits, profile_of(request)), ink)
+    return services().model.read_number(digits, predict(digits, profile_of(request)), ink)
 
 
 def explain_photo(photo, request: gr.Request = None) -> str:
@@ -80,7 +83,7 @@ def explain_photo(photo, request: gr.Request = None) -> str:
     use_language(request)
     _, digits = _photo(photo)
     profile = profile_of(request)
-    probs = studio().predict(digits, profile) if digits else np.zeros((0, 10), np.float32)
+    probs = predict(digits, profile) if digits else np.zeros((0, 10), np.float32)
     return explained(digits, probs, "no_digits", profile)
 
 
@@ -89,8 +92,8 @@ def why_photo(on: bool, request: gr.Request = None):
     use_language(request)
     if not on:
         return gr.HTML(value="", visible=False)
-    return gr.HTML(value=explained(*studio().recalled("photo", request), "no_digits", profile_of(request)),
-                   visible=True)
+    shown = services().model.recalled("photo", session_of(request))
+    return gr.HTML(value=explained(*shown, "no_digits", profile_of(request)), visible=True)
 
 
 def save_photo_sample(photo, digit: float | None, label, request: gr.Request = None):

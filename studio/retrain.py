@@ -12,9 +12,11 @@ from mnist_core.train.data import describe_available
 from mnist_core.ops.jobs import JobBusy, JobRequest, JobStatus
 from mnist_core.train.pen import pen_note
 from mnist_core.store.registry import RegistryError
-from studio.common import Page, StudioConfig, fail, png_file, refused, studio
+from studio.actions import activate
 from studio.i18n import say, ui, use_language
-from studio.models_tab import activate_model
+from studio.requests import fail, refused, require_admin
+from studio.services import Page, StudioConfig, services
+from studio.views import png_file
 
 # The API's values for "Train on" (the page shows them translated).
 DATA_CHOICES = ["MNIST", "MNIST + my samples", "Fine-tune the active model on my samples"]
@@ -54,9 +56,9 @@ def _request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, 
     )
     return JobRequest(
         settings=settings,
-        data=studio().config.data,
+        data=services().config.data,
         use_samples=data == DATA_CHOICES[1],
-        finetune=studio().registry.active() if data == DATA_CHOICES[2] else None,
+        finetune=services().registry.active() if data == DATA_CHOICES[2] else None,
         activate="if_better" if auto_activate else "no",
     )
 
@@ -121,7 +123,7 @@ def _result(s: JobStatus):
         lines.append(say(verdict, before=before, before_acc=f"{before_acc:.2%}", diff=f"{diff:+.2f}"))
     lines.append(say("res_activated" if res.get("activated") else "res_press_activate"))
     try:
-        folder = studio().registry.model_path(vid).parent
+        folder = services().registry.model_path(vid).parent
     except RegistryError:  # the log names a version the registry does not know: show no plots
         folder = None
     images = [png_file(folder / name) if folder else None for name in ("confusion.png", "mistakes.png")]
@@ -131,8 +133,8 @@ def _result(s: JobStatus):
 def _status_outputs(s: JobStatus):
     md, confusion, mistakes, vid = _result(s)
     if s.status == "done" and (s.result or {}).get("activated"):
-        studio().refresh_now()
-    can_activate = bool(vid) and not (s.result or {}).get("activated") and studio().admin_mode != "disabled"
+        services().model.refresh_now()
+    can_activate = bool(vid) and not (s.result or {}).get("activated") and services().admin_mode != "disabled"
     return (
         s.describe(),
         _progress_html(s),
@@ -151,9 +153,9 @@ def train(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, aut
           pen_data=True, request: gr.Request = None):
     """Start a training job (one at a time); returns the status outputs and starts the tab's polling."""
     use_language(request)
-    studio().require_admin(password)
+    require_admin(password)
     try:
-        status = studio().jobs.start(_request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit,
+        status = services().jobs.start(_request(data, sample_weight, arch, epochs, batch_size, lr, augment, limit,
                                               auto_activate, pen_data))
     except JobBusy as e:
         raise refused(e, title="title_busy") from None
@@ -167,14 +169,14 @@ def train(data, sample_weight, arch, epochs, batch_size, lr, augment, limit, aut
 def training_status(request: gr.Request = None):
     """The current (or last) training's progress, curves and result."""
     use_language(request)
-    return _status_outputs(studio().jobs.status())
+    return _status_outputs(services().jobs.status())
 
 
 def cancel_training(password="", request: gr.Request = None):
     """Ask the running training to stop; it does within a few seconds."""
     use_language(request)
-    studio().require_admin(password)
-    if not studio().jobs.cancel():
+    require_admin(password)
+    if not services().jobs.cancel():
         return say("msg_no_training")
     return say("msg_cancelling")
 
@@ -182,15 +184,15 @@ def cancel_training(password="", request: gr.Request = None):
 def activate_new(version, password="", request: gr.Request = None) -> str:
     """Make the version just trained the live model; the message that says so."""
     use_language(request)
-    activate_model(version, password)
-    return say("msg_activated", vid=version)
+    require_admin(password)
+    return say("msg_activated", vid=activate(version))
 
 
 def tab(page: Page) -> gr.Tab:
     """The Retrain tab's layout and events (its Timer polls the job while one runs)."""
     admin_ok = page.admin_ok
     with gr.Tab(ui("tab_retrain"), id="retrain") as retrain_tab:
-        gr.Markdown(ui("data_label") + " " + data_note(page.studio.config), elem_id="data-note")
+        gr.Markdown(ui("data_label") + " " + data_note(page.services.config), elem_id="data-note")
         with gr.Row():
             with gr.Column():
                 data = gr.Radio([(ui(k), v) for k, v in zip(_DATA_LABELS, DATA_CHOICES)], value=DATA_CHOICES[0],

@@ -6,8 +6,10 @@ import gradio as gr
 import numpy as np
 
 from mnist_core.store.samples import validate_label, validate_sample_id
-from studio.common import DIGIT_CHOICES, UI, Page, profile_of, refused, studio
 from studio.i18n import say, ui, use_language
+from studio.requests import profile_of, refused, require_admin
+from studio.services import Page, services
+from studio.views import DIGIT_CHOICES, UI
 
 ALL = "all"
 
@@ -24,7 +26,7 @@ def list_samples(digit=ALL, request: gr.Request = None):
         label = None if digit in (None, "", ALL) else validate_label(digit)
     except ValueError as e:
         raise refused(e) from None
-    store = studio().samples
+    store = services().samples
     profile = profile_of(request)
     counts = store.counts(profile)
     # Captions are read back by pick_sample: "#id: label (source)" in every language.
@@ -44,10 +46,10 @@ def pick_sample(evt: gr.SelectData):
 def relabel_sample(sample_id, label, password="", request: gr.Request = None):
     """Give a saved sample another label."""
     use_language(request)
-    studio().require_admin(password)
+    require_admin(password)
     try:
         sid, new = validate_sample_id(sample_id), validate_label(label)
-        studio().samples.relabel(sid, new, profile=profile_of(request))  # one person never edits another's
+        services().samples.relabel(sid, new, profile=profile_of(request))  # one person never edits another's
     except ValueError as e:
         raise refused(e) from None
     return say("msg_relabelled", sid=sid, label=new)
@@ -56,10 +58,10 @@ def relabel_sample(sample_id, label, password="", request: gr.Request = None):
 def delete_sample(sample_id, password="", request: gr.Request = None):
     """Delete a saved sample."""
     use_language(request)
-    studio().require_admin(password)
+    require_admin(password)
     try:
         sid = validate_sample_id(sample_id)
-        studio().samples.delete(sid, profile=profile_of(request))
+        services().samples.delete(sid, profile=profile_of(request))
     except ValueError as e:
         raise refused(e) from None
     return say("msg_deleted_sample", sid=sid)

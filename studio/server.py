@@ -11,8 +11,8 @@ import gradio as gr
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from studio.common import StudioConfig, studio
 from studio.i18n import I18N
+from studio.services import StudioConfig, services
 
 # Seconds an upload stays in Gradio's cache (checked every 2 minutes); all go when the server stops.
 UPLOADS_KEPT_S = 900
@@ -75,7 +75,7 @@ def healthz() -> JSONResponse:
 
     A plain FastAPI route on Gradio's app, run in its thread pool: never through the queue, so a load balancer
     or an orchestrator gets its answer even while every queue slot is busy."""
-    body, ready = studio().health()
+    body, ready = services().health()
     return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
 
@@ -83,7 +83,7 @@ def launch_options(config: StudioConfig | None = None) -> dict:
     """demo.launch() keywords every launch uses: the upload cap, bounded session state, no share link, no SSR,
     the page's strings in English and 简体中文 (the browser translates them: gr.I18n is a launch option), and
     GET /healthz (a route given to Gradio's FastAPI app through ``app_kwargs``)."""
-    limits = (config or studio().config).limits
+    limits = (config or services().config).limits
     routes = [APIRoute("/healthz", healthz, methods=["GET"], include_in_schema=False)]
     return dict(max_file_size=limits.max_upload_bytes, share=False, ssr_mode=False, show_error=False,
                 state_session_capacity=STATE_SESSIONS_KEPT, i18n=I18N, app_kwargs={"routes": routes})

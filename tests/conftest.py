@@ -29,25 +29,29 @@ def mnist_path() -> str | None:
     return str(SHARED_MNIST) if SHARED_MNIST.exists() else None
 
 
-# A stand-in for `python -m mnist_core train`: writes the same job-log events and honours the cancel
-# file, in milliseconds and without TensorFlow. Env FAKE_MODE: "ok", "fail" (failed event), "crash"
-# (exit 5, no event), "stubborn" (ignores the cancel file: SIGTERM stops it), "slow" (1 s a step). A personal
-# fine-tune (--profile) ends with the card's "personal" block; env FAKE_VERDICT: "helps" (default), "no_help",
+# A stand-in for `python -m mnist_core train --request FILE`: reads the job manager's request file and writes the
+# job-log events through mnist_core.ops.protocol, honours the cancel file, in milliseconds and without TensorFlow.
+# It records its argv, environment and request in <job>/argv.json. Env FAKE_MODE: "ok", "fail" (failed event),
+# "crash" (exit 5, no event), "stubborn" (ignores the cancel file: SIGTERM stops it), "slow" (1 s a step). A personal
+# fine-tune (a profile) ends with the card's "personal" block; env FAKE_VERDICT: "helps" (default), "no_help",
 # "mnist_cost".
 FAKE_TRAINER = textwrap.dedent(
     """
     import json, os, sys, time
     from pathlib import Path
+    from mnist_core.ops import protocol
     args = sys.argv[1:]
-    job = Path(args[args.index("--job-dir") + 1])
-    epochs = int(args[args.index("--epochs") + 1])
+    path = Path(args[args.index("--request") + 1])
+    request = protocol.read_request(path)
+    job, train = Path(request.job_dir), request.job
+    epochs = train.settings.epochs
     mode = os.environ.get("FAKE_MODE", "ok")
-    (job / "argv.json").write_text(json.dumps({"argv": args, "env": sorted(os.environ)}))
-    def emit(**e):
-        with open(job / "log.jsonl", "a") as f:
-            f.write(json.dumps(e) + "\\n")
-    profile = args[args.index("--profile") + 1] if "--profile" in args else None
-    emit(event="start", settings={"epochs": epochs, "arch": "cnn"}, data="fake data", pid=os.getpid(),
+    (job / "argv.json").write_text(json.dumps({"argv": args, "env": sorted(os.environ),
+                                               "request": json.loads(path.read_text())}))
+    log = protocol.JobLog(job)
+    emit = log.write
+    profile = train.profile
+    emit(protocol.START, settings={"epochs": epochs, "arch": "cnn"}, data="fake data", pid=os.getpid(),
          profile=profile)
     if mode == "crash":
         print("Traceback: something broke", flush=True)
@@ -56,16 +60,16 @@ FAKE_TRAINER = textwrap.dedent(
     pause = 1.0 if mode in ("slow", "stubborn") else 0.02
     for epoch in range(1, epochs + 1):
         for step in range(1, steps + 1):
-            if (job / "cancel").exists() and mode != "stubborn":
-                emit(event="cancelled")
-                sys.exit(3)
+            if protocol.cancel_requested(job) and mode != "stubborn":
+                emit(protocol.CANCELLED)
+                sys.exit(protocol.EXIT_CANCELLED)
             time.sleep(pause)
-            emit(event="progress", epoch=epoch, epochs=epochs, step=step, steps=steps,
+            emit(protocol.PROGRESS, epoch=epoch, epochs=epochs, step=step, steps=steps,
                  loss=1.0 / (epoch * step), accuracy=0.5, eta_s=1.0, elapsed_s=0.1)
-        emit(event="epoch", epoch=epoch, loss=1.0 / epoch, accuracy=0.8, val_loss=1.2 / epoch, val_accuracy=0.7)
+        emit(protocol.EPOCH, epoch=epoch, loss=1.0 / epoch, accuracy=0.8, val_loss=1.2 / epoch, val_accuracy=0.7)
     if mode == "fail":
-        emit(event="failed", message="the data went missing")
-        sys.exit(1)
+        log.failed("the data went missing")
+        sys.exit(protocol.EXIT_ERROR)
     verdict = os.environ.get("FAKE_VERDICT", "helps")
     personal = None if profile is None else {
         "profile": profile, "held_out": 2, "before": {"correct": 1, "count": 2, "mean_p": 0.4, "accuracy": 0.5},
@@ -74,8 +78,9 @@ FAKE_TRAINER = textwrap.dedent(
         "verdict": {"activate": verdict == "helps", "reason": verdict,
                     "mnist_cost": 0.0029 if verdict == "mnist_cost" else 0.0004},
         "wall_seconds": 19.6}
-    emit(event="done", version="20990101-000000-abcd", card={"id": "20990101-000000-abcd", "train_seconds": 1.5}, active_before="default",
-         active_accuracy=0.9, activated=personal is not None and verdict == "helps" and "--activate-if-helps" in args,
+    emit(protocol.DONE, version="20990101-000000-abcd", card={"id": "20990101-000000-abcd", "train_seconds": 1.5},
+         active_before="default", active_accuracy=0.9,
+         activated=personal is not None and verdict == "helps" and train.activate == "if_helps",
          profile=profile, personal=personal)
     """
 )

@@ -161,7 +161,7 @@ def parse_json(data: str | bytes | dict | list, limits: InkLimits = LIMITS) -> I
             raise InkError(f"stroke {i}: expected a non-empty list of points")
         seen += len(s)
         if seen > limits.max_points:
-            raise InkError(f"too many points: more than {limits.max_points:,}")
+            raise InkError(f"too many points: more than {limits.max_points:,} (at most {limits.max_points:,})")
         rows.append([_point(p, i, j) for j, p in enumerate(s)])
     widths = {len(p) for r in rows for p in r}
     if len(widths) > 1:
@@ -178,17 +178,18 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _channels(root: ET.Element) -> list[str]:
-    """The trace format's channel names upper-cased (default X, Y, T)."""
+def _channels(root: ET.Element) -> tuple[list[str], bool]:
+    """The trace format's channel names upper-cased, and whether a <traceFormat> declared them (default X, Y
+    and an optional T)."""
     for el in root.iter():
         if _local(el.tag) == "traceFormat":
             names = [c.get("name", "").upper() for c in el if _local(c.tag) == "channel"]
             if names:
-                return names
-    return ["X", "Y", "T"]
+                return names, True
+    return ["X", "Y", "T"], False
 
 
-def _trace(text: str, channels: list[str], i: int) -> list[list[float]]:
+def _trace(text: str, channels: list[str], i: int, declared: bool = True) -> list[list[float]]:
     """One <trace>'s text ("x y t, x y t, ...") -> points [x, y] or [x, y, t] by the channel names."""
     if "X" not in channels or "Y" not in channels:
         raise InkError("the InkML trace format has no X and Y channels")
@@ -204,7 +205,7 @@ def _trace(text: str, channels: list[str], i: int) -> list[list[float]]:
         if len(v) < 2:
             raise InkError(f"trace {i}, point {j}: needs at least x and y")
         t = [v[it]] if it is not None and it < len(v) else []
-        if it is not None and not t:
+        if it is not None and not t and declared:
             raise InkError(f"trace {i}, point {j}: the trace format has a time but the point has none")
         if max(ix, iy) >= len(v):
             raise InkError(f"trace {i}, point {j}: fewer values than the trace format's channels")
@@ -226,13 +227,13 @@ def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
         raise InkError(f"not well-formed InkML: {e}") from None
     if _local(root.tag) != "ink":
         raise InkError(f"the root element must be <ink>, not <{_local(root.tag)}>")
-    channels = _channels(root)
+    channels, declared = _channels(root)
     traces = [el for el in root.iter() if _local(el.tag) == "trace"]
     if not traces:
         raise InkError("the ink is empty: no <trace>")
     if len(traces) > limits.max_strokes:
         raise InkError(f"too many strokes: {len(traces)} (at most {limits.max_strokes})")
-    rows = [_trace(el.text or "", channels, i) for i, el in enumerate(traces)]
+    rows = [_trace(el.text or "", channels, i, declared) for i, el in enumerate(traces)]
     if len({len(p) for r in rows for p in r}) > 1:
         raise InkError("either every point has a time or none does")
     return from_strokes(rows, limits=limits)

@@ -8,7 +8,7 @@ marker. It is drawn two ways, as the reader then gets it:
 
 - `canvas`: the ink itself, as the sketchpad's layer gives it (alpha);
 - `paper`: ink on plain, ruled, patterned or shaded paper under uneven light, blurred and noisy, then put
-  through the photo path (`preprocess.photo_ink`), whose background removal the reader must live with.
+  through the photo path (`digits.photo_ink`), whose background removal the reader must live with.
 
 Either way the result is the line's input to the reader (`numbers.line_input`): (32, W) uint8, ink bright,
 and its digits as a string. Arrays in, arrays out; no TensorFlow here.
@@ -23,12 +23,50 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mnist_core.digits import ImageError, photo_ink
 from mnist_core.numbers import reader as nr
 from mnist_core.store.cache import cached
 from mnist_core.train.pen import PenDigit, _polylines, distort
-from mnist_core.digits.preprocess import ImageError, photo_ink
 
 SEPARATORS = ".,-=/ "
+
+# How lines are drawn, beyond `LineStyle` (whose repr keys the line cache, so these stay out of it). Fractions of
+# a digit's height unless said; they shape the training lines, and the reader trained on them is measured in
+# benchmarks/NUMBERS.md.
+
+# A hand is not a ruler: every separator point moves by this (std).
+_HAND_JITTER = 0.015
+# A separator's strokes in a unit-height digit frame (y down, 0 top, 1 baseline), and its (width, x margin).
+_DOT = ([[0.0, 0.95], [0.02, 0.96]], 0.05, 0.05)
+_COMMA = ([[0.04, 0.9], [0.03, 1.0], [0.0, 1.12]], 0.06, 0.05)
+# Dash, equals sign and slash: width, height (dash, equals) and the equals sign's bar gap drawn from these ranges;
+# the x margin is fixed.
+_DASH_WIDTH, _DASH_Y, _DASH_TILT, _DASH_MARGIN = (0.25, 0.5), (0.45, 0.65), 0.04, 0.08
+_EQUALS_WIDTH, _EQUALS_Y, _EQUALS_GAP, _EQUALS_MARGIN = (0.3, 0.5), (0.4, 0.55), (0.15, 0.25), 0.1
+_SLASH_WIDTH, _SLASH_MARGIN = (0.25, 0.45), 0.08
+# A space: nothing drawn, a gap this wide.
+_SPACE_WIDTH = (0.4, 0.8)
+# Grouped numbers: groups of three from the right (1,234,567) this share of the time, else one separator.
+_THOUSANDS_SHARE = 0.5
+
+# The line's slant (columns per row, drawn uniformly within +-this) about the row at `_SLANT_PIVOT` of its height.
+_SLANT = 0.25
+_SLANT_PIVOT = 0.6
+# Digits stand `_TOP` of their height below the line's top; the line is `_LINE_HEIGHT` digit heights tall (room for
+# a comma's tail and the baseline's jitter). A separator's margins are scaled by a factor within `_MARGIN_SPREAD`.
+_TOP = 0.3
+_LINE_HEIGHT = 1.75
+_MARGIN_SPREAD = (0.5, 1.5)
+
+# Paper (`_paper`): a ruled line at this share of the height (under the digits' baseline); a cheque's guilloche
+# waves of this frequency (radians per px) bent by `_WAVE_BEND`; a shade reaching across this share of the width;
+# light falling off across the sheet by up to `_LIGHT_FALLOFF`; JPEG this share of the time.
+_RULE_AT = (0.72, 0.9)
+_WAVE_FREQ = (0.15, 0.5)
+_WAVE_BEND = 0.05
+_SHADE_REACH = (0.5, 1.5)
+_LIGHT_FALLOFF = 0.3
+_JPEG_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -60,26 +98,24 @@ class LineStyle:
 
 def _sep_strokes(ch: str, rng: np.random.Generator) -> tuple[list[np.ndarray], float, float]:
     """A separator's strokes in a unit-height digit frame (y down, 0 top, 1 baseline): strokes, width, x margin."""
-    j = lambda a: a + rng.normal(0, 0.015, a.shape).astype(np.float32)  # noqa: E731 (a hand is not a ruler)
-    if ch == ".":
-        s = [j(np.array([[0.0, 0.95], [0.02, 0.96]], np.float32))]
-        return s, 0.05, 0.05
-    if ch == ",":
-        s = [j(np.array([[0.04, 0.9], [0.03, 1.0], [0.0, 1.12]], np.float32))]
-        return s, 0.06, 0.05
+    j = lambda a: a + rng.normal(0, _HAND_JITTER, a.shape).astype(np.float32)  # noqa: E731
+    if ch in ".,":
+        points, w, margin = _DOT if ch == "." else _COMMA
+        return [j(np.array(points, np.float32))], w, margin
     if ch == "-":
-        w = rng.uniform(0.25, 0.5)
-        y = rng.uniform(0.45, 0.65)
-        return [j(np.array([[0.0, y], [w, y + rng.uniform(-0.04, 0.04)]], np.float32))], w, 0.08
+        w = rng.uniform(*_DASH_WIDTH)
+        y = rng.uniform(*_DASH_Y)
+        return [j(np.array([[0.0, y], [w, y + rng.uniform(-_DASH_TILT, _DASH_TILT)]], np.float32))], w, _DASH_MARGIN
     if ch == "=":
-        w = rng.uniform(0.3, 0.5)
-        y = rng.uniform(0.4, 0.55)
-        d = rng.uniform(0.15, 0.25)
-        return [j(np.array([[0.0, y], [w, y]], np.float32)), j(np.array([[0.0, y + d], [w, y + d]], np.float32))], w, 0.1
+        w = rng.uniform(*_EQUALS_WIDTH)
+        y = rng.uniform(*_EQUALS_Y)
+        d = rng.uniform(*_EQUALS_GAP)
+        bars = [j(np.array([[0.0, y], [w, y]], np.float32)), j(np.array([[0.0, y + d], [w, y + d]], np.float32))]
+        return bars, w, _EQUALS_MARGIN
     if ch == "/":
-        w = rng.uniform(0.25, 0.45)
-        return [j(np.array([[w, 0.0], [0.0, 1.0]], np.float32))], w, 0.08
-    return [], rng.uniform(0.4, 0.8), 0.0  # a space: nothing drawn, a wider gap
+        w = rng.uniform(*_SLASH_WIDTH)
+        return [j(np.array([[w, 0.0], [0.0, 1.0]], np.float32))], w, _SLASH_MARGIN
+    return [], rng.uniform(*_SPACE_WIDTH), 0.0
 
 
 def _number_text(rng: np.random.Generator, style: LineStyle) -> str:
@@ -89,7 +125,7 @@ def _number_text(rng: np.random.Generator, style: LineStyle) -> str:
     text = digits
     if n >= 3 and rng.random() < style.grouped:
         sep = str(rng.choice(list(SEPARATORS)))
-        if rng.random() < 0.5:  # groups of three from the right (1,234,567)
+        if rng.random() < _THOUSANDS_SHARE:  # groups of three from the right (1,234,567)
             parts = [digits[max(0, i - 3):i] for i in range(n, 0, -3)][::-1]
         else:  # one separator somewhere (a decimal point, a date's slash)
             k = int(rng.integers(1, n))
@@ -145,14 +181,14 @@ def write_line(text: str, hand: Hand, rng: np.random.Generator, style: LineStyle
     kind, pool = hand.pick(rng)
     h = float(height if height is not None else rng.uniform(40, 90))
     p = float(pen if pen is not None else max(1.0, h * np.exp(rng.uniform(*np.log(style.pen)))))
-    slant = rng.uniform(-0.25, 0.25)
+    slant = rng.uniform(-_SLANT, _SLANT)
     gap_kind = int(rng.choice(3, p=list(style.gap_mix)))
     gaps = (style.natural_gap, style.tight_gap, style.wide_gap)[gap_kind]
     pieces = []  # (strokes or patch, x, y, height, is_digit)
     x = p / 2 + 4 + h * abs(slant)
     for ch in text:
         hi = h * (1 + rng.uniform(-style.size_jitter, style.size_jitter))
-        y = h * 0.3 + h * rng.uniform(-style.baseline_jitter, style.baseline_jitter) + (h - hi)
+        y = h * _TOP + h * rng.uniform(-style.baseline_jitter, style.baseline_jitter) + (h - hi)
         if ch.isdigit():
             label = int(ch)
             if kind == "pen" and pool.get(label):
@@ -176,12 +212,12 @@ def write_line(text: str, hand: Hand, rng: np.random.Generator, style: LineStyle
             x += w + rng.uniform(*gaps) * h + p  # the gap is between the ink's edges: the pen's width added
         else:
             strokes, w, margin = _sep_strokes(ch, rng)
-            x += margin * h * rng.uniform(0.5, 1.5)
+            x += margin * h * rng.uniform(*_MARGIN_SPREAD)
             if strokes:
-                pieces.append((strokes, x, h * 0.3, h, False))
-            x += (w + margin * rng.uniform(0.5, 1.5)) * h
+                pieces.append((strokes, x, h * _TOP, h, False))
+            x += (w + margin * rng.uniform(*_MARGIN_SPREAD)) * h
     W = int(x + p + 8 + h * abs(slant))
-    H = int(h * 1.75 + p + 8)
+    H = int(h * _LINE_HEIGHT + p + 8)
     ink = np.zeros((H, W), np.uint8)
     cols = []
     for what, x0, y0, hh, is_digit in pieces:
@@ -197,7 +233,7 @@ def write_line(text: str, hand: Hand, rng: np.random.Generator, style: LineStyle
         if is_digit:
             cols.append((int(x0), int(np.ceil(x1))))
     if slant:  # one slant for the whole line: x moves with the height above the baseline
-        m = np.float32([[1, -slant, slant * H * 0.6], [0, 1, 0]])
+        m = np.float32([[1, -slant, slant * H * _SLANT_PIVOT], [0, 1, 0]])
         ink = cv2.warpAffine(ink, m, (W, H), flags=cv2.INTER_LINEAR)
     return ink, cols
 
@@ -210,16 +246,16 @@ def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     kind = rng.choice(["plain", "ruled", "pattern", "shaded"])
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
     if kind == "ruled":
-        y = int(H * rng.uniform(0.72, 0.9))
+        y = int(H * rng.uniform(*_RULE_AT))
         t = int(rng.integers(1, 3))
         img[y:y + t] -= rng.uniform(25, 80)
     elif kind == "pattern":  # a cheque's printed guilloche: fine waves
-        f = rng.uniform(0.15, 0.5)
-        img -= rng.uniform(8, 30) * (0.5 + 0.5 * np.sin(f * xx + rng.uniform(0, 6) * np.sin(0.05 * yy)))
+        f = rng.uniform(*_WAVE_FREQ)
+        img -= rng.uniform(8, 30) * (0.5 + 0.5 * np.sin(f * xx + rng.uniform(0, 6) * np.sin(_WAVE_BEND * yy)))
     elif kind == "shaded":
-        img -= rng.uniform(20, 70) * np.clip(xx / W * rng.uniform(0.5, 1.5), 0, 1)
+        img -= rng.uniform(20, 70) * np.clip(xx / W * rng.uniform(*_SHADE_REACH), 0, 1)
     # Light falling off across the sheet.
-    img *= 1 - rng.uniform(0, 0.3) * (xx / max(W, 1))
+    img *= 1 - rng.uniform(0, _LIGHT_FALLOFF) * (xx / max(W, 1))
     ink_level = rng.uniform(0, 90)
     a = ink.astype(np.float32) / 255
     img = img * (1 - a) + ink_level * a
@@ -228,7 +264,7 @@ def _paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         img = cv2.GaussianBlur(img, (int(k), int(k)), 0)
     img += rng.normal(0, rng.uniform(1, 7), img.shape)
     img = np.clip(img, 0, 255).astype(np.uint8)
-    if rng.random() < 0.5:
+    if rng.random() < _JPEG_SHARE:
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 90))])
         img = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
     return img

@@ -8,7 +8,7 @@ each width's greedy reading is a candidate, the one the readings together find l
 (`.` `,` `-` `=` `/`, spaces) were in its training lines and never in their labels, so it reads past them.
 
 How a picture becomes numbers (`read_numbers`):
-1. the digit path (`preprocess.canvas_ink` / `photo_ink`) finds the digits and the ink they came from; its
+1. the digit path (`digits.canvas_ink` / `photo_ink`) finds the digits and the ink they came from; its
    digits are grouped into rows (top to bottom, as the segmenter orders them);
 2. each row's band of ink is scaled to the reader's input (`line_input`: 32 px tall) and read;
 3. where the reader and the segmenter count the same digits in a row, each digit's odds are the product of
@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from mnist_core.config import PROJECT_ROOT
-from mnist_core.digits.preprocess import Digit, Ink
+from mnist_core.digits import Digit, Ink
 
 HEIGHT = 32  # the reader's input height (px)
 INK_HEIGHT = 26  # a line's ink is scaled to this height, 3 px free above and below
@@ -41,30 +41,37 @@ MAX_WIDTH = 1600  # wider lines (a 60-digit line) are squeezed to this
 BLANK = 0  # CTC's "nothing here" symbol; digit d is symbol d + 1
 # Where the reader and the segmenter count a row's digits differently, the segmenter's reading stands when the
 # digit model gives each of its pieces at least SEG_SURE and the reader finds it at most SEG_MARGIN (natural log)
-# less likely than its own. With the first reader a margin of 2 nats was worth +1 point exact on held-out pen
-# writers' numbers drawn with natural spacing; the third-stage reader rarely needs the segmenter, and at 2 nats
-# the segmenter's separators read as digits cost 0.6-1.3 points on pendigits' numbers with separators; 1 nat
-# read every other set as well or better but for one number in 400 in one draw (NUMBERS.md).
+# less likely than its own: the digit model reads isolated digits very well, but a wide margin lets the
+# segmenter's separators read as digits. Chosen on a grid of both (benchmarks/NUMBERS.md, "Third stage").
 SEG_SURE = 0.9
 SEG_MARGIN = 1.0
 
 # Each line is read upright and slanted by these shears (columns moved per row, about the middle row) and the
 # readings' frame odds are multiplied: three slightly different views of one line, whose mistakes differ, vote
-# like an ensemble would, for one network (the training lines were slanted up to +-0.25 already). On held-out pen
-# writers' numbers (benchmarks/NUMBERS.md, two draws of every set) the UNIPEN sets gained 0.5-3 points exact in
-# each draw and pendigits' stayed within their noise; +-0.1 and +-0.2 together were no better on UNIPEN and lost
-# a point on numbers with separators. The network runs three times a line.
+# like an ensemble would, for one network (the training lines were slanted up to +-0.25 already). Measured
+# against other shears in benchmarks/NUMBERS.md, "Slanted readings". The network runs three times a line.
 SHEARS = (0.0, 0.12, -0.12)
 
 # Each line is also read narrowed to these fractions of its width, each at every shear (`squeezed`). Every width's
 # greedy reading is a candidate; the one with the highest weighted mean of CTC log-likelihoods (`ctc_logprob`)
 # over the widths wins, the line's own width weighing 3. Narrower copies split a 1 from its neighbour and a
-# touching pair apart where the own width merges them. On held-out pen writers' numbers (benchmarks/NUMBERS.md,
-# three draws) it gained up to 2 points exact on UNIPEN's and on cheque amounts; at weight 2 the narrow copies also
-# changed digits (a squeezed 8 read 0), which lost a point on pendigits' numbers in one draw; wider copies turned
-# separators into digits. The network runs len(SHEARS) * len(WIDTHS) times a line.
+# touching pair apart where the own width merges them; a lower own weight let them change digits, wider copies
+# turn separators into digits (benchmarks/NUMBERS.md, "Narrowed readings"). The network runs
+# len(SHEARS) * len(WIDTHS) times a line.
 WIDTHS = (1.0, 0.85, 0.7)
 WIDTH_WEIGHTS = (3.0, 1.0, 1.0)
+
+# Ink levels: a float ink map (a photo's marks) is scaled so that the `_STRONG_PCT` percentile of its pixels above
+# `_FAINT` becomes full ink; in uint8, ink is `INK_LEVEL` (0-255) or more (fainter is an anti-aliased fringe).
+_FAINT = 0.05
+_STRONG_PCT = 90
+INK_LEVEL = 40
+# A row's band reaches `_ROW_PAD` of the row's height above, below and beyond its digits, and takes in ink further
+# along the row within `_ROW_REACH` of its height (a digit the segmenter dropped, a thin 1 at the end, a separator).
+_ROW_PAD = 0.08
+_ROW_REACH = 0.5
+# A digit joins a row it overlaps by this fraction of the lower of the two heights (as `digits.segment` orders them).
+_ROW_OVERLAP = 0.5
 
 SHIPPED = PROJECT_ROOT / "models" / "number.tflite"  # the shipped reader; its card is number.json beside it
 
@@ -89,15 +96,15 @@ def _to_u8(ink: np.ndarray) -> np.ndarray:
     if ink.dtype == np.uint8:
         return ink
     a = np.asarray(ink, np.float32)
-    on = a[a > 0.05]
-    level = float(np.percentile(on, 90)) if on.size else 1.0
+    on = a[a > _FAINT]
+    level = float(np.percentile(on, _STRONG_PCT)) if on.size else 1.0
     return (np.clip(a / max(level, 1e-3), 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def _prepare(ink: np.ndarray) -> tuple[np.ndarray, float, int]:
     """(h, w) ink -> ((32, W) uint8 reader input, scale, ink column of the input's column 0 (at scale 1))."""
     a = _to_u8(ink)
-    mask = a >= 40
+    mask = a >= INK_LEVEL
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
         return np.zeros((HEIGHT, 4 * 4), np.uint8), 1.0, 0
@@ -152,7 +159,7 @@ def rows_of(digits: list[Digit]) -> list[list[Digit]]:
     for d in sorted(digits, key=lambda d: (d.box[1] + d.box[3]) / 2):
         y0, y1 = d.box[1], d.box[3]
         for i, (members, r0, r1) in enumerate(rows):
-            if min(y1, r1) - max(y0, r0) >= 0.5 * min(y1 - y0, r1 - r0):
+            if min(y1, r1) - max(y0, r0) >= _ROW_OVERLAP * min(y1 - y0, r1 - r0):
                 members.append(d)
                 rows[i] = (members, min(r0, y0), max(r1, y1))
                 break
@@ -171,14 +178,13 @@ def _row_box(ink: Ink, row: list[Digit]) -> tuple[int, int, int, int]:
     x1 = max(d.box[2] for d in row) / ink.sx
     y0 = min(d.box[1] for d in row) / ink.sy
     y1 = max(d.box[3] for d in row) / ink.sy
-    pad = 0.08 * (y1 - y0)
+    pad = _ROW_PAD * (y1 - y0)
     H, W = ink.image.shape[:2]
     bx0, by0 = max(0, int(x0 - pad)), max(0, int(y0 - pad))
     bx1, by1 = min(W, int(np.ceil(x1 + pad))), min(H, int(np.ceil(y1 + pad)))
-    # Ink further along the row, within half a row's height (a digit the segmenter dropped, a thin 1 at the
-    # end, a separator), belongs to the line too.
-    cols = (_to_u8(ink.image[by0:by1]) >= 40).any(axis=0)
-    reach = max(2, int(0.5 * (by1 - by0)))
+    # Ink further along the row belongs to the line too.
+    cols = (_to_u8(ink.image[by0:by1]) >= INK_LEVEL).any(axis=0)
+    reach = max(2, int(_ROW_REACH * (by1 - by0)))
     while True:
         left = np.flatnonzero(cols[max(0, bx0 - reach):bx0])
         if not left.size:
@@ -257,7 +263,7 @@ def _boxes(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], 
     tightened to the ink in those columns."""
     bx0, by0, bx1, by1 = band_box
     img = _to_u8(ink.image[by0:by1, bx0:bx1])
-    mask = img >= 40
+    mask = img >= INK_LEVEL
     centres = [((a + e) / 2 * STRIDE) / f + x_origin for _, a, e, _ in found]  # band columns
     cuts = [0.0] + [(centres[i] + centres[i + 1]) / 2 for i in range(len(centres) - 1)] + [float(mask.shape[1])]
     boxes = []

@@ -2,18 +2,18 @@
 
 A job is the training CLI in a subprocess (``nice``d, in its own session)::
 
-    python -m mnist_core train --job-dir DIR ... 
+    python -m mnist_core train --request DIR/request.json
 
 which appends JSON lines to ``DIR/log.jsonl`` (start, progress, epoch, then one of done / cancelled /
-failed). With ``JobOptions.spare`` (``python app.py``) that process is started before the job, as
-``python -m mnist_core spare``: it imports TensorFlow and waits on its stdin, where the job's arguments and
-output file are written when it comes (a start 4-5 s sooner on 2 cores); a new one is started after each job.
+failed; the request file, the events, the cancel file and the exit codes are mnist_core.ops.protocol). With
+``JobOptions.spare`` (``python app.py``) that process is started before the job (mnist_core.ops.spare): it imports
+TensorFlow and waits on its stdin for the job's request file; a new one is started after each job.
 ``JobManager`` starts it, tails that log into a ``JobStatus`` the app polls, and cancels it by creating
 ``DIR/cancel`` (then SIGTERM, then SIGKILL if it does not stop). A crash or ``kill -9`` of the app
 never hurts the training, and the reverse: they share only files written atomically by the core.
 
-One job at a time across processes: ``<jobs>/lock`` is created with O_EXCL and holds the trainer's pid
-and job id; a lock whose pid is gone is stale and taken over. An app started while another process's job
+One job at a time across processes: ``<jobs>/lock`` (mnist_core.ops.lock) holds the trainer's pid and job
+id; a lock whose pid is gone is stale and taken over. An app started while another process's job
 runs attaches to it (shows its progress, can cancel it). No TensorFlow and no Gradio here.
 
 Across replicas (several apps over one data directory, see docs/SCALE.md): on one machine the lock file is
@@ -26,45 +26,38 @@ at most one training across every replica of the database, whatever their filesy
 
 from __future__ import annotations
 
-import fcntl
-import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from mnist_core.config import PROJECT_ROOT, Paths, TrainSettings
+from mnist_core.ops import spare as spares
+from mnist_core.ops.lock import FOREIGN_STALE_S, HOST as _HOST, JOB_ID as _JOB_ID, JobLock, pid_alive as _pid_alive
+from mnist_core.ops.protocol import (EXIT_STATUS, LOG_FILE, OUTPUT_FILE, REQUEST_FILE, LogTail, Request, cancel_requested,
+                                     request_cancel, write_request)
 from mnist_core.store.profiles import validate_profile
 from mnist_core.store.samples import is_database_url, open_store
+from mnist_core.train.job import Activate, TrainJob
 
-# Job ids are made here (time + random); anything else coming back from a user is refused.
-_JOB_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+__all__ = ["FOREIGN_STALE_S", "HEARTBEAT_S", "Activate", "JobBusy", "JobManager", "JobOptions", "JobRequest",
+           "JobStatus", "validate_job_id", "_HOST", "_pid_alive"]
+
 # Environment variables never handed to the trainer (nor written anywhere).
 _SECRET_ENV = ("MNIST_STUDIO_ADMIN_PASSWORD",)
-# Terminal events of the log, and the status each gives.
-_TERMINAL = {"done": "done", "cancelled": "cancelled", "failed": "failed"}
-# Exit codes of the CLI: 0 done, 1 failed, 2 bad arguments, 3 cancelled.
-_EXIT_STATUS = {0: "done", 3: "cancelled"}
-# The machine a lock was taken on: pids are only checked on their own machine.
-_HOST = socket.gethostname()
-# How often the app that started a job touches its lock, and how long a lock from another machine stays live
-# without a touch (nor a line in the job's log).
+# How often the app that started a job touches its lock (mnist_core.ops.lock.FOREIGN_STALE_S: how long a lock
+# from another machine stays live without a touch).
 HEARTBEAT_S = 5.0
-FOREIGN_STALE_S = 60.0
-
-Activate = Literal["no", "if_better", "always", "if_helps"]
 
 
 @dataclass(frozen=True)
@@ -117,31 +110,14 @@ class JobRequest:
         if self.data is not None and not Path(self.data).is_file():
             raise ValueError(f"no MNIST file at {self.data}")
 
-    def argv(self, job_dir: Path, samples_db: Path | str) -> list[str]:
-        """The CLI arguments after ``train`` for this request (``samples_db``: the SQLite file or a database URL
-        without its password)."""
-        s = self.settings
-        args = ["--job-dir", str(job_dir), "--arch", s.arch, "--width", str(s.width), "--epochs", str(s.epochs)]
-        args += ["--batch-size", str(s.batch_size), "--lr", repr(float(s.lr)), "--seed", str(s.seed)]
-        args += ["--validation", str(s.validation), "--augment" if s.augment else "--no-augment", "--quiet"]
-        args += ["--train-data", s.data]
-        if s.limit is not None:
-            args += ["--limit", str(s.limit)]
-        if self.data is not None:
-            args += ["--data", str(self.data)]
-        if self.use_samples or self.finetune is not None:
-            args += ["--samples", str(samples_db), "--sample-weight", repr(float(s.sample_weight))]
-        if self.finetune is not None:
-            args += ["--finetune", self.finetune]
-        if self.profile is not None:
-            args += ["--profile", validate_profile(self.profile)]
-        if self.activate == "always":
-            args += ["--activate"]
-        elif self.activate == "if_better":
-            args += ["--activate-if-better"]
-        elif self.activate == "if_helps":
-            args += ["--activate-if-helps"]
-        return args
+    def train_job(self, samples: Path | str) -> TrainJob:
+        """The trainer's job for this request (``samples``: the SQLite file or a database URL without its
+        password)."""
+        with_samples = self.use_samples or self.finetune is not None
+        return TrainJob(settings=self.settings, data=self.data, samples=str(samples) if with_samples else None,
+                        finetune=self.finetune,
+                        profile=None if self.profile is None else validate_profile(self.profile),
+                        activate=self.activate)
 
 
 @dataclass(frozen=True)
@@ -235,109 +211,8 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def _proc_stat(pid: int) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (Linux), or None."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _start_time(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks since boot): tells a reused pid from the process it was."""
-    stat = _proc_stat(pid)
-    return int(stat[19]) if stat and len(stat) > 19 and stat[19].isdigit() else None
-
-
-def _pid_alive(pid: int, started: int | None = None) -> bool:
-    """True when ``pid`` runs (a zombie counts as gone), and is the process started at ``started``."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = _proc_stat(pid)
-    if stat is None:
-        return True  # no /proc: trust kill()
-    if stat[0] in ("Z", "X"):
-        return False
-    return started is None or _start_time(pid) == started
-
-
-class _LogTail:
-    """Reads a job's log.jsonl incrementally and folds its events into a JobStatus."""
-
-    def __init__(self, job_id: str, log: Path):
-        self.log = log
-        self.offset = 0
-        self.partial = b""
-        self.state: dict = {"status": "running", "id": job_id}
-        self.curves: list[dict] = []
-
-    def read(self) -> None:
-        try:
-            with open(self.log, "rb") as f:
-                f.seek(self.offset)
-                chunk = f.read()
-        except FileNotFoundError:
-            return
-        self.offset += len(chunk)
-        lines = (self.partial + chunk).split(b"\n")
-        self.partial = lines.pop()  # an incomplete last line waits for the rest
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                self._apply(event)
-
-    def _apply(self, e: dict) -> None:
-        s, kind = self.state, e.get("event")
-        if kind == "start":
-            s["settings"] = e.get("settings") or {}
-            s["data"] = str(e.get("data") or "")
-            s["epochs"] = int(s["settings"].get("epochs") or 0)
-            if isinstance(e.get("profile"), str):
-                s["profile"] = e["profile"]
-        elif kind == "progress":
-            for key in ("epoch", "epochs", "step", "steps"):
-                if isinstance(e.get(key), int):
-                    s[key] = e[key]
-            for key in ("loss", "accuracy", "eta_s", "elapsed_s"):
-                if isinstance(e.get(key), (int, float)):
-                    s[key] = float(e[key])
-            if s.get("steps"):
-                x = s.get("epoch", 1) - 1 + s.get("step", 0) / s["steps"]
-                self._point(x, "train", e)
-        elif kind == "epoch":
-            s["epoch"] = int(e.get("epoch") or s.get("epoch", 0))
-            if s.get("steps"):
-                s["step"] = s["steps"]
-            self._point(float(s["epoch"]), "train", e)
-            self._point(float(s["epoch"]), "validation", {"loss": e.get("val_loss"), "accuracy": e.get("val_accuracy")})
-        elif kind in _TERMINAL:
-            s["status"] = _TERMINAL[kind]
-            s["eta_s"] = None
-            if kind == "done":
-                s["result"] = {k: v for k, v in e.items() if k != "event"}
-                card = s["result"].get("card") or {}
-                if isinstance(card.get("train_seconds"), (int, float)):
-                    s["elapsed_s"] = float(card["train_seconds"])
-            if kind == "failed":
-                s["message"] = str(e.get("message") or "")
-
-    def _point(self, x: float, split: str, values: dict) -> None:
-        for metric in ("loss", "accuracy"):
-            value = values.get(metric)
-            if isinstance(value, (int, float)):
-                self.curves.append({"epoch": round(x, 4), "metric": metric, "split": split, "value": float(value)})
-
-    def snapshot(self, **extra) -> JobStatus:
-        return JobStatus(**self.state, curves=tuple(self.curves), **extra)
+def _snapshot(tail: LogTail, **extra) -> JobStatus:
+    return JobStatus(**tail.state, curves=tuple(tail.curves), **extra)
 
 
 class JobManager:
@@ -355,120 +230,27 @@ class JobManager:
         self.options = options
         self._lock = threading.RLock()
         self._proc: subprocess.Popen | None = None
-        self._tail: _LogTail | None = None  # the job shown: ours, attached, or the last one
+        self._tail: LogTail | None = None  # the job shown: ours, attached, or the last one
         self._cancel_requested = False
         self._spare: subprocess.Popen | None = None  # a trainer waiting for its job (options.spare)
         self._spares = options.spare and command is None  # a custom command knows nothing of waiting
         # With the samples in PostgreSQL: the database's training lock, held while our job runs.
-        self._db_lock = None
+        db_lock = None
         if is_database_url(self.paths.database):
             from mnist_core.store.samples_pg import TrainingLock  # noqa: PLC0415
 
-            self._db_lock = TrainingLock(self.paths.database)
+            db_lock = TrainingLock(self.paths.database)
+        self._jobs_lock = JobLock(self.paths.jobs, db_lock)
 
     @property
     def lock_path(self) -> Path:
-        return self.paths.jobs / "lock"
+        return self._jobs_lock.path
 
     def job_dir(self, job_id: str) -> Path:
         return self.paths.jobs / validate_job_id(job_id)
 
-    # --- the lock (one job at a time across processes) ---
-
     def _read_lock(self) -> dict | None:
-        try:
-            holder = json.loads(self.lock_path.read_text())
-            return holder if isinstance(holder, dict) else {}
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            return {}  # garbage: treated as stale (the lock is only ever written whole, see _write_lock)
-
-    @contextmanager
-    def _mutex(self) -> Iterator[None]:
-        """Serialises taking and freeing the lock across processes (flock: freed if its holder dies).
-
-        Without it, a process could read the lock between another's create and write (empty: "stale"),
-        or two could judge the same stale lock and one delete the lock the other had just taken: two
-        trainings started at the same moment both ran.
-        """
-        self.paths.jobs.mkdir(parents=True, exist_ok=True)
-        with open(self.paths.jobs / "lock.mutex", "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            yield
-
-    def _live_holder(self) -> dict | None:
-        """The lock's {pid, job} when its process runs, else None (a stale lock is replaced by _acquire)."""
-        holder = self._read_lock()
-        if holder is None:
-            return None
-        if holder.get("host", _HOST) != _HOST:
-            return holder if self._foreign_live(holder) else None
-        pid, started = holder.get("pid"), holder.get("started")
-        if isinstance(pid, int) and _pid_alive(pid, started if isinstance(started, int) else None):
-            return holder
-        return None
-
-    def _foreign_live(self, holder: dict) -> bool:
-        """Whether a lock taken on another machine is live: the database lock is held, or it is fresh."""
-        if self._db_lock is not None and self._db_lock.held():
-            return True
-        stamps = [self.lock_path]
-        if isinstance(holder.get("job"), str) and _JOB_ID.fullmatch(holder["job"]):
-            stamps.append(self.paths.jobs / holder["job"] / "log.jsonl")
-        newest = 0.0
-        for path in stamps:
-            try:
-                newest = max(newest, path.stat().st_mtime)
-            except OSError:
-                continue
-        return time.time() - newest < FOREIGN_STALE_S
-
-    def _acquire(self, job_id: str) -> bool:
-        if self._db_lock is not None and not self._db_lock.acquire():
-            return False  # a replica elsewhere is training
-        got = False
-        try:
-            with self._mutex():
-                if self._live_holder() is None:
-                    self._write_lock(os.getpid(), job_id)
-                    got = True
-        finally:
-            if not got and self._db_lock is not None:
-                self._db_lock.release()
-        return got
-
-    @staticmethod
-    def _holder(pid: int, job_id: str) -> dict:
-        return {"pid": pid, "started": _start_time(pid), "job": job_id, "host": _HOST}
-
-    def _write_lock(self, pid: int, job_id: str) -> None:
-        tmp = self.lock_path.with_name(f"lock.tmp-{os.getpid()}-{secrets.token_hex(3)}")
-        tmp.write_text(json.dumps(self._holder(pid, job_id)))
-        os.replace(tmp, self.lock_path)
-
-    def _release(self, job_id: str) -> None:
-        try:
-            with self._mutex():
-                holder = self._read_lock()
-                if holder is not None and holder.get("job") == job_id:
-                    try:
-                        self.lock_path.unlink()
-                    except FileNotFoundError:
-                        pass
-        finally:
-            if self._db_lock is not None:
-                self._db_lock.release()
-
-    def _heartbeat(self, job_id: str) -> None:
-        """Touch the lock while it is our job's: replicas on other machines see it live."""
-        with self._mutex():
-            holder = self._read_lock()
-            if holder is not None and holder.get("job") == job_id:
-                try:
-                    os.utime(self.lock_path)
-                except OSError:
-                    pass
+        return self._jobs_lock.read()
 
     # --- public API ---
 
@@ -487,7 +269,7 @@ class JobManager:
                 except subprocess.TimeoutExpired:
                     raise JobBusy(self.status()) from None
             job_id = f"{datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
-            if not self._acquire(job_id):
+            if not self._jobs_lock.acquire(job_id):
                 status = self.status()
                 if not status.running:  # only the database lock said so: a replica with another data directory
                     status = JobStatus(status="running", attached=True,
@@ -499,11 +281,11 @@ class JobManager:
                 job_dir.mkdir(parents=True)
                 proc = self._spawn(job_dir, request)
             except BaseException:
-                self._release(job_id)
+                self._jobs_lock.release(job_id)
                 raise
-            self._write_lock(proc.pid, job_id)
+            self._jobs_lock.write(proc.pid, job_id)
             self._proc = proc
-            self._tail = _LogTail(job_id, job_dir / "log.jsonl")
+            self._tail = LogTail(job_id, job_dir / LOG_FILE)
             self._cancel_requested = False
             threading.Thread(target=self._watch, args=(proc, job_id), name=f"job-{job_id}", daemon=True).start()
             return self.status()
@@ -542,19 +324,16 @@ class JobManager:
         )
 
     def _spawn(self, job_dir: Path, request: JobRequest) -> subprocess.Popen:
-        args = request.argv(job_dir.resolve(), self._samples_arg()[0])
-        output = job_dir / "output.log"
+        job = request.train_job(self._samples_arg()[0])
+        path = write_request(job_dir / REQUEST_FILE, Request(job, job_dir=str(job_dir.resolve())))
+        output = job_dir / OUTPUT_FILE
         spare = self._take_spare()
         if spare is not None:
             output.touch()  # there from the start, as with a fresh trainer, even before the spare has read its job
-            try:  # it appends to the job's output.log from here on, and runs train with these arguments
-                spare.stdin.write(json.dumps({"argv": args, "output": str(output.resolve())}).encode() + b"\n")
-                spare.stdin.close()
+            if spares.hand_over(spare, path, output):  # it appends to the job's output.log from here on
                 return spare
-            except OSError:  # it died meanwhile: a fresh trainer instead
-                spare.kill()
-        with open(output, "wb") as out:
-            return self._launch(self.command + args, out)
+        with open(output, "wb") as out:  # no spare, or it died meanwhile: a fresh trainer
+            return self._launch(self.command + ["--request", str(path.resolve())], out)
 
     def keep_spare(self) -> None:
         """Start a trainer that waits for the next job with TensorFlow imported (``options.spare``), unless one
@@ -567,8 +346,7 @@ class JobManager:
             if self._proc is not None and self._proc.poll() is None:
                 return
             try:
-                self._spare = self._launch([sys.executable, "-m", "mnist_core", "spare"], subprocess.DEVNULL,
-                                           stdin=subprocess.PIPE)
+                self._spare = self._launch(spares.command(), subprocess.DEVNULL, stdin=subprocess.PIPE)
             except OSError:  # no spare: jobs start the usual way
                 self._spare = None
 
@@ -584,11 +362,7 @@ class JobManager:
         for here). A running job is left to finish."""
         with self._lock:
             spare, self._spare = self._spare, None
-        if spare is not None and spare.stdin is not None:
-            try:
-                spare.stdin.close()
-            except OSError:
-                pass
+        spares.let_go(spare)
 
     def _watch(self, proc: subprocess.Popen, job_id: str) -> None:
         """Wait for our trainer (touching the lock meanwhile), then settle its status and free the lock."""
@@ -597,22 +371,22 @@ class JobManager:
                 code = proc.wait(HEARTBEAT_S)
                 break
             except subprocess.TimeoutExpired:
-                self._heartbeat(job_id)
+                self._jobs_lock.heartbeat(job_id)
         with self._lock:
             tail = self._tail
             if tail is not None and tail.state.get("id") == job_id:
                 tail.read()
                 if tail.state["status"] == "running":  # died without its last word
-                    tail.state["status"] = _EXIT_STATUS.get(code, "failed")
+                    tail.state["status"] = EXIT_STATUS.get(code, "failed")
                     tail.state["eta_s"] = None
                     if tail.state["status"] == "failed":
                         tail.state["message"] = self._exit_message(job_id, code)
-            self._release(job_id)
+            self._jobs_lock.release(job_id)
         self.keep_spare()  # the next job's trainer, now that this one no longer needs the cores
 
     def _exit_message(self, job_id: str, code: int) -> str:
         try:
-            lines = (self.job_dir(job_id) / "output.log").read_text(errors="replace").strip().splitlines()
+            lines = (self.job_dir(job_id) / OUTPUT_FILE).read_text(errors="replace").strip().splitlines()
         except OSError:
             lines = []
         last = lines[-1][-300:] if lines else ""
@@ -624,18 +398,18 @@ class JobManager:
         with self._lock:
             holder = None
             if self._proc is None or self._proc.poll() is not None:
-                holder = self._live_holder()
+                holder = self._jobs_lock.live_holder()
             if holder is not None and isinstance(holder.get("job"), str):
                 job_id = holder["job"]
                 try:
-                    log = self.job_dir(job_id) / "log.jsonl"
+                    log = self.job_dir(job_id) / LOG_FILE
                 except ValueError:
                     return JobStatus(status="running", message="A training started elsewhere is running.")
                 if self._tail is None or self._tail.state.get("id") != job_id:
-                    self._tail = _LogTail(job_id, log)
-                    self._cancel_requested = (log.parent / "cancel").exists()
+                    self._tail = LogTail(job_id, log)
+                    self._cancel_requested = cancel_requested(log.parent)
                 self._tail.read()
-                snap = self._tail.snapshot(attached=True, cancel_requested=self._cancel_requested)
+                snap = _snapshot(self._tail, attached=True, cancel_requested=self._cancel_requested)
                 # Its log may already say done while the process exits: still busy until it has.
                 return snap if snap.running else JobStatus(**{**asdict(snap), "status": "running"})
             if self._tail is None:
@@ -646,7 +420,7 @@ class JobManager:
                     self._tail.state.update(status="failed", message="the trainer stopped without a result")
             else:
                 self._tail.read()
-            return self._tail.snapshot(
+            return _snapshot(self._tail, 
                 attached=self._proc is None, cancel_requested=self._cancel_requested
             )
 
@@ -658,7 +432,7 @@ class JobManager:
                 return False
             holder = self._read_lock() or {}
             pid = self._proc.pid if self._proc is not None and self._proc.poll() is None else holder.get("pid")
-            (self.job_dir(status.id) / "cancel").touch()
+            request_cancel(self.job_dir(status.id))
             self._cancel_requested = True
         if isinstance(pid, int):
             threading.Thread(target=self._escalate, args=(pid, status.id), daemon=True).start()

@@ -1,21 +1,20 @@
 """Reading many image files in several processes: ``python -m mnist_core predict --jobs N``.
 
 The files are cut into consecutive parts; N processes (started fresh with ``spawn``: no copy of the parent's
-threads or TensorFlow state) each load the model once, read their parts exactly as ``--jobs 1`` reads a chunk
-(the same code, ``__main__._predict_chunk``) and hand back what it printed. The parent prints the parts in input
-order, so the output is the same lines as with one process, errors per file included.
+threads or TensorFlow state) each load the model once and read their parts exactly as ``--jobs 1`` reads a part
+(the same code, ``ops.predict.read_part``), handing back its records. They come back in input order, so the
+output is the same lines as with one process, errors per file included.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 import multiprocessing
-import sys
-from argparse import Namespace
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from mnist_core.ops import predict
 
 # Files per part: small enough that the processes share the work evenly and the first lines appear soon,
 # large enough that each part is one worthwhile batch for the model.
@@ -30,34 +29,23 @@ def parts_of(files: list, jobs: int) -> list[list]:
     return [files[i:i + size] for i in range(0, len(files), size)]
 
 
-def _read_part(options: dict, n_files: int, part: list[str]) -> tuple[str, str, bool]:
-    """In a worker: read one part as --jobs 1 would; returns (stdout, stderr, whether a file failed)."""
-    from mnist_core.cli import main as cli  # noqa: PLC0415(the CLI's own reading code)
-
-    args = Namespace(**options)
+def _read_part(options: dict, n_files: int, part: list[str]) -> list[dict]:
+    """In a worker: read one part as --jobs 1 would; its records."""
     if "setup" not in _state:
-        _state["setup"] = cli._predict_setup(args, n_files)  # noqa: SLF001 -- errors reach the parent as raised
+        _state["setup"] = predict.setup(n_files=n_files, **options)  # errors reach the parent as raised
     recognizer, reader = _state["setup"]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        failed = cli._predict_chunk([Path(f) for f in part], recognizer, reader, args)  # noqa: SLF001
-    return out.getvalue(), err.getvalue(), failed
+    return predict.read_part([Path(f) for f in part], recognizer, reader, options["number"])
 
 
-def predict_in_processes(args: Namespace, files: list[Path], jobs: int) -> bool:
-    """Read `files` in `jobs` processes and print the results in input order; True when a file failed."""
-    options = {k: v for k, v in vars(args).items() if k != "func"}
+def predict_in_processes(options: dict, files: list[Path], jobs: int) -> Iterator[dict]:
+    """The records of `files` read in `jobs` processes, in input order; ``options``: predict.setup's version,
+    model, number and no_reader."""
     parts = parts_of([str(f) for f in files], jobs)
-    failed = False
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context)
     try:
-        # map() yields in submission order: each part is printed once it and all before it are read.
-        for out, err, part_failed in pool.map(_read_part, [options] * len(parts), [len(files)] * len(parts), parts):
-            sys.stdout.write(out)
-            sys.stdout.flush()
-            sys.stderr.write(err)
-            failed |= part_failed
+        # map() yields in submission order: each part is given once it and all before it are read.
+        for records in pool.map(_read_part, [options] * len(parts), [len(files)] * len(parts), parts):
+            yield from records
     finally:  # an error (a model that cannot load) or Ctrl-C: the parts not started are dropped
         pool.shutdown(wait=True, cancel_futures=True)
-    return failed

@@ -28,7 +28,7 @@ import psycopg
 from psycopg import conninfo
 
 from mnist_core.store.profiles import DEFAULT_PROFILE
-from mnist_core.store.samples import SCHEMA_VERSION, BaseSampleStore
+from mnist_core.store.samples_base import SCHEMA_VERSION, BaseSampleStore
 
 # Seconds to wait for the server when connecting (libpq's connect_timeout).
 CONNECT_TIMEOUT_S = 10

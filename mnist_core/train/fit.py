@@ -216,34 +216,9 @@ def _optimizer(settings: TrainSettings, total_steps: int) -> keras.optimizers.Op
     return keras.optimizers.Adam(learning_rate=lr)
 
 
-def fit(
-    settings: TrainSettings,
-    data: MnistData,
-    *,
-    extra: tuple[np.ndarray, np.ndarray] | None = None,
-    init_model: keras.Model | None = None,
-    progress: Callable[[Progress], None] | None = None,
-    cancel: threading.Event | None = None,
-    jit_compile: bool | str = "auto",
-    augmentation: AugmentSettings = AugmentSettings(),
-    pen_cache: Path | None = None,
-    strategy: tf.distribute.Strategy | None = None,
-) -> TrainResult:
-    """Train a model per `settings` on `data` (+ `extra` user digits weighted by settings.sample_weight).
-
-    `extra` is (x: (M, 28, 28) float32 in [0, 1] or uint8, y: (M,) ints). With `init_model`
-    the model is fine-tuned from those weights instead of built fresh. With settings.data "mnist+pen" the shipped
-    pen digits (drawn by `pen.training_set`, cached in `pen_cache`, default <home>/cache) join MNIST's training
-    digits at settings.pen_weight; validation stays MNIST's. Raises TrainingFailed
-    when the loss diverges; returns with `cancelled=True` soon after `cancel` is set.
-
-    With a `strategy` (a MultiWorkerMirroredStrategy, made by cluster.make_strategy) every worker runs this same
-    call: the training digits are split into one shard per worker, `settings.batch_size` stays the global batch
-    (each worker takes its share of it every step) and gradients are summed over the workers; the model returned
-    is a plain copy of the trained one. A worker lost mid-run raises TensorFlow's UnavailableError on the others.
-    """
-    settings.validate()
-    keras.utils.set_random_seed(settings.seed)
+def _training_arrays(settings: TrainSettings, data: MnistData, extra, init_model, pen_cache: Path | None):
+    """(x, y, weights or None, (x_val, y_val), pen digits, user digits, description): MNIST's first settings.limit
+    training digits less the validation hold-out, then the pen digits, then the user's; x (N, 28, 28, 1) float32."""
     x = to_model_input(data.x_train[: settings.limit])        # (N, 28, 28, 1) float32 in [0, 1]
     y = np.asarray(data.y_train[: settings.limit], dtype=np.int64)
     n_val = min(settings.validation, len(x) // 10)
@@ -279,19 +254,58 @@ def fit(
         x, y = np.concatenate([x, xe]), np.concatenate([y, ye])
     if len(x) == 0:
         raise ValueError("no training data")
+    return x, y, w, (x_val, y_val), n_pen, n_extra, described
+
+
+def _even_for_replicas(replicas: int, batch_size: int, x, y, w, n_pen: int, n_extra: int):
+    """The global batch split evenly over the replicas, and every worker's shard as long as the others' (the last
+    len % replicas digits are left out): all take the same number of steps, or the last would wait forever."""
+    batch_size = max(replicas, batch_size // replicas * replicas)
+    dropped = len(x) % replicas  # the user's digits come last, then the pen digits
+    keep = len(x) - dropped
+    x, y, w = x[:keep], y[:keep], None if w is None else w[:keep]
+    n_pen -= max(0, dropped - n_extra)
+    n_extra -= min(n_extra, dropped)
+    return batch_size, x, y, w, n_pen, n_extra
+
+
+def fit(
+    settings: TrainSettings,
+    data: MnistData,
+    *,
+    extra: tuple[np.ndarray, np.ndarray] | None = None,
+    init_model: keras.Model | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    jit_compile: bool | str = "auto",
+    augmentation: AugmentSettings = AugmentSettings(),
+    pen_cache: Path | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> TrainResult:
+    """Train a model per `settings` on `data` (+ `extra` user digits weighted by settings.sample_weight).
+
+    `extra` is (x: (M, 28, 28) float32 in [0, 1] or uint8, y: (M,) ints). With `init_model`
+    the model is fine-tuned from those weights instead of built fresh. With settings.data "mnist+pen" the shipped
+    pen digits (drawn by `pen.training_set`, cached in `pen_cache`, default <home>/cache) join MNIST's training
+    digits at settings.pen_weight; validation stays MNIST's. Raises TrainingFailed
+    when the loss diverges; returns with `cancelled=True` soon after `cancel` is set.
+
+    With a `strategy` (a MultiWorkerMirroredStrategy, made by cluster.make_strategy) every worker runs this same
+    call: the training digits are split into one shard per worker, `settings.batch_size` stays the global batch
+    (each worker takes its share of it every step) and gradients are summed over the workers; the model returned
+    is a plain copy of the trained one. A worker lost mid-run raises TensorFlow's UnavailableError on the others.
+    """
+    settings.validate()
+    keras.utils.set_random_seed(settings.seed)
+    x, y, w, (x_val, y_val), n_pen, n_extra, described = _training_arrays(settings, data, extra, init_model,
+                                                                          pen_cache)
+    n_val = len(x_val)
 
     # Enough steps for batch norm and the schedule to learn: smaller batches in a short run.
     batch_size = min(settings.batch_size, max(8, len(x) * settings.epochs // settings.min_steps))
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
     if replicas > 1:
-        # The global batch splits evenly over the replicas, and every worker's shard is as long as the others' (the
-        # last len % replicas digits are left out): all take the same number of steps, or the last would wait forever.
-        batch_size = max(replicas, batch_size // replicas * replicas)
-        dropped = len(x) % replicas  # the user's digits come last, then the pen digits
-        keep = len(x) - dropped
-        x, y, w = x[:keep], y[:keep], None if w is None else w[:keep]
-        n_pen -= max(0, dropped - n_extra)
-        n_extra -= min(n_extra, dropped)
+        batch_size, x, y, w, n_pen, n_extra = _even_for_replicas(replicas, batch_size, x, y, w, n_pen, n_extra)
     steps = math.ceil(len(x) / batch_size)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         model = init_model if init_model is not None else build_model(settings.arch, settings.width)

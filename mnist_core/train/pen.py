@@ -27,7 +27,7 @@ import numpy as np
 
 from mnist_core.store.cache import cached
 from mnist_core.config import PROJECT_ROOT
-from mnist_core.digits.preprocess import bitmap_to_mnist, normalize_digit
+from mnist_core.digits import bitmap_to_mnist, normalize_digit
 
 # The pen digits the shipped recipe trains on: the training writers of both sets (CC BY 4.0, credited in
 # README.md), in the compact form of `save_compact`.

@@ -18,7 +18,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a personal fine-tune trains; the defaults are measured by benchmarks/personalize.py (docs/PERSONALIZE.md)."""
+    """How a personal fine-tune trains; the defaults are measured by benchmarks/bench_personal.py (docs/PERSONALIZE.md)."""
 
     # Fewest saved samples before the Draw tab offers to fine-tune (one of them is held out to judge it).
     min_samples: int = 5

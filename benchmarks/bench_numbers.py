@@ -1,0 +1,475 @@
+"""Whole numbers as people write them: the old segmenter and the number reader side by side.
+
+    python benchmarks/bench_numbers.py [--n 400] [--n-paper 200] [--reader models/number.tflite] [--out benchmarks/NUMBERS.md]
+
+Sets (the pen sets from writers held out of all training, `mnist_core.train.pen.split_writers`; each number written by
+one writer, with that writer's own digits as written, no distortion):
+
+- canvas, natural spacing: 2-6 digits left to right on the studio's 400x400 sketchpad layer, from slightly
+  overlapping to a quarter of a digit apart, the writer's own small size and baseline wobble, brush 6, 12 or
+  20 px, read through the canvas path (`canvas_ink`);
+- canvas, touching: the same with every pair overlapping or touching (a fifth of a digit to nothing apart);
+- canvas, with separators: amounts and dates (`1,250`, `12.50`, `3/4`, `2026-12`, a trailing `.-` or `=`);
+- paper: the natural-spacing numbers written on paper and photographed (paper colour and grain, ruled lines,
+  a light gradient and shadow, blur, sensor noise, JPEG), read through the photo path (`photo_ink`);
+- cheque amounts: 2-7 digits (many zeros), overlapping to slightly apart, a dot, dash or comma between groups
+  and often `.-` or `=` after, on grey paper with a printed pattern and a ruled line, cut tightly and scaled to
+  24-64 px tall, JPEG half the time, read through the photo path;
+- MNIST test digits: lines of 1-8 digits made by `mnist_core.numbers.lines` from the 10,000 test digits, on the canvas.
+
+Per set: exact-match (the whole number right, no digit missing or extra) and digit accuracy (1 - edit
+distance / digits) for the old segmenter (each cut piece read by the digit model), the reader alone, and the
+reader as served (combined with the segmenter where they count alike); the canvas natural set per line
+length; the time to read one line (p50, p90; the whole path from the picture's ink on, and the reader alone:
+its network at every shear and width and their vote); how each pen set's misread numbers spread over its writers
+(the median writer's exact match, the writers with the most). Timings are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_core.numbers import lines
+from mnist_core.train import pen  # noqa: E402
+from mnist_core.numbers import reader as nr  # noqa: E402
+from mnist_core import digits as pp  # noqa: E402
+from realworld import form_paper, lay_ink  # noqa: E402
+from robustness import blend, log, smooth_noise, write_between  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+BEGIN, END = "<!-- numbers table: begin -->", "<!-- numbers table: end -->"
+GAPS = {"natural": (-0.1, 0.25), "touching": (-0.2, 0.0)}  # of the mean digit width
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Writing numbers as a writer wrote their digits
+# ------------------------------------------------------------------------------------------------------------
+
+
+def sep_strokes(ch: str) -> tuple[list[np.ndarray], float]:
+    """A separator's strokes in a unit-height digit frame (y down, baseline at 1) and its width."""
+    a = lambda *p: np.array(p, np.float32)  # noqa: E731
+    return {".": ([a([0.0, 0.93], [0.03, 0.96])], 0.05), ",": ([a([0.05, 0.9], [0.0, 1.1])], 0.06),
+            "-": ([a([0.0, 0.55], [0.35, 0.53])], 0.35), "=": ([a([0.0, 0.45], [0.4, 0.45]), a([0.0, 0.65], [0.4, 0.65])], 0.4),
+            "/": ([a([0.35, 0.0], [0.0, 1.0])], 0.35), " ": ([], 0.45)}[ch]
+
+
+def write(text: str, digits_by_label: dict[int, list[pen.PenDigit]], rng: np.random.Generator, gap: tuple[float, float],
+          height: float, pen_px: float, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+    """`text` written by one writer with a `pen_px` round pen, `height` px tall (less when it would not fit across
+    `shape`): uint8 ink (`shape`, or a tight sheet) and the height used."""
+    parts, widths = [], []
+    for ch in text:
+        if ch.isdigit():
+            d = digits_by_label[int(ch)][int(rng.integers(len(digits_by_label[int(ch)])))]
+            s = pen.distort(d.strokes, rng, 0.0)  # as written: unit height, no change
+            widths.append(float(np.concatenate(s)[:, 0].max()))
+            parts.append((s, 1 + rng.uniform(-0.05, 0.05), rng.uniform(-0.04, 0.04), rng.uniform(*gap)))
+        else:
+            parts.append((ch, 1.0, 0.0, 0.0))
+    mean_w = float(np.mean(widths)) if widths else 0.6
+
+    def layout(h: float) -> tuple[list, float]:
+        # Positions in digit heights. A gap is between the ink's edges: the pen's width is added between centres.
+        x, placed, end = 0.0, [], 0.0
+        for what, k, dy, g in parts:
+            if isinstance(what, str):
+                strokes, w = sep_strokes(what)
+                placed.append((strokes, x + 0.12, 0.0, 1.0))
+                end = x + 0.12 + w
+                x = end + 0.12
+            else:
+                placed.append((what, x, dy + (1 - k), k))
+                end = x + float(np.concatenate(what)[:, 0].max()) * k
+                x = end + g * mean_w + pen_px / h
+        return placed, end
+
+    placed, total = layout(height)
+    if shape is not None:
+        for _ in range(3):  # shrink until the number fits across the canvas
+            room = shape[1] - pen_px - 12
+            if total * height <= room:
+                break
+            height = room / total
+            placed, total = layout(height)
+    if shape is None:
+        H, W = int(height * 1.6 + pen_px + 8), int(total * height + pen_px + 16)
+        ox, oy = pen_px / 2 + 8, height * 0.3
+    else:
+        H, W = shape
+        ox = rng.uniform(pen_px / 2 + 4, max(pen_px / 2 + 5, W - total * height - pen_px / 2 - 4))
+        oy = rng.uniform(pen_px / 2 + 4 + 0.1 * height, max(pen_px / 2 + 5 + 0.1 * height, H - 1.2 * height - pen_px))
+    ink = np.zeros((H, W), np.uint8)
+    for strokes, x0, y0, k in placed:
+        if strokes:
+            pen._polylines(ink, [s * np.float32(k) for s in strokes], height, ox + x0 * height, oy + y0 * height, pen_px)
+    return ink, height
+
+
+def writers_with_all_digits(held: list[pen.PenDigit]) -> list[dict[int, list[pen.PenDigit]]]:
+    """Held-out writers who wrote every digit, each as {label: their digits}."""
+    by = collections.defaultdict(lambda: collections.defaultdict(list))
+    for d in held:
+        by[d.writer][d.label].append(d)
+    return [dict(v) for _, v in sorted(by.items()) if len(v) == 10]
+
+
+def writer_of(hand: dict[int, list[pen.PenDigit]]) -> str:
+    """The name of the writer whose digits `hand` holds."""
+    return next(iter(hand.values()))[0].writer
+
+
+def canvas_number(text: str, hand: dict, rng: np.random.Generator, gap: tuple[float, float]) -> np.ndarray:
+    """The 400x400 sketchpad layer (RGBA) with `text` written across it as one writer writes."""
+    brush = float(rng.choice([6, 12, 20]))
+    digits = sum(c.isdigit() for c in text)
+    others = len(text) - digits
+    est = digits * 0.75 + others * 0.45  # width in digit heights, roughly
+    height = min(rng.uniform(70, 150), 350 / max(est, 1e-3))
+    ink, _ = write(text, hand, rng, gap, height, brush, (400, 400))
+    layer = np.zeros((400, 400, 4), np.uint8)
+    layer[..., 3] = ink
+    return layer
+
+
+def paper_photo(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink (tight sheet) written on paper and photographed: colour, grain, ruled lines, light, blur, noise, JPEG."""
+    ih, iw = ink.shape
+    W = int(iw * rng.uniform(1.3, 1.8))
+    H = int(max(ih * rng.uniform(2.0, 3.5), W * rng.uniform(0.35, 0.7)))
+    full = np.zeros((H, W), np.uint8)
+    y0, x0 = int(rng.uniform(0.15, 0.6) * (H - ih)), int(rng.uniform(0.1, 0.9) * (W - iw))
+    full[y0:y0 + ih, x0:x0 + iw] = ink
+    base = rng.uniform(200, 250)
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = np.array([base, base - rng.uniform(0, 10), base - rng.uniform(0, 25)], np.float32)
+    img += (rng.uniform(1, 6) * smooth_noise(rng, H, W, rng.uniform(4, 25)))[..., None]
+    if rng.random() < 0.4:  # ruled paper
+        spacing = ih * rng.uniform(0.5, 0.9)
+        layer = np.zeros((H, W), np.uint8)
+        for yy in np.arange(rng.uniform(0, spacing), H, spacing):
+            cv2.line(layer, (0, int(yy)), (W - 1, int(yy)), 255, int(rng.integers(1, 3)), cv2.LINE_AA)
+        blend(img, layer.astype(np.float32) / 255, np.array([rng.uniform(140, 200), rng.uniform(160, 210), 230], np.float32))
+    blend(img, full.astype(np.float32) / 255,
+          np.array([rng.uniform(10, 60), rng.uniform(10, 60), rng.uniform(20, 110)], np.float32))
+    ang = rng.uniform(0, 2 * np.pi)
+    ramp = np.add.outer(np.sin(ang) * (np.arange(H, dtype=np.float32) / H - 0.5),
+                        np.cos(ang) * (np.arange(W, dtype=np.float32) / W - 0.5)) + 0.5
+    img *= (1 - np.float32(rng.uniform(0.0, 0.4)) * np.clip(ramp, 0, 1))[..., None]
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 1.5) * max(1.0, W / 1000))
+    img += (rng.uniform(1, 6) * rng.standard_normal((H, W), dtype=np.float32))[..., None]
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", img[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(60, 95))])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1].copy()
+
+
+def cheque_crop(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An amount cut tightly from a scanned cheque: grey paper with a printed pattern (waves or a dot screen),
+    often a ruled line, ink a little blurred and noisy; the crop 24-64 px tall, JPEG half the time (grey uint8)."""
+    H, W = ink.shape
+    img, paper = form_paper(H, W, rng, wave=(0.1, 0.4))
+    rows = np.flatnonzero(ink.max(axis=1) > 100)
+    if rng.random() < 0.6 and rows.size:
+        ly = int(min(H - 2, rows[-1] + rng.uniform(-0.05, 0.1) * (rows[-1] - rows[0])))
+        cv2.line(img, (0, ly), (W - 1, ly), float(paper - rng.uniform(40, 110)), int(rng.integers(1, 3)))
+    img = lay_ink(img, ink, rng)
+    ys, xs = np.nonzero(ink > 100)
+    m = lambda: int(rng.uniform(0.02, 0.12) * (ys.max() - ys.min()))  # noqa: E731 (tight, a little paper round)
+    crop = img[max(0, ys.min() - m()):ys.max() + 1 + m(), max(0, xs.min() - m()):xs.max() + 1 + m()]
+    f = rng.uniform(24, 64) / crop.shape[0]
+    crop = cv2.resize(np.clip(crop, 0, 255).astype(np.uint8), (max(8, int(crop.shape[1] * f)), max(8, int(crop.shape[0] * f))),
+                      interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        crop = cv2.imdecode(cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 95))])[1],
+                            cv2.IMREAD_GRAYSCALE)
+    return crop
+
+
+def amount_text(rng: np.random.Generator) -> str:
+    """A cheque amount: 2-7 digits, zeros common, a dot or a dash between groups, a `.-` or `=` after it often."""
+    n = int(rng.integers(2, 8))
+    digits = "".join(str(int(d)) if rng.random() < 0.7 else "0" for d in rng.integers(0, 10, n))
+    if n >= 4 and rng.random() < 0.6:
+        k = n - 3 if rng.random() < 0.5 else n - 2
+        digits = digits[:k] + str(rng.choice([".", "-", ","])) + digits[k:]
+    return digits + str(rng.choice(["", ".-", "=", "-", ".-"]))
+
+
+def number_text(rng: np.random.Generator, n: int, separators: bool) -> str:
+    """`n` random digits; with separators, as an amount, a date or a fraction."""
+    digits = "".join(str(int(d)) for d in rng.integers(0, 10, n))
+    if not separators:
+        return digits
+    k = int(rng.integers(0, 5))
+    if k == 0 and n >= 4:
+        t = ",".join([digits[:n % 3 or 3]] + [digits[i:i + 3] for i in range(n % 3 or 3, n, 3)])
+    elif k == 1 and n >= 3:
+        t = digits[:-2] + "." + digits[-2:]
+    elif k == 2 and n >= 2:
+        t = digits[: n // 2] + "/" + digits[n // 2:]
+    elif k == 3 and n >= 3:
+        t = digits[: n // 2] + "-" + digits[n // 2:]
+    else:
+        t = digits[: n // 2] + " " + digits[n // 2:]
+    return t + str(rng.choice(["", "", ".-", "=", "-"]))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Reading
+# ------------------------------------------------------------------------------------------------------------
+
+
+class Readers:
+    """The digit model and the number reader, and the three ways of reading a picture's numbers."""
+
+    def __init__(self, reader_path: Path, shears: tuple[float, ...] = nr.SHEARS,
+                 widths: tuple[float, ...] = nr.WIDTHS):
+        from mnist_core.digits.recognize import Recognizer
+
+        self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
+        # The served weights; other widths weigh 1 beside the own width's served weight.
+        weights = nr.WIDTH_WEIGHTS if widths == nr.WIDTHS else (nr.WIDTH_WEIGHTS[0],) + (1.0,) * (len(widths) - 1)
+        self.reader = nr.NumberReader.load(reader_path, shears, widths, weights)
+        if self.reader is None:
+            raise SystemExit(f"no number reader at {reader_path}")
+        self.times: dict[str, list[float]] = collections.defaultdict(list)
+
+    def read(self, digits: list[pp.Digit], ink: pp.Ink | None) -> dict[str, str]:
+        """{"segmenter": ..., "reader alone": ..., "served": ...} for one picture's digits and ink."""
+        if not digits:
+            return {"segmenter": "", "reader alone": "", "served": ""}
+        probs = self.predict(pp.to_model_batch(digits))
+        seg = "".join(str(int(p.argmax())) for p in probs)
+        t = time.perf_counter()
+        served = nr.read_numbers(digits, probs, ink, self.reader)
+        self.times["line"].append(time.perf_counter() - t)
+        alone = []
+        for row in nr.rows_of(digits):
+            band = nr.band(ink, row) if ink is not None else None
+            if band is None:
+                continue
+            x = nr.line_input(band)
+            t = time.perf_counter()
+            found = self.reader.read(x).found
+            self.times["network"].append(time.perf_counter() - t)
+            alone.append("".join(str(d) for d, *_ in found))
+        return {"segmenter": seg, "reader alone": "".join(alone), "served": nr.as_json(served)["number"]}
+
+
+def canvas_read(readers: Readers, layer: np.ndarray) -> dict[str, str]:
+    digits, ink = pp.canvas_ink([layer])
+    return readers.read(digits, ink)
+
+
+def photo_read(readers: Readers, photo: np.ndarray) -> dict[str, str]:
+    digits, ink = pp.photo_ink(photo)
+    return readers.read(digits, ink)
+
+
+def build_and_read(args, readers: Readers) -> list[dict]:
+    """Every set: name, truths, each way's readings, the line lengths."""
+    rng = np.random.default_rng(args.seed)
+    sets = []
+    for name, file in (("pendigits", "pendigits_dev.json.gz"), ("UNIPEN", "unipen_dev.json.gz")):
+        p = DATA / "pen" / file
+        if not p.is_file():
+            continue
+        hands = writers_with_all_digits(pen.split_writers(pen.load_pen(p))[1])
+        log(f"{name}: {len(hands)} held-out writers who wrote every digit")
+        for cond, gap, seps in (("natural spacing", GAPS["natural"], False), ("touching", GAPS["touching"], False),
+                                ("with separators", GAPS["natural"], True)):
+            truth, got, lens, who = [], collections.defaultdict(list), [], []
+            t = time.perf_counter()
+            for i in range(args.n):
+                hand = hands[int(rng.integers(len(hands)))]
+                n = int(rng.integers(2, 7))
+                text = number_text(rng, n, seps)
+                res = canvas_read(readers, canvas_number(text, hand, rng, gap))
+                truth.append("".join(c for c in text if c.isdigit()))
+                lens.append(n)
+                who.append(writer_of(hand))
+                for k, v in res.items():
+                    got[k].append(v)
+            sets.append(dict(name=f"canvas, {cond}: {name} held-out writers", truth=truth, got=got, lens=lens,
+                             who=who))
+            log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+        truth, got, lens, who = [], collections.defaultdict(list), [], []
+        t = time.perf_counter()
+        for i in range(args.n_paper):
+            hand = hands[int(rng.integers(len(hands)))]
+            n = int(rng.integers(2, 7))
+            text = number_text(rng, n, False)
+            height = rng.uniform(40, 110)
+            ink, _ = write(text, hand, rng, GAPS["natural"], height, max(1.5, height * rng.uniform(0.05, 0.12)))
+            res = photo_read(readers, paper_photo(ink, rng))
+            truth.append(text)
+            lens.append(n)
+            who.append(writer_of(hand))
+            for k, v in res.items():
+                got[k].append(v)
+        sets.append(dict(name=f"paper, natural spacing: {name} held-out writers, photographed", truth=truth, got=got,
+                         lens=lens, who=who))
+        log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+        truth, got, lens = [], collections.defaultdict(list), []
+        t = time.perf_counter()
+        for i in range(args.n_paper):
+            hand = hands[int(rng.integers(len(hands)))]
+            text = amount_text(rng)
+            height = 60.0
+            ink, _ = write(text, hand, rng, (-0.2, 0.1), height, height * rng.uniform(0.05, 0.14))
+            res = photo_read(readers, cheque_crop(ink, rng))
+            truth.append("".join(c for c in text if c.isdigit()))
+            lens.append(len(truth[-1]))
+            for k, v in res.items():
+                got[k].append(v)
+        sets.append(dict(name=f"cheque amounts: {name} held-out writers, cut tightly from patterned paper (24-64 px)",
+                         truth=truth, got=got, lens=lens))
+        log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+    mnist = DATA / "mnist.npz"
+    if mnist.is_file():
+        with np.load(mnist) as f:
+            hand = lines.Hand(None, (f["x_test"], f["y_test"]))
+        truth, got, lens = [], collections.defaultdict(list), []
+        style = lines.LineStyle(min_digits=1, max_digits=8)
+        for i in range(args.n):
+            text = "".join(str(int(d)) for d in rng.integers(0, 10, int(rng.integers(1, 9))))
+            ink, _ = lines.write_line(text, hand, rng, style, height=rng.uniform(50, 90), pen=1.0)
+            f = min(1.0, 380 / ink.shape[1], 380 / ink.shape[0])
+            ink = cv2.resize(ink, (max(1, int(ink.shape[1] * f)), max(1, int(ink.shape[0] * f))), interpolation=cv2.INTER_AREA)
+            layer = np.zeros((400, 400, 4), np.uint8)
+            layer[10:10 + ink.shape[0], 10:10 + ink.shape[1], 3] = ink
+            res = canvas_read(readers, layer)
+            truth.append(text)
+            lens.append(len(text))
+            for k, v in res.items():
+                got[k].append(v)
+        sets.append(dict(name="canvas: lines of MNIST test digits (1-8 digits)", truth=truth, got=got, lens=lens))
+    return sets
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Scoring and the table
+# ------------------------------------------------------------------------------------------------------------
+
+
+def scores(read: list[str], truth: list[str]) -> tuple[float, float]:
+    from mnist_core.numbers.train import score
+
+    return score(read, truth)
+
+
+def by_writer(s: dict, way: str = "served", worst: int = 3) -> dict:
+    """How one set's misread numbers spread over its writers: writers, misread numbers, writers with none misread,
+    the median writer's exact match, and the `worst` writers with the most misread (name, misread, numbers)."""
+    per = collections.defaultdict(lambda: [0, 0])  # writer -> [misread, numbers]
+    for w, got, truth in zip(s["who"], s["got"][way], s["truth"]):
+        per[w][0] += got != truth
+        per[w][1] += 1
+    ranked = sorted(per.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    misread = [m for m, _ in per.values()]
+    return dict(writers=len(per), misread=sum(misread), flawless=misread.count(0),
+                median=float(np.median([1 - m / n for m, n in per.values()])),
+                worst=[(w, m, n) for w, (m, n) in ranked[:worst] if m])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=400, help="canvas numbers per set (default 400)")
+    ap.add_argument("--n-paper", type=int, default=200, help="photographed numbers per population (default 200)")
+    ap.add_argument("--reader", default=str(nr.SHIPPED), help="the number reader (.tflite)")
+    ap.add_argument("--shears", default=",".join(f"{v:g}" for v in nr.SHEARS),
+                    help="slants each line is read at, comma-separated (default: the served "
+                         "mnist_core.numbers.reader.SHEARS; 0 reads upright only, as before)")
+    ap.add_argument("--widths", default=",".join(f"{v:g}" for v in nr.WIDTHS),
+                    help="widths each line is read at, comma-separated, 1 first (default: the served "
+                         "mnist_core.numbers.reader.WIDTHS and WIDTH_WEIGHTS; 1 reads it at its own width only)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
+    args = ap.parse_args(argv)
+    if not (DATA / "pen").is_dir():
+        print(f"no pen data at {DATA / 'pen'}; nothing to measure", file=sys.stderr)
+        return 2
+    started, load0 = time.perf_counter(), os.getloadavg()
+    readers = Readers(Path(args.reader), tuple(float(v) for v in args.shears.split(",")),
+                      tuple(float(v) for v in args.widths.split(",")))
+    sets = build_and_read(args, readers)
+    ways = ("segmenter", "reader alone", "served")
+    rows = []
+    for s in sets:
+        res = {k: scores(s["got"][k], s["truth"]) for k in ways}
+        rows.append((s, res))
+        log(f"{s['name']} (n {len(s['truth'])}): " + "  ".join(f"{k}: {e:.1%} exact, {d:.1%} digits"
+                                                             for k, (e, d) in res.items()))
+    per_len = []
+    for s in sets:
+        if s["name"].startswith("canvas, natural"):
+            for n in sorted(set(s["lens"])):
+                idx = [i for i, m in enumerate(s["lens"]) if m == n]
+                r = {k: scores([s["got"][k][i] for i in idx], [s["truth"][i] for i in idx])[0] for k in ways}
+                per_len.append((s["name"].split(": ")[1].split(" ")[0], n, len(idx), r))
+    spread = [(s["name"], by_writer(s)) for s in sets if "who" in s]
+    for name, b in spread:
+        log(f"{name}: {b['misread']} misread by {b['writers']} writers ({b['flawless']} with none), median writer "
+            f"{b['median']:.1%}; worst "
+            + ", ".join(f"{w} {m}/{n}" for w, m, n in b["worst"]))
+    t_line = np.array(readers.times["line"]) * 1000
+    t_net = np.array(readers.times["network"]) * 1000
+    timing = (f"reading a picture's numbers once its digits are found (rows, bands, the reader, combining): p50 "
+              f"{np.percentile(t_line, 50):.1f} ms, p90 {np.percentile(t_line, 90):.1f} ms over {len(t_line)} pictures; "
+              f"the reader alone per line (its network at every shear and width, and their vote): p50 "
+              f"{np.percentile(t_net, 50):.1f} ms, p90 {np.percentile(t_net, 90):.1f} ms")
+    log(timing)
+    seconds = time.perf_counter() - started
+    if args.out:
+        write_table(Path(args.out), rows, per_len, spread, args, load0, seconds, timing)
+    return 0
+
+
+def write_table(path: Path, rows, per_len, spread, args, load0, seconds, timing) -> None:
+    """The results as Markdown between BEGIN and END in `path` (text around them kept), else the whole file."""
+    from _common import describe, machine
+
+    loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
+    out = [f"Command: `python benchmarks/bench_numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
+           f" --shears {args.shears} --widths {args.widths} --out {os.path.relpath(path, ROOT)}`"
+           f" ({seconds / 60:.0f} min)  ",
+           f"Reader: `{os.path.relpath(args.reader, ROOT)}`, each line read at shears {args.shears} and widths "
+           f"{args.widths}; digit model: `models/default.tflite`  ",
+           f"{describe(machine())}; load averages {loads(load0)} at the start, {loads(os.getloadavg())} at the end",
+           "",
+           "| set | n | old segmenter: exact | digits | reader alone: exact | digits | **served**: exact | digits |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for s, res in rows:
+        cells = " | ".join(f"{res[k][0]:.1%} | {res[k][1]:.1%}" if k != "served" else
+                           f"**{res[k][0]:.1%}** | {res[k][1]:.1%}" for k in ("segmenter", "reader alone", "served"))
+        out.append(f"| {s['name']} | {len(s['truth'])} | {cells} |")
+    out += ["", "Exact match per number length, canvas with natural spacing:", "",
+            "| writers | digits | n | old segmenter | reader alone | served |", "|---|---:|---:|---:|---:|---:|"]
+    for pop, n, m, r in per_len:
+        out.append(f"| {pop} | {n} | {m} | {r['segmenter']:.1%} | {r['reader alone']:.1%} | {r['served']:.1%} |")
+    out += ["", "Served misreadings by writer (each number is one writer's; the median writer's exact match, and the "
+            "three writers with the most misread numbers):", "",
+            "| set | writers | every number read right | median writer | misread | most misread (misread / numbers) |",
+            "|---|---:|---:|---:|---:|---|"]
+    for name, b in spread:
+        worst = ", ".join(f"{w} {m}/{n}" for w, m, n in b["worst"]) or "-"
+        share = sum(m for _, m, _ in b["worst"])
+        out.append(f"| {name} | {b['writers']} | {b['flawless']} | {b['median']:.1%} | {b['misread']} ({share} by "
+                   f"these three) | {worst} |")
+    out += ["", f"Speed (reported, not asserted): {timing}."]
+    write_between(path, BEGIN, END, "\n".join(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""Stroke-space augmentation and writing conventions synthesised from real writers' digits.
+
+Strokes here are lists of (K, 2) float arrays (x, y), y down. Everything works on *unit* strokes (`unit`: the
+ink box's top-left at 0 and its height 1, x in proportion), so a generator's lengths are fractions of the
+digit's height.
+
+- `augment`: another hand's version of the same ink: slant, rotation, aspect, a smooth elastic wobble, point
+  jitter on a densified path, and the stroke-order accidents of real pens (a stroke reversed, strokes
+  reordered, a stroke split by a pen lift, two strokes merged by a pen that did not lift). Time is not
+  modelled: the features resample by arc length, so speed cannot matter.
+- conventions (`CONVENTIONS`): each a function from one training digit's strokes (a 1 for the 1s, a 7 for the
+  7s...) and a generator to the strokes of the same digit written in another population's convention: the
+  continental 1 (an up-stroke flag into the stem, with and without a base), the 1 with a serif, the crossed 7,
+  the slashed and the dotted 0, 4s open in one stroke and closed in one or two, 9s with a straight and a curled
+  tail. `share` is the part of a label's training digits drawn in that convention (`with_conventions`).
+
+No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+Strokes = list[np.ndarray]
+
+
+def unit(strokes) -> Strokes:
+    """Strokes shifted and scaled so the ink box's top-left is 0 and its height 1 (x in proportion)."""
+    strokes = [np.asarray(s, np.float64)[:, :2] for s in strokes if len(s)]
+    allp = np.concatenate(strokes)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    h = max(float(hi[1] - lo[1]), 1e-3 * max(float(hi[0] - lo[0]), 1e-6), 1e-6)
+    return [(s - lo) / h for s in strokes]
+
+
+def _line(p0, p1, n: int = 8, bow: float = 0.0) -> np.ndarray:
+    """n points from p0 to p1 (both kept), bowed sideways by `bow` (fraction of the length) at the middle."""
+    p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
+    u = np.linspace(0, 1, n)[:, None]
+    d = p1 - p0
+    normal = np.array([-d[1], d[0]])
+    return p0 + u * d + bow * np.sin(np.pi * u) * normal
+
+
+def _longest(strokes: Strokes) -> int:
+    return int(np.argmax([np.sqrt((np.diff(s, axis=0) ** 2).sum(1)).sum() if len(s) > 1 else 0 for s in strokes]))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Augmentation
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AugmentSettings:
+    """How far `augment` moves a digit from its writer's hand (0 / False turns a part off)."""
+
+    slant: float = 0.3  # shear of x by height, uniform in [-slant, slant]
+    rotation: float = 10.0  # degrees, uniform in [-rotation, rotation]
+    aspect: float = 0.3  # log of the width factor, uniform in [-aspect, aspect]
+    wobble: float = 0.03  # amplitude of the smooth elastic displacement (fraction of the height)
+    jitter: float = 0.006  # largest std of per-point noise on the densified path (fraction of the height)
+    reverse: float = 0.05  # chance that one stroke is drawn backwards
+    reorder: float = 0.1  # chance that a many-stroke digit's strokes come in another order
+    split: float = 0.08  # chance that a stroke is cut in two by a pen lift
+    merge: float = 0.08  # chance that two consecutive strokes are joined (the pen did not lift)
+
+
+def _geometry(strokes: Strokes, rng: np.random.Generator, s: AugmentSettings) -> Strokes:
+    """Slant, rotation, aspect and a smooth wobble about the ink box's centre."""
+    allp = np.concatenate(strokes)
+    c = (allp.min(0) + allp.max(0)) / 2
+    ang = np.deg2rad(rng.uniform(-s.rotation, s.rotation))
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
+    m = rot @ np.array([[np.exp(rng.uniform(-s.aspect, s.aspect)), rng.uniform(-s.slant, s.slant)], [0.0, 1.0]])
+    f, ph, a = rng.uniform(1, 3, 4), rng.uniform(0, 2 * np.pi, 4), rng.uniform(-s.wobble, s.wobble, 4)
+    out = []
+    for st in strokes:
+        p = (st - c) @ m.T
+        dx = a[0] * np.sin(f[0] * np.pi * p[:, 1] + ph[0]) + a[1] * np.sin(f[1] * np.pi * p[:, 0] + ph[1])
+        dy = a[2] * np.sin(f[2] * np.pi * p[:, 0] + ph[2]) + a[3] * np.sin(f[3] * np.pi * p[:, 1] + ph[3])
+        out.append(p + np.stack([dx, dy], 1))
+    return out
+
+
+def densify(stroke: np.ndarray, step: float = 0.02) -> np.ndarray:
+    """A stroke with extra points on its straight runs so that no gap exceeds `step` (unit strokes)."""
+    if len(stroke) < 2:
+        return stroke
+    seg = np.sqrt((np.diff(stroke, axis=0) ** 2).sum(1))
+    parts = [stroke[:1]]
+    for i, L in enumerate(seg):
+        k = max(1, int(np.ceil(L / step)))
+        u = (np.arange(1, k + 1) / k)[:, None]
+        parts.append(stroke[i] + u * (stroke[i + 1] - stroke[i]))
+    return np.concatenate(parts)
+
+
+def _order(strokes: Strokes, rng: np.random.Generator, s: AugmentSettings) -> Strokes:
+    """The pen's accidents: a stroke reversed, strokes reordered, split or merged."""
+    strokes = list(strokes)
+    if rng.random() < s.reverse:
+        i = int(rng.integers(len(strokes)))
+        strokes[i] = strokes[i][::-1]
+    if len(strokes) > 1 and rng.random() < s.reorder:
+        strokes = [strokes[i] for i in rng.permutation(len(strokes))]
+    if rng.random() < s.split:
+        i = int(rng.integers(len(strokes)))
+        if len(strokes[i]) >= 6:
+            k = int(rng.integers(2, len(strokes[i]) - 2))
+            strokes[i:i + 1] = [strokes[i][:k + 1], strokes[i][k + 1:]]
+    if len(strokes) > 1 and rng.random() < s.merge:
+        i = int(rng.integers(len(strokes) - 1))
+        strokes[i:i + 2] = [np.concatenate([strokes[i], strokes[i + 1]])]
+    return strokes
+
+
+def augment(strokes, rng: np.random.Generator, settings: AugmentSettings = AugmentSettings()) -> Strokes:
+    """Another hand's version of the same digit (see `AugmentSettings`): unit strokes in, unit strokes out."""
+    u = _geometry(unit(strokes), rng, settings)
+    sigma = rng.uniform(0, settings.jitter)
+    if sigma > 0:
+        u = [d + rng.normal(0, sigma, d.shape) for d in (densify(x) for x in u)]
+    return unit(_order(u, rng, settings))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Conventions: each (unit strokes of a training digit, rng) -> unit strokes of the same digit
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _stem(strokes: Strokes) -> np.ndarray:
+    """A 1's stem: its longest stroke from its topmost point down (a flag it had is dropped), top to bottom."""
+    s = strokes[_longest(strokes)]
+    if s[0, 1] > s[-1, 1]:
+        s = s[::-1]
+    s = s[int(np.argmin(s[:, 1])):]
+    if len(s) < 2 or s[-1, 1] - s[0, 1] < 0.5:
+        x = float(np.concatenate(strokes)[:, 0].mean())
+        s = _line((x, 0.0), (x, 1.0), 10)
+    return s
+
+
+def _flagged_one(strokes, rng: np.random.Generator, length: tuple[float, float], angle: tuple[float, float],
+                 base: float) -> Strokes:
+    """A 1 whose stem starts with an up-stroke flag (one stroke) and has a base (a second stroke) with
+    probability `base`; the flag's length (fraction of the height) and angle below the horizontal (degrees)
+    drawn from the ranges."""
+    stem = _stem(unit(strokes))
+    top = stem[0]
+    a, th = rng.uniform(*length), np.deg2rad(rng.uniform(*angle))
+    start = top + a * np.array([-np.cos(th), np.sin(th)])
+    flag = _line(start, top, 6, bow=rng.uniform(-0.08, 0.08))
+    out = [np.concatenate([flag, stem[1:]])]
+    if rng.random() < base:
+        b = stem[-1]
+        w = rng.uniform(0.3, 0.8)
+        left = b + np.array([-w * rng.uniform(0.35, 0.65), rng.uniform(-0.02, 0.02)])
+        out.append(_line(left, left + np.array([w, rng.uniform(-0.04, 0.04)]), 8))
+    return unit(out)
+
+
+def continental_one(strokes, rng: np.random.Generator) -> Strokes:
+    """The continental 1 without a base: a long flag (20-55% of the height, 20-60 degrees below the horizontal:
+    a flatter, longer one is a 7's bar) drawn up into the stem."""
+    return _flagged_one(strokes, rng, (0.2, 0.55), (20, 60), base=0.0)
+
+
+def continental_one_base(strokes, rng: np.random.Generator) -> Strokes:
+    """The continental 1 with a base stroke under the stem."""
+    return _flagged_one(strokes, rng, (0.2, 0.55), (20, 60), base=1.0)
+
+
+def serif_one(strokes, rng: np.random.Generator) -> Strokes:
+    """The 1 with a serif: a short flag (8-22% of the height), a base half the time."""
+    return _flagged_one(strokes, rng, (0.08, 0.22), (10, 50), base=0.5)
+
+
+def crossed_seven(strokes, rng: np.random.Generator) -> Strokes:
+    """The crossed 7: the writer's 7 and a short bar through the middle of its stem, a separate last stroke."""
+    u = unit(strokes)
+    main = u[_longest(u)]
+    top = main[:, 1] < 0.4
+    corner = int(np.argmax(np.where(top, main[:, 0] - 0.3 * main[:, 1], -np.inf)))
+    stem = main[corner:] if len(main) - corner >= 2 else main
+    yb = rng.uniform(0.42, 0.65)
+    order = np.argsort(stem[:, 1])
+    xb = float(np.interp(yb, stem[order, 1], stem[order, 0]))
+    w = rng.uniform(0.12, 0.28)
+    left = np.array([xb - w * rng.uniform(0.4, 0.6), yb])
+    bar = _line(left, left + np.array([w * 2, rng.uniform(-0.06, 0.06)]), 8, bow=rng.uniform(-0.05, 0.05))
+    return unit(u + [bar if rng.random() < 0.9 else bar[::-1]])
+
+
+def slashed_zero(strokes, rng: np.random.Generator) -> Strokes:
+    """The slashed 0 (Ø): a diagonal stroke through, past the ring by up to 15% of the height."""
+    u = unit(strokes)
+    allp = np.concatenate(u)
+    (x0, y0), (x1, y1) = allp.min(0), allp.max(0)
+    e = rng.uniform(-0.04, 0.15, 2)
+    a, b = np.array([x1 + e[0] * 0.6, y0 - e[0]]), np.array([x0 - e[1] * 0.6, y1 + e[1]])
+    slash = _line(a, b, 10, bow=rng.uniform(-0.04, 0.04))
+    return unit(u + [slash if rng.random() < 0.7 else slash[::-1]])
+
+
+def dotted_zero(strokes, rng: np.random.Generator) -> Strokes:
+    """The dotted 0: a dot (a tiny stroke) near the ring's centre."""
+    u = unit(strokes)
+    allp = np.concatenate(u)
+    c = (allp.min(0) + allp.max(0)) / 2 + rng.normal(0, 0.04, 2)
+    d = rng.uniform(0.0, 0.04) * np.array([np.cos(a := rng.uniform(0, 2 * np.pi)), np.sin(a)])
+    return unit(u + [np.stack([c, c + d])])
+
+
+def _four_frame(strokes, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Key points of a 4 in the writer's width: arm top A, arm foot B, bar end C, stem top S, bottom E, and D
+    where the bar meets the stem."""
+    u = unit(strokes)
+    w = float(np.clip(np.concatenate(u)[:, 0].max(), 0.45, 0.95))
+    bar = rng.uniform(0.5, 0.7)
+    sx = w * rng.uniform(0.58, 0.75)
+    lean = rng.uniform(-0.08, 0.12)  # the stem's top leans right of its foot
+    S = np.array([sx + lean * 0.5, rng.uniform(0.0, 0.1)])
+    E = np.array([sx - lean * 0.5, 1.0])
+    A = np.array([w * rng.uniform(0.05, 0.25), rng.uniform(0.0, 0.15)])
+    B = np.array([A[0] - w * rng.uniform(-0.05, 0.12), bar])
+    C = np.array([w * rng.uniform(0.88, 1.02), bar + rng.uniform(-0.05, 0.03)])
+    t = (bar - S[1]) / (E[1] - S[1])
+    D = S + t * (E - S)
+    return dict(A=A, B=B, C=C, S=S, E=E, D=D)
+
+
+def four_open_one(strokes, rng: np.random.Generator) -> Strokes:
+    """An open 4 in one stroke: down the arm, along the bar to the stem, up to its top and down the stem."""
+    k = _four_frame(strokes, rng)
+    path = [_line(k["A"], k["B"], 6), _line(k["B"], k["D"], 6)[1:], _line(k["D"], k["S"], 5)[1:],
+            _line(k["S"], k["E"], 10)[1:]]
+    return unit([np.concatenate(path)])
+
+
+def four_closed_one(strokes, rng: np.random.Generator) -> Strokes:
+    """A closed 4 in one stroke: up the stem from its foot, down the diagonal to the bar, along the bar."""
+    k = _four_frame(strokes, rng)
+    path = [_line(k["E"], k["S"], 10), _line(k["S"], k["B"], 8)[1:], _line(k["B"], k["C"], 7)[1:]]
+    return unit([np.concatenate(path)])
+
+
+def four_closed_two(strokes, rng: np.random.Generator) -> Strokes:
+    """A closed 4 in two strokes: the diagonal from the stem's top to the bar and along it; then the stem."""
+    k = _four_frame(strokes, rng)
+    first = np.concatenate([_line(k["S"], k["B"], 8), _line(k["B"], k["C"], 7)[1:]])
+    return unit([first, _line(k["S"] + rng.normal(0, 0.02, 2), k["E"], 10)])
+
+
+def _nine_loop(strokes) -> np.ndarray | None:
+    """The loop of a 9: the longest run of its main stroke in the top 58% of the height (None if too short)."""
+    u = unit(strokes)
+    main = u[_longest(u)]
+    top = main[:, 1] <= 0.58
+    best, run = (0, 0), None
+    for i, t in enumerate(np.append(top, False)):
+        if t and run is None:
+            run = i
+        elif not t and run is not None:
+            best = max(best, (i - run, run))
+            run = None
+    n, i = best
+    return main[i:i + n] if n >= 4 else None
+
+
+def _nine(strokes, rng: np.random.Generator, curl: bool) -> Strokes:
+    loop = _nine_loop(strokes)
+    if loop is None:
+        return unit(strokes)
+    x_right = float(loop[:, 0].max())
+    end = loop[-1]
+    start = np.array([max(end[0], x_right - 0.05), end[1]])
+    if not curl:
+        foot = np.array([start[0] - rng.uniform(-0.05, 0.18), 1.0])
+        tail = _line(start, foot, 10, bow=rng.uniform(-0.05, 0.05))
+    else:
+        r = rng.uniform(0.12, 0.25)
+        down = _line(start, (start[0] - rng.uniform(0, 0.08), 1.0 - r), 7)
+        c = down[-1] - np.array([r, 0.0])
+        a = np.linspace(0, np.deg2rad(rng.uniform(110, 170)), 8)[1:]
+        tail = np.concatenate([down, c + r * np.stack([np.cos(a), np.sin(a)], 1)])
+    return unit([np.concatenate([loop, tail[1:]])])
+
+
+def nine_straight(strokes, rng: np.random.Generator) -> Strokes:
+    """A 9 whose tail is a straight line down from the loop (the writer's loop kept)."""
+    return _nine(strokes, rng, curl=False)
+
+
+def nine_curled(strokes, rng: np.random.Generator) -> Strokes:
+    """A 9 whose tail curls left at the foot (the writer's loop kept)."""
+    return _nine(strokes, rng, curl=True)
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One writing convention: the digit it writes, how, and its part of that digit's training examples."""
+
+    name: str
+    label: int
+    make: Callable[[Strokes, np.random.Generator], Strokes]
+    share: float  # fraction of the label's training digits redrawn in this convention
+
+
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention("continental 1 (flag, no base)", 1, continental_one, 0.22),
+    Convention("continental 1 with a base", 1, continental_one_base, 0.12),
+    Convention("1 with a serif", 1, serif_one, 0.10),
+    Convention("crossed 7", 7, crossed_seven, 0.25),
+    Convention("slashed 0", 0, slashed_zero, 0.08),
+    Convention("dotted 0", 0, dotted_zero, 0.04),
+    Convention("4 open, one stroke", 4, four_open_one, 0.10),
+    Convention("4 closed, one stroke", 4, four_closed_one, 0.06),
+    Convention("4 closed, two strokes", 4, four_closed_two, 0.10),
+    Convention("9 straight tail", 9, nine_straight, 0.12),
+    Convention("9 curled tail", 9, nine_curled, 0.08),
+)
+
+
+def with_conventions(strokes, label: int, rng: np.random.Generator, scale: float = 1.0) -> Strokes:
+    """A training digit redrawn in one of its label's conventions with probability `share * scale` each,
+    else as it was (unit strokes either way)."""
+    r = rng.random()
+    for c in CONVENTIONS:
+        if c.label != label:
+            continue
+        if r < c.share * scale:
+            return c.make(strokes, rng)
+        r -= c.share * scale
+    return unit(strokes)
+
+
+def by_name(name: str) -> Convention:
+    """The convention called `name` (KeyError if none)."""
+    for c in CONVENTIONS:
+        if c.name == name:
+            return c
+    raise KeyError(name)

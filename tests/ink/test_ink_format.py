@@ -1,0 +1,114 @@
+"""Ink parsing and validation: JSON (object and compact), InkML, and every refusal with its message."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mnist_core.ink.format import Ink, InkError, InkLimits, from_strokes, parse, parse_inkml, parse_json, to_inkml
+
+OBJ = {"strokes": [[{"x": 10, "y": 20, "t": 0, "p": 0.5}, {"x": 12, "y": 30, "t": 16}],
+                   [{"x": 5, "y": 25, "t": 300}, {"x": 20, "y": 25, "t": 320}]]}
+COMPACT = [[[10, 20, 0], [12, 30, 16]], [[5, 25, 300], [20, 25, 320]]]
+INKML = ('<ink xmlns="http://www.w3.org/2003/InkML"><trace>10 20 0, 12 30 16</trace>'
+         '<trace>5 25 300, 20 25 320</trace></ink>')
+INKML_FMT = ('<ink><traceFormat><channel name="Y"/><channel name="X"/><channel name="T"/><channel name="F"/>'
+             '</traceFormat><trace>20 10 0 1, 30 12 16 1</trace><trace>25 5 300 1, 25 20 320 1</trace></ink>')
+
+
+@pytest.mark.parametrize("source", [OBJ, json.dumps(OBJ), COMPACT, json.dumps(COMPACT), {"strokes": COMPACT},
+                                    INKML, INKML_FMT, INKML.encode()])
+def test_every_form_reads_the_same_ink(source):
+    ink = parse(source)
+    assert isinstance(ink, Ink) and ink.timed
+    assert len(ink.strokes) == 2 and ink.points == 4
+    np.testing.assert_allclose(ink.strokes[0], [[10, 20, 0], [12, 30, 16]])
+    np.testing.assert_allclose(ink.strokes[1], [[5, 25, 300], [20, 25, 320]])
+    assert all(s.dtype == np.float32 and s.shape[1] == 3 for s in ink.strokes)
+
+
+def test_points_without_time_get_an_increasing_clock():
+    ink = parse_json({"strokes": [[{"x": 1, "y": 2}, {"x": 3, "y": 4}], [{"x": 0, "y": 0}]]})
+    assert not ink.timed
+    t = np.concatenate([s[:, 2] for s in ink.strokes])
+    assert (np.diff(t) > 0).all()
+    ink2 = parse_inkml("<ink><trace>1 2, 3 4</trace></ink>")
+    assert not ink2.timed and ink2.points == 2
+
+
+@pytest.mark.parametrize("source, words", [
+    ({"strokes": []}, "empty"),
+    ([], "empty"),
+    ({"points": []}, "'strokes'"),
+    ({"strokes": [[]]}, "non-empty"),
+    ({"strokes": [[{"x": 1}]]}, "'x' and 'y'"),
+    ({"strokes": [[{"x": "a", "y": 1}]]}, "not a number"),
+    ({"strokes": [[{"x": True, "y": 1}]]}, "not a number"),
+    ('{"strokes": [[[NaN, 1, 0]]]}', "NaN"),
+    ('{"strokes": [[[Infinity, 1, 0]]]}', "NaN or infinite"),
+    ([[[0, 0, 5], [1, 1, 5]]], "time does not increase"),
+    ([[[0, 0, 5], [1, 1, 9], [2, 2, 3]]], "point 2"),
+    ([[[0, 0, 1], [1, 1]]], "time"),
+    ([[[0, 0, 1, 2, 3]]], "expected"),
+    ([[[1e9, 0]]], "beyond"),
+    ("{not json", "not JSON"),
+    ('"a string"', "'strokes' must be a list"),
+    ("<ink><trace>1 a, 2 3</trace></ink>", "not numbers"),
+    ("<ink></ink>", "no <trace>"),
+    ("<svg><trace>1 2</trace></svg>", "root element"),
+    ("<ink><trace>1 2", "well-formed"),
+    ('<!DOCTYPE x [<!ENTITY a "b">]><ink><trace>1 2</trace></ink>', "DOCTYPE"),
+    ("<ink><traceFormat><channel name='X'/><channel name='T'/></traceFormat><trace>1 2</trace></ink>", "X and Y"),
+])
+def test_bad_ink_is_refused_with_a_clear_message(source, words):
+    with pytest.raises(InkError, match=None) as e:
+        parse(source)
+    assert words.lower() in str(e.value).lower(), str(e.value)
+
+
+@pytest.mark.parametrize("strokes, points, words", [
+    (65, 2, "too many strokes"),
+    (1, 4001, "too many points"),
+    (40, 101, "too many points"),
+])
+def test_limits(strokes, points, words):
+    data = [[[float(i), float(j)] for i in range(points)] for j in range(strokes)]
+    with pytest.raises(InkError, match=words):
+        parse_json(data)
+    with pytest.raises(InkError, match=words):
+        from_strokes([np.array(s) for s in data])
+
+
+def test_limits_are_settings():
+    data = [[[0, 0], [1, 1], [2, 2]]]
+    assert parse_json(data).points == 3
+    with pytest.raises(InkError, match="at most 2"):
+        parse_json(data, InkLimits(max_points=2))
+
+
+def test_round_trips_through_json_and_inkml():
+    ink = parse(COMPACT)
+    for again in (parse(json.dumps(ink.to_json())), parse(to_inkml(ink))):
+        assert len(again.strokes) == len(ink.strokes)
+        for a, b in zip(again.strokes, ink.strokes):
+            np.testing.assert_allclose(a, b)
+
+
+def test_value_is_frozen_and_knows_its_box():
+    ink = parse(COMPACT)
+    with pytest.raises(AttributeError):
+        ink.timed = False
+    assert ink.box() == (5.0, 20.0, 20.0, 30.0)
+    assert [s.shape for s in ink.xy()] == [(2, 2), (2, 2)]
+
+
+def test_a_single_point_stroke_is_a_dot_not_an_error():
+    ink = from_strokes([np.array([3.0, 4.0])])
+    assert ink.points == 1 and ink.strokes[0].shape == (1, 3)
+
+
+def test_pressure_in_a_compact_fourth_value_is_dropped():
+    ink = parse_json([[[0, 0, 0, 0.5], [1, 1, 10, 0.7]]])
+    assert ink.strokes[0].shape == (2, 3) and ink.timed

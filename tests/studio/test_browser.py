@@ -1,0 +1,294 @@
+"""The studio in a real browser: Playwright driving Debian's Chromium (headless, no downloads)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import app
+from mnist_core.config import Paths
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Strokes of a "7" and a "1", in pixels from the centre of the drawing area.
+SEVEN = [[(-70, -100), (70, -100), (-15, 110)]]
+ONE = [[(0, -110), (0, 110)]]
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory, mnist_path):
+    """The app on loopback over a fresh data directory."""
+    config = app.StudioConfig(paths=Paths(home=tmp_path_factory.mktemp("home")), data=mnist_path)
+    demo = app.build_app(config)
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_options(config))
+    app.services().warm()
+    try:
+        yield local_url
+    finally:
+        app.services().jobs.cancel()
+        app.services().jobs.wait(30)
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, url):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector("#sketch canvas")
+    yield page
+    page.close()
+
+
+BRUSH_CHOSEN = '#sketch button[aria-label="Brush"][aria-pressed="true"]'
+
+
+def centre(page) -> tuple[float, float]:
+    """The middle of the drawing area, in page pixels."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def draw(page, strokes, dx: float = 0) -> None:
+    """Mouse strokes on the canvas, as a person would draw them (`dx` px right of the middle), with the brush."""
+    page.wait_for_selector(BRUSH_CHOSEN, state="attached", timeout=60_000)
+    cx, cy = centre(page)
+    cx += dx
+    for stroke in strokes:
+        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(cx + x, cy + y, steps=4)
+        page.mouse.up()
+
+
+def wait_for(predicate, timeout: float, what: str, seen=None):
+    """Poll until predicate() is truthy; on timeout, say what was there instead (seen() describes it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}" + (f"; found {seen()}" if seen else ""))
+
+
+def shown(page) -> str:
+    """What the Draw tab shows: the number read, the top-3 label and the digits' strip."""
+    return repr({"brush chosen": page.locator(BRUSH_CHOSEN).count() == 1,
+                 "number": page.locator("#draw-number textarea").input_value(),
+                 "label": page.locator("#draw-label").inner_text()[:80],
+                 "digits": page.locator("#draw-digits").inner_text()[:120]})
+
+
+def tool(page, name: str) -> None:
+    """Click one of the canvas's buttons by its label (Brush, Eraser, Thin, Medium, Thick, Undo, Redo, Clear canvas)."""
+    page.click(f'#sketch button[aria-label="{name}"]')
+
+
+def read_becomes(page, text: str, what: str, timeout: float = 60) -> None:
+    number = page.locator("#draw-number textarea")
+    wait_for(lambda: number.input_value() == text, timeout, what, lambda: shown(page))
+
+
+def ink_runs(page, x: float) -> list[int]:
+    """The runs of inked canvas pixels (alpha over half) down the canvas column under page x, top to bottom:
+    a level stroke crossing it gives a run as long as the stroke is wide."""
+    return page.evaluate("""(x) => {
+      const c = document.querySelector('#sketch canvas'); const r = c.getBoundingClientRect();
+      const col = Math.round((x - r.left) * c.width / r.width);
+      const a = c.getContext('2d').getImageData(col, 0, 1, c.height).data;
+      const runs = []; let n = 0;
+      for (let i = 3; i < a.length; i += 4) { if (a[i] > 127) n++; else if (n) { runs.push(n); n = 0; } }
+      if (n) runs.push(n);
+      return runs;
+    }""", x)
+
+
+def progress(page) -> dict:
+    """The Retrain tab's progress bar state: status, fraction done, curve points so far."""
+    el = page.query_selector("#train-progress")
+    if el is None:
+        return {"status": None, "fraction": 0.0, "points": 0}
+    return {"status": el.get_attribute("data-status"), "fraction": float(el.get_attribute("data-fraction")),
+            "points": int(el.get_attribute("data-points"))}
+
+
+def plotted(page, plot: str) -> int:
+    """Points the loss or accuracy plot has drawn (Vega labels each one "epoch: ...")."""
+    return page.locator(f"#{plot} [aria-label^='epoch: ']").count()
+
+
+def test_draw_a_seven_and_see_the_prediction(page):
+    draw(page, SEVEN)
+    number = page.locator("#draw-number textarea")
+    wait_for(lambda: number.input_value() == "7", 60, "the number read to be 7", lambda: shown(page))
+    label = page.locator("#draw-label")
+    assert "7" in label.inner_text()
+    assert re.search(r"\d+%", label.inner_text())  # top 3 with probabilities
+    preview = page.locator("#draw-digits img")
+    assert preview.count() == 1 and "pixelated" in preview.first.get_attribute("style")
+    # "Wrong? It's a …": save it as a 1 and find it counted in My samples.
+    page.locator("#draw-fix").get_by_label("1", exact=True).check()
+    page.click("#draw-save")
+    wait_for(lambda: "Saved as a" in page.locator("#draw-saved").inner_text(), 30, "the save message")
+    page.get_by_role("tab", name="My samples").click()
+    wait_for(lambda: page.locator("#samples-gallery img").count() >= 1, 30, "the sample in the gallery")
+    # Clear empties the canvas and the prediction: the next stroke is read alone.
+    page.get_by_role("tab", name="Draw").click()
+    page.click("#clear-drawing")
+    wait_for(lambda: number.input_value() == "", 30, "the cleared number")
+    assert ink_runs(page, centre(page)[0]) == []
+    draw(page, ONE)
+    read_becomes(page, "1", "a 1 read alone after Clear")
+
+
+def test_the_canvas_trash_keeps_the_brush_and_the_next_stroke_draws(page):
+    """Issue 12's snag: after the canvas's own trash button the brush stays chosen and the next stroke draws."""
+    draw(page, SEVEN)
+    read_becomes(page, "7", "the number read to be 7")
+    tool(page, "Clear canvas")
+    read_becomes(page, "", "the answer emptied with the canvas")
+    assert page.locator(BRUSH_CHOSEN).count() == 1
+    draw(page, ONE)
+    read_becomes(page, "1", "a 1 drawn after the trash button, read alone")
+    assert page.evaluate("() => (window.getSelection() || '').toString()") == ""  # no page text selected
+
+
+def test_undo_redo_eraser_and_brush_sizes(page):
+    draw(page, ONE, dx=-90)
+    read_becomes(page, "1", "the 1")
+    draw(page, SEVEN, dx=70)
+    read_becomes(page, "17", "1 and 7 side by side")
+    tool(page, "Undo")
+    read_becomes(page, "1", "the 7 undone")
+    tool(page, "Redo")
+    read_becomes(page, "17", "the 7 back")
+    # The eraser along the 1 (thick: wider than the brush) leaves the 7 alone.
+    tool(page, "Thick")
+    tool(page, "Eraser")
+    draw_with = page.locator('#sketch button[aria-label="Eraser"][aria-pressed="true"]')
+    assert draw_with.count() == 1
+    cx, cy = centre(page)
+    page.mouse.move(cx - 90, cy - 125)
+    page.mouse.down()
+    page.mouse.move(cx - 90, cy + 125, steps=8)
+    page.mouse.up()
+    read_becomes(page, "7", "the 1 erased")
+    # Brush sizes: a level stroke is about as many canvas pixels tall as the size chosen (6, 12, 20).
+    tool(page, "Clear canvas")
+    read_becomes(page, "", "the cleared canvas")
+    tool(page, "Brush")
+    for name, dy in (("Thin", -120), ("Medium", 0), ("Thick", 120)):
+        tool(page, name)
+        page.mouse.move(cx - 150, cy + dy)
+        page.mouse.down()
+        page.mouse.move(cx - 60, cy + dy, steps=4)
+        page.mouse.up()
+    runs = ink_runs(page, cx - 100)
+    assert len(runs) == 3 and all(abs(run - want) <= 2 for run, want in zip(runs, (6, 12, 20))), runs
+
+
+def test_a_finger_draws_too(browser, url):
+    """Touch input: a finger's stroke (touch events, as a phone sends them) is read like the mouse's."""
+    context = browser.new_context(viewport={"width": 800, "height": 1000}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        page.wait_for_selector("#sketch canvas")
+        page.wait_for_selector(BRUSH_CHOSEN, state="attached")
+        page.locator("#sketch canvas").scroll_into_view_if_needed()
+        cx, cy = centre(page)
+        cdp = context.new_cdp_session(page)
+        touch = lambda kind, points: cdp.send("Input.dispatchTouchEvent", {  # noqa: E731
+            "type": kind, "touchPoints": [{"x": x, "y": y} for x, y in points]})
+        touch("touchStart", [(cx, cy - 110)])
+        for i in range(1, 11):
+            touch("touchMove", [(cx, cy - 110 + 22 * i)])
+        touch("touchEnd", [])
+        read_becomes(page, "1", "a 1 drawn with a finger")
+    finally:
+        context.close()
+
+
+def test_retraining_shows_live_progress_while_drawing_still_answers(page):
+    page.get_by_role("tab", name="Retrain").click()
+    page.get_by_label("Epochs").fill("200")  # long enough to still run when the checks below are done
+    page.locator("#train-limit input").fill("2000")
+    page.click("#train-start")
+    first = wait_for(lambda: (p := progress(page))["fraction"] > 0 and p, 240, "training steps to be reported")
+    assert first["status"] == "running"
+    # While it trains, the Draw tab keeps answering.
+    page.get_by_role("tab", name="Draw").click()
+    draw(page, ONE)
+    number = page.locator("#draw-number textarea")
+    # Generous: Chromium renders the canvas in software here, and the trainer shares the two cores.
+    wait_for(lambda: number.input_value() == "1", 150, "the prediction during training", lambda: shown(page))
+    assert app.services().jobs.status().running
+    # Back on the Retrain tab, the bar and the curves have moved on.
+    page.get_by_role("tab", name="Retrain").click()
+    later = wait_for(lambda: (p := progress(page))["points"] > first["points"] and p["fraction"] > first["fraction"] and p,
+                     60, "the progress and the curve to advance")
+    assert later["status"] == "running"
+    assert wait_for(lambda: plotted(page, "loss-plot") > 0, 30, "the loss curve to be drawn")
+    assert "left" in page.locator("#train-progress").inner_text()  # the ETA
+    # Cancel stops it within a few seconds.
+    page.click("#train-cancel")
+    wait_for(lambda: progress(page)["status"] == "cancelled", 30, "the training to stop")
+    assert app.services().jobs.status().status == "cancelled"
+
+
+def test_a_zh_cn_browser_gets_the_chinese_page_and_can_switch(browser, url):
+    """Gradio's i18n picks 简体中文 for a zh-CN browser; the switch at the top changes the page and the answers."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="zh-CN")
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        page.wait_for_selector("#sketch canvas")
+        for name in ("手写", "照片", "重新训练", "模型", "我的样本"):
+            assert page.get_by_role("tab", name=name).count() == 1
+        intro = lambda: page.locator("#page-title").inner_text()  # noqa: E731
+        wait_for(lambda: "MNIST 工作室" in intro() and "纠正模型" in intro(), 30, "the Chinese title and intro", intro)
+        assert "translation_metadata" not in page.locator("body").inner_text()  # no string shown untranslated
+        wait_for(lambda: "还没有书写" in page.locator("#draw-digits").inner_text(), 30, "the Chinese hint")
+        page.click("#draw-save")  # nothing drawn: the server's refusal is in Chinese too
+        wait_for(lambda: page.get_by_text("请先写一个数字").count() > 0, 30, "the Chinese error")
+        assert page.locator("#language").get_by_label("简体中文", exact=True).is_checked()
+        brush = page.locator('#sketch button[data-tool="brush"]')  # the canvas's own toolbar speaks it too
+        wait_for(lambda: brush.get_attribute("aria-label") == "画笔", 30, "the Chinese brush button")
+        english = ["Draw", "Photo", "Retrain", "Models", "My samples"]
+        tabs = lambda: page.get_by_role("tab").all_inner_texts()  # noqa: E731
+        page.locator("#language").get_by_label("English", exact=True).check()
+        wait_for(lambda: tabs() == english, 30, "the English page", tabs)
+        wait_for(lambda: "correct the model" in intro(), 30, "the English intro", intro)
+        brush.hover()
+        wait_for(lambda: brush.get_attribute("title") == "Brush", 30, "the English brush button")
+        page.get_by_role("tab", name="Retrain").click()
+        wait_for(lambda: page.get_by_role("button", name="Start training").count() == 1, 30, "an English button")
+        page.reload()  # the choice is remembered
+        page.wait_for_selector("#sketch canvas")
+        wait_for(lambda: tabs() == english, 30, "the English page again", tabs)
+        page.goto(url + "?lang=zh-CN")  # a link to the Chinese page
+        wait_for(lambda: tabs() == ["手写", "照片", "重新训练", "模型", "我的样本"], 60, "the Chinese page from ?lang=", tabs)
+    finally:
+        page.close()
