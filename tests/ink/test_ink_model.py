@@ -14,7 +14,7 @@ from mnist_core.ink import features as F
 from mnist_core.ink.format import parse_json
 from mnist_core.ink.fuse import Fusion, assign_strokes, calibrate, fuse, inks_for_boxes, nll
 
-ROOT = Path(__file__).resolve().parent.parent
+from _shared import ROOT  # noqa: E402 (the repository root)
 SHIPPED = ROOT / "models" / "ink"
 SEVEN = [np.array([[0.0, 0.0], [60.0, 0.0], [20.0, 100.0]])]
 
