@@ -122,7 +122,8 @@ function point(e) {
 }
 canvas.addEventListener('pointerdown', (e) => {
   if (live || (e.pointerType === 'mouse' && e.button !== 0)) return;
-  e.preventDefault();
+  e.preventDefault();  // no text selection, no scrolling; it also keeps the browser from focusing the canvas,
+  canvas.focus({preventScroll: true});  // so focus it: Ctrl+Z / Ctrl+Y then reach the keydown handler below
   canvas.setPointerCapture(e.pointerId);
   live = {id: e.pointerId, stroke: {tool, size, points: [point(e)]}};
   strokes.push(live.stroke); undone.length = 0;
@@ -158,11 +159,17 @@ element.addEventListener('click', (e) => {
   if (b.dataset.size) size = Number(b.dataset.size);
   if (b.dataset.act) act(b.dataset.act); else buttons();
 });
-element.addEventListener('keydown', (e) => {
+function keys(e) {
   if (!(e.ctrlKey || e.metaKey)) return;
   const k = e.key.toLowerCase();
   if (k === 'z') { e.preventDefault(); act(e.shiftKey ? 'redo' : 'undo'); }
   else if (k === 'y') { e.preventDefault(); act('redo'); }
+}
+element.addEventListener('keydown', keys);
+// Keys pressed with nothing focused (the page's body, e.g. after the window lost focus) go to the canvas too;
+// in a text box they stay the box's own undo.
+document.addEventListener('keydown', (e) => {
+  if (document.activeElement === document.body && !e.defaultPrevented) keys(e);
 });
 // The server emptied the value (the app's Clear button): empty the canvas too, keeping the tool.
 // Labels in the page's language (the switch's cookie, else the browser's), renewed whenever the toolbar is

@@ -142,7 +142,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "msg_activated": ("`{vid}` is now the active model.", "`{vid}` 现在是当前模型。"),
     "msg_deleted_model": ("Deleted `{vid}`.", "已删除 `{vid}`。"),
     "msg_pick_version": ("Pick a version.", "请选择一个版本。"),
-    "msg_relabelled": ("Sample #{sid} is now a **{label}**.", "样本 #{sid} 现在是 **{label}**。"),
+    "msg_relabelled": ("Sample #{sid} is now labelled **{label}**.", "样本 #{sid} 现在是 **{label}**。"),
     "msg_deleted_sample": ("Deleted sample #{sid}.", "已删除样本 #{sid}。"),
     "samples_total": ("**{n} samples**", "**{n} 个样本**"),
     "samples_total_one": ("**{n} sample**", "**{n} 个样本**"),

@@ -320,7 +320,7 @@ def test_default_and_active_versions_cannot_be_deleted(studio):
 def test_samples_relabel_delete_and_list(studio, images):
     draw.save_drawing_sample(canvas(images["layer_7.png"]), 0, 7)
     sid = studio.samples.list(limit=1)[0]["id"]
-    assert samples.relabel_sample(sid, 1) == f"Sample #{sid} is now a **1**."
+    assert samples.relabel_sample(sid, 1) == f"Sample #{sid} is now labelled **1**."
     gallery, summary = samples.list_samples("1")
     assert any(caption.startswith(f"#{sid}: 1") for _, caption in gallery)
     assert gallery[0][0].shape == (112, 112)  # 28x28 enlarged 4x with crisp pixels

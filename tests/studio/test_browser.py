@@ -208,6 +208,21 @@ def test_undo_redo_eraser_and_brush_sizes(page):
     assert len(runs) == 3 and all(abs(run - want) <= 2 for run, want in zip(runs, (6, 12, 20))), runs
 
 
+def test_ctrl_z_and_ctrl_y_after_drawing_with_the_mouse(page):
+    """Issue 23: after a mouse stroke the keys undo and redo it (the focus did not leave the page's body before)."""
+    draw(page, ONE, dx=-90)
+    read_becomes(page, "1", "the 1")
+    draw(page, SEVEN, dx=70)
+    read_becomes(page, "17", "1 and 7 side by side")
+    page.keyboard.press("Control+z")
+    read_becomes(page, "1", "the 7 undone by Ctrl+Z")
+    page.keyboard.press("Control+y")
+    read_becomes(page, "17", "the 7 back by Ctrl+Y")
+    page.keyboard.press("Control+Shift+z")  # nothing left to redo: the drawing stays
+    page.keyboard.press("Control+z")
+    read_becomes(page, "1", "undone again")
+
+
 def test_a_finger_draws_too(browser, url):
     """Touch input: a finger's stroke (touch events, as a phone sends them) is read like the mouse's."""
     context = browser.new_context(viewport={"width": 800, "height": 1000}, has_touch=True)

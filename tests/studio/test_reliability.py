@@ -913,7 +913,7 @@ def test_admin_actions_off_loopback_over_http(tmp_path, images, fake_trainer, mo
             assert server.studio.jobs.wait(30).status == "cancelled"
             assert "is now the active model" in c.ok("activate_model", *calls["activate_model"])[0]
             assert "Deleted" in c.ok("delete_model", a, password)[0] and not reg.exists(a)
-            assert "is now a **4**" in c.ok("relabel_sample", *calls["relabel_sample"])[0]
+            assert "is now labelled **4**" in c.ok("relabel_sample", *calls["relabel_sample"])[0]
             assert "Deleted sample" in c.ok("delete_sample", *calls["delete_sample"])[0]
         c.close()
 
@@ -936,7 +936,7 @@ def test_app_on_all_interfaces_keeps_the_password_out_of_logs_files_and_the_trai
             for given in ("", wrong):
                 assert c.refused("relabel_sample", sid, "8", given) == "Wrong or missing admin password."
                 assert c.refused("delete_model", b, given) == "Wrong or missing admin password."
-            assert "is now a **8**" in c.ok("relabel_sample", sid, "8", password)[0]
+            assert "is now labelled **8**" in c.ok("relabel_sample", sid, "8", password)[0]
             assert "Deleted" in c.ok("delete_model", b, password)[0]
             assert "Training" in c.ok("train", "MNIST", 5, "mlp", 50, 64, 0.003, False, 1000, False, password, True)[0]
             pid = json.loads((Paths(home=home).jobs / "lock").read_text())["pid"]
