@@ -35,7 +35,7 @@ from mnist_core.digits.recognize import LiteFunction  # noqa: E402
 from mnist_core.ink import synth  # noqa: E402
 from mnist_core.ink.fuse import fuse, image_probs_on_canvas  # noqa: E402
 from mnist_core.ink.reader import InkReader  # noqa: E402
-from mnist_core.train import pen  # noqa: E402
+from realworld import held_out  # noqa: E402 (the held-out writers' digits, as the real-world benchmark reads them)
 
 DATA = ROOT.parent / "shared" / "data"
 BEGIN, END = "<!-- ink table: begin -->", "<!-- ink table: end -->"
@@ -43,16 +43,6 @@ BEGIN, END = "<!-- ink table: begin -->", "<!-- ink table: end -->"
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-def held_out() -> dict[str, list[pen.PenDigit]]:
-    """The held-out writers' digits of each pen population in ../shared."""
-    out = {}
-    for name, file in (("pendigits", "pendigits_dev.json.gz"), ("UNIPEN", "unipen_dev.json.gz")):
-        p = DATA / "pen" / file
-        if p.is_file():
-            out[name] = pen.split_writers(pen.load_pen(p))[1]
-    return out
 
 
 def three_ways(strokes, labels, rng, image, reader) -> dict:
