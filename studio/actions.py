@@ -24,6 +24,14 @@ def predict(digits: list[Digit], profile: str | None) -> np.ndarray:
         raise no_model(e.reason) from None
 
 
+def read(digits: list[Digit], ink, profile: str | None):
+    """What ``profile``'s image model and, with strokes (``ink``), the ink model say of ``digits``: a Reading."""
+    try:
+        return services().model.read(digits, ink, profile)
+    except ModelUnavailable as e:
+        raise no_model(e.reason) from None
+
+
 def explained(digits: list[Digit], probs: np.ndarray, empty_key: str, profile: str | None = None) -> str:
     """The "Why?" view of digits read as ``probs``: their heat maps (views.why_html), or the ``empty_key`` message."""
     try:

@@ -11,8 +11,13 @@ What it keeps of the Sketchpad: brush in three sizes (6, 12 by default, 20 px on
 stays chosen), mouse, pen and touch through pointer events. The exported layer is what the Sketchpad's was:
 canvas-sized RGBA, black ink whose alpha is the stroke, transparent elsewhere.
 
-The component's value is None (empty) or {"layer": "data:image/png;base64,..."}; `sketch_value` turns it into
-a Sketchpad value so the Draw tab's handlers (and their API twins, which keep the gr.Sketchpad input) are one.
+It also records the ink: each brush stroke's points (x, y in canvas pixels, t in ms since the drawing's first point,
+pressure), as the ink model reads them. Undo, redo and clear act on strokes, so the ink follows the picture; the
+eraser removes the points within its radius of its path, and a stroke it cuts goes on as the pieces either side.
+
+The component's value is None (empty) or {"layer": "data:image/png;base64,...", "ink": {"strokes": [[[x, y, t,
+p], ...], ...]}}; `sketch_value` turns it into a Sketchpad value so the Draw tab's handlers (and their API twins,
+which keep the gr.Sketchpad input) are one, and `strokes_value` gives its ink (JSON, as /predict_ink takes it).
 """
 
 from __future__ import annotations
@@ -112,13 +117,54 @@ function buttons() {
     b.setAttribute('aria-pressed', String(Number(b.dataset.size) === size));
   pad.dataset.tool = tool;
 }
-function send() {  // the stroke layer, as the Sketchpad's; gr.HTML fires "change" when its value changes
-  const has_ink = strokes.some(s => s.tool === 'brush');
-  props.value = has_ink ? {layer: canvas.toDataURL('image/png')} : null;
+// The ink: each brush stroke's points (x, y in canvas pixels, t in ms since the drawing began, pressure), what the
+// eraser left of them. A point within the eraser's radius of its path is gone, and a stroke the eraser cuts
+// becomes the pieces on either side (each its own stroke, in drawing order), as the picture shows them.
+function near(q, e, r) {  // point q within r of eraser stroke e's path
+  const p = e.points;
+  for (let i = 0; i < p.length; i++) {
+    const a = p[i], b = p[Math.min(i + 1, p.length - 1)];
+    const dx = b[0] - a[0], dy = b[1] - a[1], l2 = dx * dx + dy * dy;
+    const u = l2 ? Math.max(0, Math.min(1, ((q[0] - a[0]) * dx + (q[1] - a[1]) * dy) / l2)) : 0;
+    const x = a[0] + u * dx - q[0], y = a[1] + u * dy - q[1];
+    if (x * x + y * y <= r * r) return true;
+  }
+  return false;
 }
+function ink() {
+  let kept = [];
+  for (const s of strokes) {
+    if (s.tool === 'brush') { kept.push(s.points); continue; }
+    const r = width(s) / 2, cut = [];
+    for (const pts of kept) {
+      let piece = [];
+      for (const q of pts) {
+        if (near(q, s, r)) { if (piece.length) cut.push(piece); piece = []; } else piece.push(q);
+      }
+      if (piece.length) cut.push(piece);
+    }
+    kept = cut;
+  }
+  const r1 = (v) => Math.round(v * 10) / 10;
+  return kept.map(pts => pts.map(q => [r1(q[0]), r1(q[1]), r1(q[2]), Math.round(q[3] * 100) / 100]));
+}
+function send() {  // the stroke layer, as the Sketchpad's, and the ink; gr.HTML fires "change" when its value changes
+  const lines = ink();
+  props.value = lines.length ? {layer: canvas.toDataURL('image/png'), ink: {strokes: lines}} : null;
+}
+let t0 = null, last_t = 0;  // the drawing's clock: ms since its first point; strictly increasing
 function point(e) {
   const r = canvas.getBoundingClientRect();
-  return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+  if (t0 === null) t0 = e.timeStamp;
+  const t = Math.max(e.timeStamp - t0, last_t + 0.1);
+  last_t = t;
+  // A mouse reports 0.5 while pressed; a pen or finger its pressure (0 where the device has none).
+  return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height, t,
+          e.pressure || 0];
+}
+function far(p, q) {  // worth a new point: a pixel or more from the last one kept
+  const dx = p[0] - q[0], dy = p[1] - q[1];
+  return dx * dx + dy * dy >= 1;
 }
 canvas.addEventListener('pointerdown', (e) => {
   if (live || (e.pointerType === 'mouse' && e.button !== 0)) return;
@@ -133,8 +179,12 @@ canvas.addEventListener('pointermove', (e) => {
   if (!live || e.pointerId !== live.id) return;
   e.preventDefault();
   const p = live.stroke.points, from = p.length;
-  for (const c of (e.getCoalescedEvents ? e.getCoalescedEvents() : [])) p.push(point(c));
-  if (p.length === from) p.push(point(e));
+  for (const c of (e.getCoalescedEvents ? e.getCoalescedEvents() : [])) {
+    const q = point(c);
+    if (far(q, p[p.length - 1])) p.push(q);
+  }
+  if (p.length === from) { const q = point(e); if (far(q, p[p.length - 1])) p.push(q); }
+  if (p.length === from) return;
   if (from === 1) redraw(); else paint(live.stroke, from);  // the first move replaces the dot with a line
 });
 const end = (e) => {
@@ -148,7 +198,7 @@ canvas.addEventListener('contextmenu', (e) => e.preventDefault());
 function act(what) {
   if (what === 'undo' && strokes.length) undone.push(strokes.pop());
   else if (what === 'redo' && undone.length) strokes.push(undone.pop());
-  else if (what === 'clear' && strokes.length) { strokes.length = 0; undone.length = 0; }
+  else if (what === 'clear' && strokes.length) { strokes.length = 0; undone.length = 0; t0 = null; last_t = 0; }
   else return;
   redraw(); buttons(); send();
 }
@@ -188,7 +238,7 @@ element.addEventListener('pointerover', speak);
 element.addEventListener('focusin', speak);
 speak();
 watch('value', () => {
-  if (!props.value && strokes.length) { strokes.length = 0; undone.length = 0; redraw(); buttons(); }
+  if (!props.value && strokes.length) { strokes.length = 0; undone.length = 0; t0 = null; last_t = 0; redraw(); buttons(); }
 });
 buttons();
 """
@@ -218,3 +268,9 @@ def sketch_value(value, max_bytes: int) -> dict | None:
     except (binascii.Error, ValueError):
         raise ImageError("the canvas's data URL is not base64") from None
     return {"background": None, "layers": [data], "composite": None}
+
+
+def strokes_value(value) -> dict | None:
+    """The ink the canvas sent with its layer ({"strokes": [...]}), or None (nothing drawn, or a page without it)."""
+    ink = value.get("ink") if isinstance(value, dict) else None
+    return ink or None

@@ -1,8 +1,10 @@
-"""The Draw tab: a canvas read on every stroke by the chosen profile's model, the 28x28 inputs the model saw,
-"Wrong? It's a …", and the profile's fine-tune panel (studio.personalize).
+"""The Draw tab: a canvas read on every stroke by the chosen profile's model and, from the strokes themselves, by
+the ink model (the two answers fused), the 28x28 inputs the model saw with what each model said, "Wrong? It's
+a …", and the profile's fine-tune panel (studio.personalize).
 
-The page draws on studio.canvas's light 2D canvas, which sends its stroke layer inside the event; the API
-endpoints (/predict_drawing, /save_sample, ...) keep taking a Sketchpad value, through a hidden gr.Sketchpad."""
+The page draws on studio.canvas's light 2D canvas, which sends its stroke layer and its ink inside the event; the
+API endpoints (/predict_drawing, /save_sample, ...) keep taking a Sketchpad value, through a hidden gr.Sketchpad,
+/predict_drawing with the strokes as an optional second input, and /predict_ink takes strokes alone."""
 
 from __future__ import annotations
 
@@ -10,11 +12,13 @@ import gradio as gr
 import numpy as np
 
 from mnist_core.digits import Digit, ImageError, Ink, canvas_ink, most_prominent
+from mnist_core.ink.canvas import layer as ink_layer
+from mnist_core.ink.canvas import place as place_ink
 from studio import personalize
-from studio.actions import explained, predict, save_sample
-from studio.canvas import ink_canvas, sketch_value
+from studio.actions import explained, predict, read, save_sample
+from studio.canvas import ink_canvas, sketch_value, strokes_value
 from studio.i18n import ui, use_language
-from studio.requests import fail, image_error, pick, profile_of, read_image, session_of
+from studio.requests import fail, image_error, ink_of, pick, profile_of, read_image, session_of
 from studio.services import Page, services
 from studio.views import DIGIT_CHOICES, UI, digits_html, empty_digits, png, top3
 
@@ -75,18 +79,49 @@ def drawing_ink(sketch: dict | None) -> tuple[list[Digit], Ink | None]:
     return _drawn(sketch)[:2]
 
 
-def predict_drawing(sketch: dict | None, request: gr.Request = None):
-    """Sketchpad value -> (top-3 gr.Label of the most prominent digit, the number read, each digit's 28x28 input)."""
+def predict_drawing(sketch: dict | None, strokes=None, request: gr.Request = None):
+    """Sketchpad value (and optionally its strokes, JSON ink) -> (top-3 gr.Label of the most prominent digit, the
+    number read, each digit's 28x28 input with what each model said)."""
     use_language(request)
-    digits, ink = drawing_ink(sketch)
+    digits, alpha = drawing_ink(sketch)
+    return _answer(digits, alpha, ink_of(strokes), request)
+
+
+def _answer(digits: list[Digit], alpha: Ink | None, ink, request):
+    """The Draw tab's three outputs for the digits found (and their strokes, when the drawing came with them)."""
     model = services().model
     if not digits:
         model.remember("draw", session_of(request), [], np.zeros((0, 10), np.float32))
         return {}, "", empty_digits("nothing_drawn")
-    probs = predict(digits, profile_of(request))
-    model.remember("draw", session_of(request), digits, probs)  # for the page's "Why?" view: no second upload
+    reading = read(digits, ink, profile_of(request))
+    model.remember("draw", session_of(request), digits, reading.probs)  # for the page's "Why?" view
     main = most_prominent(digits)
-    return top3(probs[main]), model.read_number(digits, probs, ink)["number"], digits_html(digits, probs, "")
+    number = model.read_number(digits, reading.probs, alpha)["number"]
+    return top3(reading.probs[main]), number, digits_html(digits, reading.probs, "", reading)
+
+
+def predict_strokes(strokes, request: gr.Request = None) -> dict:
+    """JSON ink alone (a pen client's strokes: x, y, t per point) -> {"number", "digits": [{"digit",
+    "confidence", "box", "image", "ink"}]}: the strokes drawn on the canvas as the page would, read by both models."""
+    use_language(request)
+    ink = ink_of(strokes, required=True)
+    size = services().config.canvas
+    placed = place_ink(ink, size)  # the strokes scaled into the canvas, as a person would write them there
+    digits, alpha = canvas_ink([ink_layer(placed, size, UI.api_brush)], None)
+    reading = read(digits, placed, profile_of(request)) if digits else None
+    if reading is None:
+        return {"number": "", "digits": []}
+    out = services().model.read_number(digits, reading.probs, alpha)
+    out["digits"] = [_per_model(d, reading, i) for i, d in enumerate(digits)]
+    return out
+
+
+def _per_model(digit: Digit, reading, i: int) -> dict:
+    """One digit of /predict_ink's answer: the fused reading, then each model's own."""
+    def one(p):
+        return None if p is None or np.isnan(p).any() else {"digit": int(p.argmax()), "confidence": float(p.max())}
+    return {**one(reading.probs[i]), "box": [int(v) for v in digit.box], "image": one(reading.image[i]),
+            "ink": one(None if reading.ink is None else reading.ink[i])}
 
 
 def _sketch(ink: dict | None) -> dict | None:
@@ -97,9 +132,9 @@ def _sketch(ink: dict | None) -> dict | None:
         raise image_error(e) from None
 
 
-def predict_ink(ink: dict | None, request: gr.Request = None):
-    """The page's canvas after each stroke -> what predict_drawing answers (page only: no API name)."""
-    return predict_drawing(_sketch(ink), request)
+def predict_canvas(ink: dict | None, request: gr.Request = None):
+    """The page's canvas after each stroke (its layer and its strokes) -> what predict_drawing answers (page only)."""
+    return predict_drawing(_sketch(ink), strokes_value(ink), request)
 
 
 def explain_drawing(sketch: dict | None, request: gr.Request = None) -> str:
@@ -175,6 +210,10 @@ def tab(page: Page) -> gr.Tab:
         # The API's input: a Sketchpad value, as before the page had its own canvas (never shown).
         sketch = gr.Sketchpad(canvas_size=(size, size), image_mode="RGBA", type="numpy", layers=False,
                               transforms=(), visible=False, elem_id="sketch-api")
+        # /predict_drawing's optional strokes (JSON ink; None: read by the image model alone) and /predict_ink's.
+        strokes = gr.JSON(None, visible=False)
+        ink_api = gr.Button(visible=False)  # API-only: /predict_ink, strokes alone
+        ink_answer = gr.JSON(visible=False)
         noop = gr.Button(visible=False)  # API-only twin of /predict_drawing for latency floors
         save_api = gr.Button(visible=False)  # API-only: /save_sample with a Sketchpad value
         explain = gr.Button(visible=False)  # API-only: /explain_drawing
@@ -183,8 +222,10 @@ def tab(page: Page) -> gr.Tab:
     fast = dict(preprocess=False, concurrency_limit=None, show_progress="hidden")
     out = [label, read, strip]
     # The page: each stroke's layer comes with the event (no uploads); a slow answer is replaced by the newest.
-    stroke = ink.change(predict_ink, ink, out, api_name=False, trigger_mode="always_last", **fast)
-    sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last", **fast)
+    stroke = ink.change(predict_canvas, ink, out, api_name=False, trigger_mode="always_last", **fast)
+    sketch.change(predict_drawing, [sketch, strokes], out, api_name="predict_drawing", trigger_mode="always_last",
+                  **fast)
+    ink_api.click(predict_strokes, strokes, ink_answer, api_name="predict_ink", **fast)
     # The "Why?" view follows each answer from what predict_drawing kept for this page (the canvas is not sent
     # again); with the box unticked it returns at once. Not queued: a tick box's state is all it carries.
     quick = dict(queue=False, show_progress="hidden")

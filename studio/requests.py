@@ -112,6 +112,19 @@ def read_image(value, limits: Limits, exif: bool = True) -> np.ndarray:
     return load_image(src, max_pixels=limits.max_pixels, exif=exif)
 
 
+def ink_of(value, required: bool = False):
+    """Strokes sent as JSON or InkML (see mnist_core.ink.format) -> an Ink; None when none came (unless
+    ``required``); gr.Error saying what is wrong with bad ink (empty, NaN, too many points, time going back)."""
+    if value in (None, "", [], {}) and not required:
+        return None
+    from mnist_core.ink.format import InkError, parse  # noqa: PLC0415
+
+    try:
+        return parse(value if value is not None else [])
+    except InkError as e:
+        raise fail("err_ink", title="title_bad_ink", error=e) from None
+
+
 def version_id(value) -> str:
     """A version id as typed or picked; gr.Error for one that is not an id."""
     try:

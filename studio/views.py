@@ -36,6 +36,8 @@ class UiLimits:
     bar_width_px: int = 8
     # The heat map's enlargement (28 -> 112 px), drawn with crisp pixels.
     heat_scale: int = 4
+    # The brush (canvas pixels) a pen client's strokes are drawn with for the image model: the page's medium one.
+    api_brush: float = 12.0
 
 
 UI = UiLimits()
@@ -89,8 +91,9 @@ def prob_bars(p: np.ndarray) -> str:
             f'style="display:flex;justify-content:center;margin-top:4px">' + "".join(cols) + "</div>")
 
 
-def digits_html(digits: list[Digit], probs: np.ndarray, empty: str) -> str:
-    """Each digit's 28x28 input, enlarged with crisp pixels, with its guess, confidence and all ten bars."""
+def digits_html(digits: list[Digit], probs: np.ndarray, empty: str, reading=None) -> str:
+    """Each digit's 28x28 input, enlarged with crisp pixels, with its guess, confidence and all ten bars; with a
+    ``reading`` (ops.serving.Reading) whose ink came along, also what the image and the ink model said apart."""
     if not digits:
         return f'<p class="studio-empty">{empty}</p>'
     cells = []
@@ -101,9 +104,22 @@ def digits_html(digits: list[Digit], probs: np.ndarray, empty: str) -> str:
             f'<figure class="studio-digit" data-guess="{guess}" style="margin:0;text-align:center">'
             f'<img src="{uri}" alt="{say("alt_digit", i=i)}" width="{UI.preview_px}" height="{UI.preview_px}" '
             f'style="image-rendering:pixelated;border:1px solid #888;background:#000">'
-            f"<figcaption>#{i}: <b>{guess}</b> ({float(p[guess]):.0%})</figcaption>{prob_bars(p)}</figure>"
+            f"<figcaption>#{i}: <b>{guess}</b> ({float(p[guess]):.0%})</figcaption>{prob_bars(p)}"
+            f"{_each_model(reading, i - 1)}</figure>"
         )
     return '<div style="display:flex;flex-wrap:wrap;gap:12px">' + "".join(cells) + "</div>"
+
+
+def _each_model(reading, i: int) -> str:
+    """What the image model and the ink model said of digit ``i`` apart (empty without ink for it)."""
+    if reading is None or reading.ink is None or np.isnan(reading.ink[i]).any():
+        return ""
+    parts = []
+    for key, p in (("model_image", reading.image[i]), ("model_ink", reading.ink[i])):
+        d = int(np.argmax(p))
+        parts.append(f'<span data-model="{key[6:]}" data-digit="{d}" data-p="{float(p[d]):.4f}">'
+                     f'{say(key)} <b>{d}</b> ({float(p[d]):.0%})</span>')
+    return f'<div class="studio-models" style="font-size:0.8em;line-height:1.3">{"<br>".join(parts)}</div>'
 
 
 def empty_digits(message_key: str) -> str:

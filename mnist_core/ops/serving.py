@@ -1,6 +1,7 @@
 """Serving the digit models: the registry's active version for everyone, a profile's personal version for its owner,
-hot swap when the active pointer moves, the number reader and the "Why?" maps. No Gradio; TensorFlow and LiteRT
-are imported on first load only (a version with a TF Lite copy never needs TensorFlow)."""
+hot swap when the active pointer moves, the ink model beside them for drawings that come with their strokes (the
+two answers fused), the number reader and the "Why?" maps. No Gradio; TensorFlow and LiteRT are imported on first
+load only (a version with a TF Lite copy never needs TensorFlow)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,15 @@ class ServingSettings:
     recent_pages: int = 64
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the models said of a drawing's digits: the answer shown, and each model's own."""
+
+    probs: np.ndarray  # (N, 10) the answer: fused where a digit has strokes, else the image model's
+    image: np.ndarray  # (N, 10) the image model's
+    ink: np.ndarray | None = None  # (N, 10) the ink model's, a NaN row for a digit no stroke went with; None: no ink
+
+
 class ModelUnavailable(RegistryError):
     """The active version cannot be loaded (missing or damaged files); ``reason`` says why, in English."""
 
@@ -52,6 +62,7 @@ class ModelServer:
         self.recent: dict[tuple[str, str], tuple[list[Digit], np.ndarray]] = {}
         self._recognizer = None
         self._number_reader = None  # loaded on first use; False once known to be missing
+        self._ink_reader = None  # the ink model, loaded on the first drawing with strokes; False once it failed
         self._load_lock = threading.Lock()
         self._refresh_lock = threading.Lock()  # one swap at a time: the watcher's or an Activate's here
         self._personal: dict = {}  # version id -> Recognizer, for profiles served a personal model
@@ -136,6 +147,33 @@ class ModelServer:
         """(N, 10) probabilities for the digits, on ``profile``'s model (its own, else the shared one)."""
         return self.recognizer_for(profile).predict(np.stack([d.image for d in digits]))
 
+    # --- the ink model ---
+
+    def ink_reader(self):
+        """The InkReader for drawings with strokes (the active ink version, else the shipped one; LiteRT, ~0.1 s to
+        load); None when none can be loaded (drawings are then read by the image model alone)."""
+        if self._ink_reader is None:
+            with self._load_lock:
+                if self._ink_reader is None:
+                    self._ink_reader = _load_ink_reader(self.registry) or False
+        return self._ink_reader or None
+
+    def read(self, digits: list[Digit], ink=None, profile: str | None = None) -> Reading:
+        """Read ``digits`` on ``profile``'s image model and, when the drawing's strokes come with them (``ink``, an
+        ink.format.Ink in the same pixels as the digits' boxes), on the ink model too, the two fused."""
+        image = self.predict(digits, profile)
+        reader = self.ink_reader() if ink is not None and digits else None
+        if reader is None:
+            return Reading(image, image)
+        from mnist_core.ink.fuse import inks_for_boxes  # noqa: PLC0415
+
+        inks = inks_for_boxes(ink, [d.box for d in digits])
+        p_ink = np.full((len(digits), 10), np.nan, np.float32)
+        have = [i for i, k in enumerate(inks) if k is not None]
+        if have:
+            p_ink[have] = reader.predict([inks[i] for i in have])
+        return Reading(reader.fuse(image, p_ink), image, p_ink)
+
     # --- numbers and the "Why?" view ---
 
     def number_reader(self):
@@ -178,6 +216,19 @@ class ModelServer:
     def recalled(self, tab: str, session: str | None) -> tuple[list[Digit], np.ndarray]:
         """What the page ``session`` was last shown on ``tab`` (no digits when nothing is known)."""
         return self.recent.get((tab, session), ([], np.zeros((0, 10), np.float32)))
+
+
+def _load_ink_reader(registry: Registry):
+    """The active ink version's reader (the shipped one when none is active), or None when it cannot be loaded."""
+    from mnist_core.ink import reader as ir  # noqa: PLC0415
+
+    try:
+        if hasattr(ir.InkReader, "from_registry"):
+            return ir.InkReader.from_registry(Registry(registry.paths, kind="ink"))
+        return ir.InkReader.shipped()
+    except Exception:  # a missing or damaged ink model: drawings are read by the image model alone
+        log.exception("could not load the ink model")
+        return None
 
 
 def _keep_newest(items: dict, n: int) -> None:

@@ -389,7 +389,7 @@ def test_api_names_are_stable(studio, tmp_path, monkeypatch):
     assert demo.delete_cache == (120, 900)  # uploads leave Gradio's cache within 15 minutes (and at exit)
     names = {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
     # Exactly these: README's HTTP API lists them; every other event is the page's own (api_name=False).
-    assert names == {"predict_drawing", "noop_drawing", "explain_drawing", "save_sample", "clear_drawing",
+    assert names == {"predict_drawing", "predict_ink", "noop_drawing", "explain_drawing", "save_sample", "clear_drawing",
                      "predict_photo", "read_number", "read_number_details", "explain_photo", "save_photo_sample",
                      "train", "cancel_training", "training_status", "list_models", "show_model", "show_model_card",
                      "activate_model", "delete_model", "list_samples", "relabel_sample", "delete_sample",
@@ -477,7 +477,7 @@ def test_draw_and_photo_answer_with_the_profiles_own_model(studio, images):
     try:
         assert studio.model.recognizer_for("carol").version == vid
         assert studio.model.recognizer_for("dave").version == studio.model.recognizer().version == "default"
-        assert draw.predict_drawing(canvas(images["layer_42.png"]), as_profile("carol"))[1] == "42"
+        assert draw.predict_drawing(canvas(images["layer_42.png"]), request=as_profile("carol"))[1] == "42"
         assert photo.read_number({"path": str(images["photo_2024.jpg"])}, as_profile("carol")) == "2024"
         assert vid in studio.model._personal  # loaded once, kept for carol's next strokes
         button, text, timer = personalize.personal_status("carol")

@@ -48,18 +48,18 @@ def test_a_layer_over_the_cap_is_refused_before_decoding():
 
 @pytest.mark.parametrize("name, number", [("layer_7.png", "7"), ("layer_42.png", "42")])
 def test_the_page_canvas_is_read_like_the_api(studio, images, name, number):
-    label, read, html = draw.predict_ink(ink(images[name]))
+    label, read, html = draw.predict_canvas(ink(images[name]))
     assert (label, read, html) == draw.predict_drawing(
         {"background": None, "layers": [{"path": str(images[name])}], "composite": None})
     assert read == number
 
 
 def test_an_empty_canvas_reads_nothing_and_a_bad_one_says_why(studio):
-    assert draw.predict_ink(None)[1] == "" and draw.predict_ink("")[1] == ""
+    assert draw.predict_canvas(None)[1] == "" and draw.predict_canvas("")[1] == ""
     with pytest.raises(gr.Error):
-        draw.predict_ink({"layer": PREFIX + base64.b64encode(b"not a png").decode()})
+        draw.predict_canvas({"layer": PREFIX + base64.b64encode(b"not a png").decode()})
     with pytest.raises(gr.Error):
-        draw.predict_ink({"layer": "javascript:alert(1)"})
+        draw.predict_canvas({"layer": "javascript:alert(1)"})
 
 
 def test_saving_from_the_page_canvas(studio, images):

@@ -142,7 +142,7 @@ def test_handlers_answer_and_refuse_in_the_browsers_language(tmp_path):
     try:
         app.build_app(app.StudioConfig(paths=Paths(home=tmp_path)))
         zh = _request("zh-CN")
-        assert "还没有书写" in draw.predict_drawing(None, zh)[2]
+        assert "还没有书写" in draw.predict_drawing(None, request=zh)[2]
         with pytest.raises(Exception, match="请先写一个数字"):
             draw.save_drawing_sample(None, 0, 1, zh)
         with pytest.raises(Exception, match="缺少训练轮数"):

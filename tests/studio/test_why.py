@@ -91,26 +91,26 @@ def test_explain_drawing_gives_a_heat_map_per_digit(studio, images, name, number
 
 def test_why_follows_the_page_only_when_ticked(studio, images, monkeypatch):
     me = page("why-page-1")
-    draw.predict_drawing(canvas(images["layer_42.png"]), me)
+    draw.predict_drawing(canvas(images["layer_42.png"]), request=me)
     shown = draw.why_drawing(True, me)
     assert shown.visible is True and len(heat_maps(shown.value)) == 2
     # Unticked, a stroke's follow-up computes nothing.
     monkeypatch.setattr(studio.model, "explain", lambda *a: pytest.fail("explained with the box unticked"))
-    draw.predict_drawing(canvas(images["layer_7.png"]), me)
+    draw.predict_drawing(canvas(images["layer_7.png"]), request=me)
     hidden = draw.why_drawing(False, me)
     assert hidden.visible is False and hidden.value == ""
     monkeypatch.undo()
     # Ticked again: the page's latest drawing, not another page's.
-    draw.predict_drawing(canvas(images["layer_3.png"]), page("why-page-2"))
+    draw.predict_drawing(canvas(images["layer_3.png"]), request=page("why-page-2"))
     assert [g for g, _ in heat_maps(draw.why_drawing(True, me).value)] == [7]
-    draw.predict_drawing(None, me)  # cleared
+    draw.predict_drawing(None, request=me)  # cleared
     assert "Nothing drawn" in draw.why_drawing(True, me).value
     assert "Nothing drawn" in draw.why_drawing(True, page("never-drew")).value
 
 
 def test_why_answers_in_the_pages_language(studio, images):
     zh = page("why-zh", accept="zh-CN")
-    draw.predict_drawing(canvas(images["layer_7.png"]), zh)
+    draw.predict_drawing(canvas(images["layer_7.png"]), request=zh)
     assert "红色" in draw.why_drawing(True, zh).value
 
 
@@ -164,5 +164,5 @@ def test_new_events_have_api_names_and_old_ones_keep_theirs(studio, tmp_path, mo
     demo = app.build_app(app.StudioConfig(paths=Paths(home=tmp_path)))
     fns = {fn.api_name: fn for fn in demo.fns.values()}
     assert {"explain_drawing", "explain_photo", "show_model_card"} <= set(fns)
-    assert [len(fns[n].inputs) for n in ("predict_drawing", "show_model", "explain_drawing")] == [1, 1, 1]
+    assert [len(fns[n].inputs) for n in ("predict_drawing", "show_model", "explain_drawing")] == [2, 1, 1]
     assert [len(fns[n].outputs) for n in ("predict_drawing", "show_model", "show_model_card")] == [3, 4, 2]
