@@ -223,6 +223,64 @@ def test_ctrl_z_and_ctrl_y_after_drawing_with_the_mouse(page):
     read_becomes(page, "1", "undone again")
 
 
+def sent_inks(page) -> list:
+    """Collect the ink each stroke's event carries (the queue/join posts of the page's canvas), in order. Playwright
+    delivers the page's events while the test calls into it: wait on the list through `strokes_sent`."""
+    inks = []
+
+    def seen(request):
+        if request.method == "POST" and "/queue/join" in request.url:
+            data = (request.post_data_json or {}).get("data") or []
+            if data and isinstance(data[0], dict) and "layer" in data[0]:
+                inks.append(data[0].get("ink"))
+    page.on("request", seen)
+    return inks
+
+
+def strokes_sent(page, inks, n: int, what: str) -> list:
+    """The strokes of the latest event once it carries ``n`` of them (pumping the page's events meanwhile)."""
+    def latest():
+        page.wait_for_timeout(100)
+        return bool(inks) and bool(inks[-1]) and len(inks[-1]["strokes"]) == n
+    wait_for(latest, 30, what, lambda: inks[-1:] or "no event")
+    return inks[-1]["strokes"]
+
+
+def test_strokes_arrive_with_the_drawing_and_both_models_read_them(page):
+    """Issue 22: each stroke's points (x, y in canvas pixels, t increasing, pressure) travel with the layer, and the
+    details say what the picture and the strokes were each read as."""
+    inks = sent_inks(page)
+    draw(page, SEVEN)
+    read_becomes(page, "7", "the 7")
+    (stroke,) = inks[-1]["strokes"]
+    assert len(stroke) >= 3 and all(len(p) == 4 for p in stroke)
+    times = [p[2] for p in stroke]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert all(0 <= p[0] <= 400 and 0 <= p[1] <= 400 and p[3] > 0 for p in stroke)  # a mouse reports 0.5 pressed
+    models = page.locator("#draw-digits [data-model]")
+    wait_for(lambda: models.count() == 2, 30, "what each model said", lambda: shown(page))
+    assert {models.nth(i).get_attribute("data-model") for i in range(2)} == {"image", "ink"}
+    assert page.locator('#draw-digits [data-model="ink"]').get_attribute("data-digit") == "7"
+
+
+def test_the_eraser_cuts_a_stroke_in_the_ink_and_undo_mends_it(page):
+    inks = sent_inks(page)
+    draw(page, [[(-150, 0), (-50, 0), (50, 0), (150, 0)]])  # one level stroke across the canvas
+    strokes_sent(page, inks, 1, "the stroke's ink")
+    cx, cy = centre(page)
+    tool(page, "Eraser")
+    page.mouse.move(cx, cy - 60)  # a cut down its middle
+    page.mouse.down()
+    page.mouse.move(cx, cy + 60, steps=6)
+    page.mouse.up()
+    left, right = strokes_sent(page, inks, 2, "the stroke cut in two")
+    canvas = page.locator("#sketch canvas").first.bounding_box()
+    middle = (cx - canvas["x"]) * 400 / canvas["width"]
+    assert max(p[0] for p in left) < middle - 5 < middle + 5 < min(p[0] for p in right)  # nothing under the eraser
+    tool(page, "Undo")
+    strokes_sent(page, inks, 1, "the stroke whole again after Undo")
+
+
 def test_a_finger_draws_too(browser, url):
     """Touch input: a finger's stroke (touch events, as a phone sends them) is read like the mouse's."""
     context = browser.new_context(viewport={"width": 800, "height": 1000}, has_touch=True)
