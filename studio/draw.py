@@ -12,8 +12,7 @@ import gradio as gr
 import numpy as np
 
 from mnist_core.digits import Digit, ImageError, Ink, canvas_ink, most_prominent
-from mnist_core.ink.canvas import layer as ink_layer
-from mnist_core.ink.canvas import place as place_ink
+from mnist_core.ink.canvas import on_canvas
 from studio import personalize
 from studio.actions import explained, predict, read, save_sample
 from studio.canvas import ink_canvas, sketch_value, strokes_value
@@ -105,9 +104,8 @@ def predict_strokes(strokes, request: gr.Request = None) -> dict:
     "confidence", "box", "image", "ink"}]}: the strokes drawn on the canvas as the page would, read by both models."""
     use_language(request)
     ink = ink_of(strokes, required=True)
-    size = services().config.canvas
-    placed = place_ink(ink, size)  # the strokes scaled into the canvas, as a person would write them there
-    digits, alpha = canvas_ink([ink_layer(placed, size, UI.api_brush)], None)
+    placed, layer = on_canvas(ink, services().config.canvas)  # scaled into the canvas as a person writes there
+    digits, alpha = canvas_ink([layer], None)
     reading = read(digits, placed, profile_of(request)) if digits else None
     if reading is None:
         return {"number": "", "digits": []}

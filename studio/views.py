@@ -36,8 +36,6 @@ class UiLimits:
     bar_width_px: int = 8
     # The heat map's enlargement (28 -> 112 px), drawn with crisp pixels.
     heat_scale: int = 4
-    # The brush (canvas pixels) a pen client's strokes are drawn with for the image model: the page's medium one.
-    api_brush: float = 12.0
 
 
 UI = UiLimits()

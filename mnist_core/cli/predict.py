@@ -1,4 +1,4 @@
-"""``predict``: read digits (or numbers) from image files and folders, one line per file."""
+"""``predict``: read digits (or numbers) from image files, ink files (JSON, InkML) and folders, one line per file."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ PART_DIGITS, PART_NUMBERS = 2048, 64
 
 
 def register(sub) -> None:
-    r = sub.add_parser("predict", help="read digits from image files or folders")
+    r = sub.add_parser("predict", help="read digits from image files, ink files or folders")
     add_model_choice(r)
     r.add_argument("--number", action="store_true", help="read each image as a number of several digits (each row "
                    "of writing by the number reader, which reads touching digits and skips separators)")
@@ -23,12 +23,14 @@ def register(sub) -> None:
     r.add_argument("--jobs", type=positive, default=1, metavar="N",
                    help="read the files in N processes, each loading the model once; output in input order "
                         "(default 1)")
-    r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif) or folders")
+    r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif), ink "
+                   "files (.json strokes of x, y, t points; .inkml), read by the image and the ink model together, "
+                   "or folders")
     r.set_defaults(func=run)
 
 
 def run(args) -> int:
-    """Read digits (or numbers) from image files and folders, in batches (--jobs N: in N processes)."""
+    """Read digits (or numbers) from image and ink files and folders, in batches (--jobs N: in N processes)."""
     from mnist_core.ops import predict  # noqa: PLC0415
 
     quiet_tensorflow()

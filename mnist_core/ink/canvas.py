@@ -19,6 +19,7 @@ class Placement:
     height: float = 0.5  # the writing's height as a share of the canvas side (people fill about half of it)
     margin: float = 0.05  # kept free on every side, as a share of the side; wide numbers are shrunk to fit
     min_extent: float = 1e-3  # a flat or thin ink (a dash, a 1) is scaled by its other side instead
+    brush: float = 12.0  # the pen's diameter in pixels of a 400 px canvas (the page's medium brush)
 
 
 def place(ink: Ink, side: int, placement: Placement = Placement()) -> Ink:
@@ -50,3 +51,9 @@ def layer(ink: Ink, side: int, brush: float) -> np.ndarray:
     out = np.zeros((side, side, 4), np.uint8)
     out[..., 3] = alpha
     return out
+
+
+def on_canvas(ink: Ink, side: int = 400, placement: Placement = Placement()) -> tuple[Ink, np.ndarray]:
+    """(the ink placed on the canvas, the canvas's stroke layer): what the page would have sent for it."""
+    placed = place(ink, side, placement)
+    return placed, layer(placed, side, placement.brush * side / 400)

@@ -165,3 +165,15 @@ def inks_for_boxes(ink, boxes, margin: float = 0.15) -> list:
 
     groups = assign_strokes(ink.strokes, boxes, margin)
     return [Ink(tuple(ink.strokes[i] for i in g), ink.timed) if g else None for g in groups]
+
+
+def read_digits(digits, ink, image_probs: np.ndarray, reader) -> tuple[np.ndarray, np.ndarray]:
+    """(fused, ink) (N, 10) for digits the image model read as ``image_probs``, their strokes taken from ``ink`` by
+    box (`inks_for_boxes`) and read by ``reader`` (an InkReader); a digit no stroke went with keeps the image
+    model's answer and gets a NaN ink row."""
+    inks = inks_for_boxes(ink, [d.box for d in digits])
+    p_ink = np.full((len(digits), 10), np.nan, np.float32)
+    have = [i for i, k in enumerate(inks) if k is not None]
+    if have:
+        p_ink[have] = reader.predict([inks[i] for i in have])
+    return reader.fuse(image_probs, p_ink), p_ink

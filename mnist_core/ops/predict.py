@@ -1,28 +1,36 @@
-"""Reading digits (or numbers) from image files: the model to read with, and one part of the files read as one
-batch, returned as result records (``python -m mnist_core predict`` prints them; ops.parallel reads parts in
-several processes).
+"""Reading digits (or numbers) from image files and ink files: the model to read with, and one part of the files
+read as one batch, returned as result records (``python -m mnist_core predict`` prints them; ops.parallel reads
+parts in several processes).
+
+An ink file (.json or .inkml, see mnist_core.ink.format) is drawn on the canvas as the page would draw it and read
+like a drawing with its strokes: by the image model and by the ink model, the two fused.
 
 A record is a dict: ``{"path", "error"}`` for a file that could not be read; ``{"path", "number", "digits", ...}``
 (numbers.reader.as_json) with ``number``; else ``{"path", "digit", "confidence", "probabilities", "box"}``
-(``digit`` None and no box when the image holds no ink), floats unrounded.
+(``digit`` None and no box when the image holds no ink), floats unrounded; an ink file's record also has
+``"image"`` and ``"ink"``: what each model said alone (``{"digit", "confidence"}``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
+INK_SUFFIXES = {".json", ".inkml"}
 # Converting to TF Lite pays off past a few thousand digits (it takes seconds); a version's stored copy is used at
 # once, without importing TensorFlow.
 LITE_FROM_FILES = 3000
 
 
 def expand(paths: list[str]) -> list[Path]:
-    """Files and folders to image files: a folder's images (by suffix, recursively, sorted), files as given."""
+    """Files and folders to image and ink files: a folder's (by suffix, recursively, sorted), files as given."""
     out = []
+    wanted = IMAGE_SUFFIXES | INK_SUFFIXES
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES))
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted))
         else:
             out.append(p)
     return out
@@ -61,40 +69,83 @@ def setup(version: str | None, model: str | None, number: bool, no_reader: bool,
 
 def read_part(part: list[Path], recognizer, reader, number: bool) -> list[dict]:
     """The records of ``part`` in order (one model call for all its digits); a bad file's record is its error."""
-    import numpy as np  # noqa: PLC0415
-
-    from mnist_core.digits import load_image, most_prominent, photo_ink  # noqa: PLC0415
-
     per_file: list = []
     images = []
     for f in part:
         try:
-            digits, ink = photo_ink(load_image(f))
+            digits, ink, strokes = _digits_of(f)
             if not number:
-                k = most_prominent(digits)
+                k = most_prominent_of(digits)
                 digits, ink = ([] if k is None else [digits[k]]), None  # a photo's ink map is megabytes: not kept
-            per_file.append((len(images), digits, ink))
+            per_file.append((len(images), digits, ink, strokes))
             images.extend(d.image for d in digits)
         except Exception as e:  # one bad file must not stop the rest
-            per_file.append((str(e) or type(e).__name__, None, None))
+            per_file.append((str(e) or type(e).__name__, None, None, None))
     probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
     records = []
-    for f, (first, digits, ink) in zip(part, per_file):
+    for f, (first, digits, ink, strokes) in zip(part, per_file):
         if digits is None:
             records.append({"path": str(f), "error": first})
-        elif number:
+            continue
+        rows = probs[first:first + len(digits)]
+        fused, p_ink = _with_ink(digits, strokes, rows)
+        if number:
             from mnist_core.numbers import reader as nr  # noqa: PLC0415
 
-            rows = probs[first:first + len(digits)]
-            records.append({"path": str(f), **nr.as_json(nr.read_numbers(digits, rows, ink, reader))})
+            records.append({"path": str(f), **nr.as_json(nr.read_numbers(digits, fused, ink, reader))})
         else:
-            records.append(_digit_record(f, digits, probs[first:first + len(digits)]))
+            records.append(_digit_record(f, digits, fused, rows if strokes is not None else None, p_ink))
     return records
 
 
-def _digit_record(path, digits, rows) -> dict:
+def most_prominent_of(digits):
+    """The most prominent digit's index (digits.most_prominent), None when there are none."""
+    from mnist_core.digits import most_prominent  # noqa: PLC0415
+
+    return most_prominent(digits)
+
+
+def _digits_of(path: Path):
+    """(digits, their ink map, the strokes placed on the canvas or None) of an image or an ink file."""
+    from mnist_core.digits import canvas_ink, load_image, photo_ink  # noqa: PLC0415
+
+    if path.suffix.lower() not in INK_SUFFIXES:
+        return (*photo_ink(load_image(path)), None)
+    from mnist_core.ink.canvas import on_canvas  # noqa: PLC0415
+    from mnist_core.ink.format import parse  # noqa: PLC0415
+
+    placed, layer = on_canvas(parse(path.read_bytes()))  # InkError (a ValueError) says what is wrong
+    return (*canvas_ink([layer], None), placed)
+
+
+_ink: dict = {}  # the ink reader, loaded on the first ink file
+
+
+def _with_ink(digits, strokes, rows):
+    """(the answer, the ink model's rows or None): fused with the ink model when the file had strokes."""
+    if strokes is None or not digits:
+        return rows, None
+    if "reader" not in _ink:
+        from mnist_core.config import Paths  # noqa: PLC0415
+        from mnist_core.ops.serving import load_ink_reader  # noqa: PLC0415
+        from mnist_core.store.registry import Registry  # noqa: PLC0415
+
+        _ink["reader"] = load_ink_reader(Registry(Paths()))
+    if _ink["reader"] is None:
+        return rows, None
+    from mnist_core.ink.fuse import read_digits  # noqa: PLC0415
+
+    return read_digits(digits, strokes, rows, _ink["reader"])
+
+
+def _digit_record(path, digits, rows, image=None, ink=None) -> dict:
     if not len(rows):
         return {"path": str(path), "digit": None, "confidence": 0.0, "probabilities": [0.0] * 10}
     r = rows[0]
-    return {"path": str(path), "digit": int(r.argmax()), "confidence": float(r.max()),
-            "probabilities": [float(v) for v in r], "box": [int(v) for v in digits[0].box]}
+    record = {"path": str(path), "digit": int(r.argmax()), "confidence": float(r.max()),
+              "probabilities": [float(v) for v in r], "box": [int(v) for v in digits[0].box]}
+    if image is not None:  # an ink file: what each model said alone
+        one = lambda p: None if p is None or np.isnan(p).any() else {"digit": int(p.argmax()),  # noqa: E731
+                                                                    "confidence": float(p.max())}
+        record.update(image=one(image[0]), ink=one(None if ink is None else ink[0]))
+    return record

@@ -155,7 +155,7 @@ class ModelServer:
         if self._ink_reader is None:
             with self._load_lock:
                 if self._ink_reader is None:
-                    self._ink_reader = _load_ink_reader(self.registry) or False
+                    self._ink_reader = load_ink_reader(self.registry) or False
         return self._ink_reader or None
 
     def read(self, digits: list[Digit], ink=None, profile: str | None = None) -> Reading:
@@ -165,14 +165,10 @@ class ModelServer:
         reader = self.ink_reader() if ink is not None and digits else None
         if reader is None:
             return Reading(image, image)
-        from mnist_core.ink.fuse import inks_for_boxes  # noqa: PLC0415
+        from mnist_core.ink.fuse import read_digits  # noqa: PLC0415
 
-        inks = inks_for_boxes(ink, [d.box for d in digits])
-        p_ink = np.full((len(digits), 10), np.nan, np.float32)
-        have = [i for i, k in enumerate(inks) if k is not None]
-        if have:
-            p_ink[have] = reader.predict([inks[i] for i in have])
-        return Reading(reader.fuse(image, p_ink), image, p_ink)
+        fused, p_ink = read_digits(digits, ink, image, reader)
+        return Reading(fused, image, p_ink)
 
     # --- numbers and the "Why?" view ---
 
@@ -218,7 +214,7 @@ class ModelServer:
         return self.recent.get((tab, session), ([], np.zeros((0, 10), np.float32)))
 
 
-def _load_ink_reader(registry: Registry):
+def load_ink_reader(registry: Registry):
     """The active ink version's reader (the shipped one when none is active), or None when it cannot be loaded."""
     from mnist_core.ink import reader as ir  # noqa: PLC0415
 
