@@ -25,7 +25,10 @@ from __future__ import annotations
 import base64
 import binascii
 
+from typing import Any
+
 import gradio as gr
+from gradio.components.image_editor import EditorData
 
 from mnist_core.digits import ImageError
 from studio.i18n import COOKIE, STRINGS
@@ -274,3 +277,19 @@ def strokes_value(value) -> dict | None:
     """The ink the canvas sent with its layer ({"strokes": [...]}), or None (nothing drawn, or a page without it)."""
     ink = value.get("ink") if isinstance(value, dict) else None
     return ink or None
+
+
+class EditorDataWithStrokes(EditorData):
+    """A Sketchpad value that may also carry the drawing's strokes (JSON ink), which Gradio would otherwise drop."""
+
+    strokes: Any = None
+
+
+class StrokesSketchpad(gr.Sketchpad):
+    """The API's hidden Sketchpad input, whose value may carry "strokes": /predict_drawing keeps one input, so that
+    clients sending the image alone (gradio_client or plain HTTP) work as before."""
+
+    data_model = EditorDataWithStrokes
+
+    def get_block_name(self) -> str:
+        return "imageeditor"  # the frontend's module, as gr.Sketchpad's own (never shown: it only names the input)

@@ -4,7 +4,7 @@ a …", and the profile's fine-tune panel (studio.personalize).
 
 The page draws on studio.canvas's light 2D canvas, which sends its stroke layer and its ink inside the event; the
 API endpoints (/predict_drawing, /save_sample, ...) keep taking a Sketchpad value, through a hidden gr.Sketchpad,
-/predict_drawing with the strokes as an optional second input, and /predict_ink takes strokes alone."""
+/predict_drawing with the strokes as an optional "strokes" key of it, and /predict_ink takes strokes alone."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from mnist_core.digits import Digit, ImageError, Ink, canvas_ink, most_prominent
 from mnist_core.ink.canvas import on_canvas
 from studio import personalize
 from studio.actions import explained, predict, read, save_sample
-from studio.canvas import ink_canvas, sketch_value, strokes_value
+from studio.canvas import StrokesSketchpad, ink_canvas, sketch_value, strokes_value
 from studio.i18n import ui, use_language
 from studio.requests import fail, image_error, ink_of, pick, profile_of, read_image, session_of
 from studio.services import Page, services
@@ -78,12 +78,13 @@ def drawing_ink(sketch: dict | None) -> tuple[list[Digit], Ink | None]:
     return _drawn(sketch)[:2]
 
 
-def predict_drawing(sketch: dict | None, strokes=None, request: gr.Request = None):
-    """Sketchpad value (and optionally its strokes, JSON ink) -> (top-3 gr.Label of the most prominent digit, the
-    number read, each digit's 28x28 input with what each model said)."""
+def predict_drawing(sketch: dict | None, request: gr.Request = None):
+    """Sketchpad value, optionally with the drawing's strokes under "strokes" (JSON ink, in the canvas's pixels) ->
+    (top-3 gr.Label of the most prominent digit, the number read, each digit's 28x28 input with what each model
+    said). One input, so that clients which send the image alone keep working, over HTTP too."""
     use_language(request)
     digits, alpha = drawing_ink(sketch)
-    return _answer(digits, alpha, ink_of(strokes), request)
+    return _answer(digits, alpha, ink_of(sketch.get("strokes") if isinstance(sketch, dict) else None), request)
 
 
 def _answer(digits: list[Digit], alpha: Ink | None, ink, request):
@@ -132,7 +133,10 @@ def _sketch(ink: dict | None) -> dict | None:
 
 def predict_canvas(ink: dict | None, request: gr.Request = None):
     """The page's canvas after each stroke (its layer and its strokes) -> what predict_drawing answers (page only)."""
-    return predict_drawing(_sketch(ink), strokes_value(ink), request)
+    sketch = _sketch(ink)
+    if sketch is not None:
+        sketch["strokes"] = strokes_value(ink)
+    return predict_drawing(sketch, request)
 
 
 def explain_drawing(sketch: dict | None, request: gr.Request = None) -> str:
@@ -206,9 +210,9 @@ def tab(page: Page) -> gr.Tab:
                 why_view = gr.HTML(label=ui("why_view"), visible=False, elem_id="draw-why-view")
                 tune_out = personalize.panel(page, page.profile) if page.profile is not None else None
         # The API's input: a Sketchpad value, as before the page had its own canvas (never shown).
-        sketch = gr.Sketchpad(canvas_size=(size, size), image_mode="RGBA", type="numpy", layers=False,
-                              transforms=(), visible=False, elem_id="sketch-api")
-        # /predict_drawing's optional strokes (JSON ink; None: read by the image model alone) and /predict_ink's.
+        sketch = StrokesSketchpad(canvas_size=(size, size), image_mode="RGBA", type="numpy", layers=False,
+                                  transforms=(), visible=False, elem_id="sketch-api")
+        # /predict_ink's strokes (JSON ink or InkML) and its answer.
         strokes = gr.JSON(None, visible=False)
         ink_api = gr.Button(visible=False)  # API-only: /predict_ink, strokes alone
         ink_answer = gr.JSON(visible=False)
@@ -221,8 +225,7 @@ def tab(page: Page) -> gr.Tab:
     out = [label, read, strip]
     # The page: each stroke's layer comes with the event (no uploads); a slow answer is replaced by the newest.
     stroke = ink.change(predict_canvas, ink, out, api_name=False, trigger_mode="always_last", **fast)
-    sketch.change(predict_drawing, [sketch, strokes], out, api_name="predict_drawing", trigger_mode="always_last",
-                  **fast)
+    sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last", **fast)
     ink_api.click(predict_strokes, strokes, ink_answer, api_name="predict_ink", **fast)
     # The "Why?" view follows each answer from what predict_drawing kept for this page (the canvas is not sent
     # again); with the box unticked it returns at once. Not queued: a tick box's state is all it carries.

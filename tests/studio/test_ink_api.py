@@ -106,7 +106,7 @@ def test_bad_ink_is_refused_in_words(studio, bad, words):
         draw.predict_strokes(bad)
     if bad not in ({"strokes": []}, []):  # empty optional strokes on /predict_drawing mean "no ink"
         with pytest.raises(gr.Error, match=words):
-            draw.predict_drawing(None, bad)
+            draw.predict_drawing({"background": None, "layers": [], "composite": None, "strokes": bad})
 
 
 def test_the_page_canvas_sends_strokes_and_the_details_show_each_model(studio, written):
@@ -156,7 +156,7 @@ def test_over_http_old_clients_still_work_and_pen_clients_send_strokes(tmp_path,
         layer_file = tmp_path / "layer.png"
         layer_file.write_bytes(base64.b64decode(page["layer"][len(PREFIX):]))
         with_ink = {"background": None, "layers": [handle_file(str(layer_file))], "composite": None}
-        _, number, html = client.predict(with_ink, page["ink"], api_name="/predict_drawing")
+        _, number, html = client.predict({**with_ink, "strokes": page["ink"]}, api_name="/predict_drawing")
         assert number == "7" and 'data-model="ink"' in html
         answer = client.predict(as_json(d.strokes), api_name="/predict_ink")
         assert answer["number"] == "7" and answer["digits"][0]["ink"]["digit"] == 7

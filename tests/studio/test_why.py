@@ -164,5 +164,5 @@ def test_new_events_have_api_names_and_old_ones_keep_theirs(studio, tmp_path, mo
     demo = app.build_app(app.StudioConfig(paths=Paths(home=tmp_path)))
     fns = {fn.api_name: fn for fn in demo.fns.values()}
     assert {"explain_drawing", "explain_photo", "show_model_card"} <= set(fns)
-    assert [len(fns[n].inputs) for n in ("predict_drawing", "show_model", "explain_drawing")] == [2, 1, 1]
+    assert [len(fns[n].inputs) for n in ("predict_drawing", "show_model", "explain_drawing")] == [1, 1, 1]
     assert [len(fns[n].outputs) for n in ("predict_drawing", "show_model", "show_model_card")] == [3, 4, 2]
