@@ -44,6 +44,7 @@ from mnist_core.numbers import lines
 from mnist_core.train import pen  # noqa: E402
 from mnist_core.numbers import reader as nr  # noqa: E402
 from mnist_core import digits as pp  # noqa: E402
+from ink import fused_digits  # noqa: E402
 from realworld import form_paper, lay_ink  # noqa: E402
 from robustness import blend, log, smooth_noise, write_between  # noqa: E402
 
@@ -66,9 +67,11 @@ def sep_strokes(ch: str) -> tuple[list[np.ndarray], float]:
 
 
 def write(text: str, digits_by_label: dict[int, list[pen.PenDigit]], rng: np.random.Generator, gap: tuple[float, float],
-          height: float, pen_px: float, shape: tuple[int, int] | None = None) -> tuple[np.ndarray, float]:
+          height: float, pen_px: float, shape: tuple[int, int] | None = None
+          ) -> tuple[np.ndarray, float, list[np.ndarray]]:
     """`text` written by one writer with a `pen_px` round pen, `height` px tall (less when it would not fit across
-    `shape`): uint8 ink (`shape`, or a tight sheet) and the height used."""
+    `shape`): uint8 ink (`shape`, or a tight sheet), the height used, and the strokes as written there (each (K, 2)
+    float32 in the ink's pixels, in writing order, separators' too: what the page's canvas records)."""
     parts, widths = [], []
     for ch in text:
         if ch.isdigit():
@@ -111,10 +114,13 @@ def write(text: str, digits_by_label: dict[int, list[pen.PenDigit]], rng: np.ran
         ox = rng.uniform(pen_px / 2 + 4, max(pen_px / 2 + 5, W - total * height - pen_px / 2 - 4))
         oy = rng.uniform(pen_px / 2 + 4 + 0.1 * height, max(pen_px / 2 + 5 + 0.1 * height, H - 1.2 * height - pen_px))
     ink = np.zeros((H, W), np.uint8)
+    written = []
     for strokes, x0, y0, k in placed:
         if strokes:
-            pen._polylines(ink, [s * np.float32(k) for s in strokes], height, ox + x0 * height, oy + y0 * height, pen_px)
-    return ink, height
+            unit, at = [s * np.float32(k) for s in strokes], (ox + x0 * height, oy + y0 * height)
+            pen._polylines(ink, unit, height, *at, pen_px)
+            written += [(u * height + np.array(at, np.float32)).astype(np.float32) for u in unit]
+    return ink, height, written
 
 
 def writers_with_all_digits(held: list[pen.PenDigit]) -> list[dict[int, list[pen.PenDigit]]]:
@@ -130,17 +136,19 @@ def writer_of(hand: dict[int, list[pen.PenDigit]]) -> str:
     return next(iter(hand.values()))[0].writer
 
 
-def canvas_number(text: str, hand: dict, rng: np.random.Generator, gap: tuple[float, float]) -> np.ndarray:
-    """The 400x400 sketchpad layer (RGBA) with `text` written across it as one writer writes."""
+def canvas_number(text: str, hand: dict, rng: np.random.Generator, gap: tuple[float, float]
+                  ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The 400x400 sketchpad layer (RGBA) with `text` written across it as one writer writes, and its strokes in
+    the canvas's pixels."""
     brush = float(rng.choice([6, 12, 20]))
     digits = sum(c.isdigit() for c in text)
     others = len(text) - digits
     est = digits * 0.75 + others * 0.45  # width in digit heights, roughly
     height = min(rng.uniform(70, 150), 350 / max(est, 1e-3))
-    ink, _ = write(text, hand, rng, gap, height, brush, (400, 400))
+    ink, _, strokes = write(text, hand, rng, gap, height, brush, (400, 400))
     layer = np.zeros((400, 400, 4), np.uint8)
     layer[..., 3] = ink
-    return layer
+    return layer, strokes
 
 
 def paper_photo(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -231,13 +239,16 @@ def number_text(rng: np.random.Generator, n: int, separators: bool) -> str:
 
 
 class Readers:
-    """The digit model and the number reader, and the three ways of reading a picture's numbers."""
+    """The digit model, the number reader and the ink model, and the ways of reading a picture's numbers."""
 
     def __init__(self, reader_path: Path, shears: tuple[float, ...] = nr.SHEARS,
-                 widths: tuple[float, ...] = nr.WIDTHS):
+                 widths: tuple[float, ...] = nr.WIDTHS, ink_stem: str | None = None):
         from mnist_core.digits.recognize import Recognizer
+        from mnist_core.ink.reader import InkReader
 
         self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
+        # The ink model and its card's fusion weights (None: numbers are read without their strokes).
+        self.ink = InkReader.shipped(ink_stem) if ink_stem else None
         # The served weights; other widths weigh 1 beside the own width's served weight.
         weights = nr.WIDTH_WEIGHTS if widths == nr.WIDTHS else (nr.WIDTH_WEIGHTS[0],) + (1.0,) * (len(widths) - 1)
         self.reader = nr.NumberReader.load(reader_path, shears, widths, weights)
@@ -245,15 +256,25 @@ class Readers:
             raise SystemExit(f"no number reader at {reader_path}")
         self.times: dict[str, list[float]] = collections.defaultdict(list)
 
-    def read(self, digits: list[pp.Digit], ink: pp.Ink | None) -> dict[str, str]:
-        """{"segmenter": ..., "reader alone": ..., "served": ...} for one picture's digits and ink."""
+    def read(self, digits: list[pp.Digit], ink: pp.Ink | None, strokes: list[np.ndarray] | None = None
+             ) -> dict[str, str]:
+        """{"segmenter": ..., "reader alone": ..., "served": ...} for one picture's digits and ink; with the
+        drawing's `strokes` (canvas pixels) also "fused": served with each digit's answer fused with the ink model's
+        (mnist_core.ink.fuse.read_digits, as ModelServer.read does for a drawing that comes with its strokes)."""
+        inked = strokes is not None and self.ink is not None
         if not digits:
-            return {"segmenter": "", "reader alone": "", "served": ""}
+            return {"segmenter": "", "reader alone": "", "served": "", **({"fused": ""} if inked else {})}
         probs = self.predict(pp.to_model_batch(digits))
         seg = "".join(str(int(p.argmax())) for p in probs)
         t = time.perf_counter()
         served = nr.read_numbers(digits, probs, ink, self.reader)
         self.times["line"].append(time.perf_counter() - t)
+        fused = {}
+        if inked:
+            t = time.perf_counter()
+            both = fused_digits(digits, strokes, probs, self.ink)
+            self.times["ink"].append(time.perf_counter() - t)
+            fused = {"fused": nr.as_json(nr.read_numbers(digits, both, ink, self.reader))["number"]}
         alone = []
         for row in nr.rows_of(digits):
             band = nr.band(ink, row) if ink is not None else None
@@ -264,12 +285,12 @@ class Readers:
             found = self.reader.read(x).found
             self.times["network"].append(time.perf_counter() - t)
             alone.append("".join(str(d) for d, *_ in found))
-        return {"segmenter": seg, "reader alone": "".join(alone), "served": nr.as_json(served)["number"]}
+        return {"segmenter": seg, "reader alone": "".join(alone), "served": nr.as_json(served)["number"], **fused}
 
 
-def canvas_read(readers: Readers, layer: np.ndarray) -> dict[str, str]:
+def canvas_read(readers: Readers, layer: np.ndarray, strokes: list[np.ndarray] | None = None) -> dict[str, str]:
     digits, ink = pp.canvas_ink([layer])
-    return readers.read(digits, ink)
+    return readers.read(digits, ink, strokes)
 
 
 def photo_read(readers: Readers, photo: np.ndarray) -> dict[str, str]:
@@ -295,7 +316,7 @@ def build_and_read(args, readers: Readers) -> list[dict]:
                 hand = hands[int(rng.integers(len(hands)))]
                 n = int(rng.integers(2, 7))
                 text = number_text(rng, n, seps)
-                res = canvas_read(readers, canvas_number(text, hand, rng, gap))
+                res = canvas_read(readers, *canvas_number(text, hand, rng, gap))
                 truth.append("".join(c for c in text if c.isdigit()))
                 lens.append(n)
                 who.append(writer_of(hand))
@@ -311,7 +332,7 @@ def build_and_read(args, readers: Readers) -> list[dict]:
             n = int(rng.integers(2, 7))
             text = number_text(rng, n, False)
             height = rng.uniform(40, 110)
-            ink, _ = write(text, hand, rng, GAPS["natural"], height, max(1.5, height * rng.uniform(0.05, 0.12)))
+            ink, _, _ = write(text, hand, rng, GAPS["natural"], height, max(1.5, height * rng.uniform(0.05, 0.12)))
             res = photo_read(readers, paper_photo(ink, rng))
             truth.append(text)
             lens.append(n)
@@ -327,7 +348,7 @@ def build_and_read(args, readers: Readers) -> list[dict]:
             hand = hands[int(rng.integers(len(hands)))]
             text = amount_text(rng)
             height = 60.0
-            ink, _ = write(text, hand, rng, (-0.2, 0.1), height, height * rng.uniform(0.05, 0.14))
+            ink, _, _ = write(text, hand, rng, (-0.2, 0.1), height, height * rng.uniform(0.05, 0.14))
             res = photo_read(readers, cheque_crop(ink, rng))
             truth.append("".join(c for c in text if c.isdigit()))
             lens.append(len(truth[-1]))
@@ -394,6 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--widths", default=",".join(f"{v:g}" for v in nr.WIDTHS),
                     help="widths each line is read at, comma-separated, 1 first (default: the served "
                          "mnist_core.numbers.reader.WIDTHS and WIDTH_WEIGHTS; 1 reads it at its own width only)")
+    ap.add_argument("--ink", default=str(ROOT / "models" / "ink"), help="the ink model's stem (.tflite and its card "
+                    ".json with the fusion weights): the pen canvas sets are also read fused with their strokes; "
+                    "none: not")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
     args = ap.parse_args(argv)
@@ -402,12 +426,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started, load0 = time.perf_counter(), os.getloadavg()
     readers = Readers(Path(args.reader), tuple(float(v) for v in args.shears.split(",")),
-                      tuple(float(v) for v in args.widths.split(",")))
+                      tuple(float(v) for v in args.widths.split(",")), None if args.ink == "none" else args.ink)
     sets = build_and_read(args, readers)
-    ways = ("segmenter", "reader alone", "served")
+    ways = ("segmenter", "reader alone", "served", "fused")
     rows = []
     for s in sets:
-        res = {k: scores(s["got"][k], s["truth"]) for k in ways}
+        res = {k: scores(s["got"][k], s["truth"]) for k in ways if k in s["got"]}
         rows.append((s, res))
         log(f"{s['name']} (n {len(s['truth'])}): " + "  ".join(f"{k}: {e:.1%} exact, {d:.1%} digits"
                                                              for k, (e, d) in res.items()))
@@ -416,10 +440,12 @@ def main(argv: list[str] | None = None) -> int:
         if s["name"].startswith("canvas, natural"):
             for n in sorted(set(s["lens"])):
                 idx = [i for i, m in enumerate(s["lens"]) if m == n]
-                r = {k: scores([s["got"][k][i] for i in idx], [s["truth"][i] for i in idx])[0] for k in ways}
+                r = {k: scores([s["got"][k][i] for i in idx], [s["truth"][i] for i in idx])[0] for k in ways
+                     if k in s["got"]}
                 per_len.append((s["name"].split(": ")[1].split(" ")[0], n, len(idx), r))
-    spread = [(s["name"], by_writer(s)) for s in sets if "who" in s]
-    for name, b in spread:
+    spread = [(s["name"], by_writer(s), by_writer(s, "fused") if "fused" in s["got"] else None)
+              for s in sets if "who" in s]
+    for name, b, _ in spread:
         log(f"{name}: {b['misread']} misread by {b['writers']} writers ({b['flawless']} with none), median writer "
             f"{b['median']:.1%}; worst "
             + ", ".join(f"{w} {m}/{n}" for w, m, n in b["worst"]))
@@ -429,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{np.percentile(t_line, 50):.1f} ms, p90 {np.percentile(t_line, 90):.1f} ms over {len(t_line)} pictures; "
               f"the reader alone per line (its network at every shear and width, and their vote): p50 "
               f"{np.percentile(t_net, 50):.1f} ms, p90 {np.percentile(t_net, 90):.1f} ms")
+    if (t_ink := np.array(readers.times["ink"]) * 1000).size:
+        timing += (f"; the ink model on a drawing's strokes (handed to its digits, read, fused): p50 "
+                   f"{np.percentile(t_ink, 50):.1f} ms, p90 {np.percentile(t_ink, 90):.1f} ms over {len(t_ink)} drawings")
     log(timing)
     seconds = time.perf_counter() - started
     if args.out:
@@ -437,36 +466,41 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_table(path: Path, rows, per_len, spread, args, load0, seconds, timing) -> None:
-    """The results as Markdown between BEGIN and END in `path` (text around them kept), else the whole file."""
+    """The results as Markdown between BEGIN and END in `path` (text around them kept), else the whole file; "fused"
+    (the digits fused with the ink) is `-` for the sets without strokes, or all of them with `--ink none`."""
     from _common import describe, machine
 
     loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
+    pair = lambda r, k, b="": f"{b}{r[k][0]:.1%}{b} | {r[k][1]:.1%}" if k in r else "- | -"  # noqa: E731
+    ink = f" --ink {args.ink}" if args.ink != str(ROOT / "models" / "ink") else ""
     out = [f"Command: `python benchmarks/bench_numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
-           f" --shears {args.shears} --widths {args.widths} --out {os.path.relpath(path, ROOT)}`"
+           f" --shears {args.shears} --widths {args.widths}{ink} --out {os.path.relpath(path, ROOT)}`"
            f" ({seconds / 60:.0f} min)  ",
            f"Reader: `{os.path.relpath(args.reader, ROOT)}`, each line read at shears {args.shears} and widths "
-           f"{args.widths}; digit model: `models/default.tflite`  ",
+           f"{args.widths}; digit model: `models/default.tflite`; "
+           + ("no ink model  " if args.ink == "none" else f"ink model: `{os.path.relpath(args.ink, ROOT)}`, fused by "
+              "its card's weights  "),
            f"{describe(machine())}; load averages {loads(load0)} at the start, {loads(os.getloadavg())} at the end",
            "",
-           "| set | n | old segmenter: exact | digits | reader alone: exact | digits | **served**: exact | digits |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "| set | n | old segmenter: exact | digits | reader alone: exact | digits | **served**: exact | digits | "
+           "**served, digits fused with the ink**: exact | digits |", "|---|---:|" + "---:|" * 8]
     for s, res in rows:
-        cells = " | ".join(f"{res[k][0]:.1%} | {res[k][1]:.1%}" if k != "served" else
-                           f"**{res[k][0]:.1%}** | {res[k][1]:.1%}" for k in ("segmenter", "reader alone", "served"))
-        out.append(f"| {s['name']} | {len(s['truth'])} | {cells} |")
+        out.append(f"| {s['name']} | {len(s['truth'])} | {pair(res, 'segmenter')} | {pair(res, 'reader alone')} | "
+                   f"{pair(res, 'served', '**')} | {pair(res, 'fused', '**')} |")
     out += ["", "Exact match per number length, canvas with natural spacing:", "",
-            "| writers | digits | n | old segmenter | reader alone | served |", "|---|---:|---:|---:|---:|---:|"]
+            "| writers | digits | n | old segmenter | reader alone | served | served, fused |", "|---|" + "---:|" * 6]
     for pop, n, m, r in per_len:
-        out.append(f"| {pop} | {n} | {m} | {r['segmenter']:.1%} | {r['reader alone']:.1%} | {r['served']:.1%} |")
+        out.append(f"| {pop} | {n} | {m} | " + " | ".join(f"{r[k]:.1%}" if k in r else "-" for k in
+                                                       ("segmenter", "reader alone", "served", "fused")) + " |")
     out += ["", "Served misreadings by writer (each number is one writer's; the median writer's exact match, and the "
-            "three writers with the most misread numbers):", "",
-            "| set | writers | every number read right | median writer | misread | most misread (misread / numbers) |",
-            "|---|---:|---:|---:|---:|---|"]
-    for name, b in spread:
+            "three writers with the most misread numbers); and the misread numbers once the digits are fused with the "
+            "ink:", "", "| set | writers | every number read right | median writer | misread | most misread "
+            "(misread / numbers) | misread, fused |", "|---|---:|---:|---:|---:|---|---:|"]
+    for name, b, f in spread:
         worst = ", ".join(f"{w} {m}/{n}" for w, m, n in b["worst"]) or "-"
         share = sum(m for _, m, _ in b["worst"])
         out.append(f"| {name} | {b['writers']} | {b['flawless']} | {b['median']:.1%} | {b['misread']} ({share} by "
-                   f"these three) | {worst} |")
+                   f"these three) | {worst} | {f['misread'] if f else '-'} |")
     out += ["", f"Speed (reported, not asserted): {timing}."]
     write_between(path, BEGIN, END, "\n".join(out))
 

@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from mnist_core.digits.recognize import LiteFunction  # noqa: E402
 from mnist_core.ink import synth  # noqa: E402
-from mnist_core.ink.fuse import fuse, image_probs_on_canvas  # noqa: E402
+from mnist_core.ink.format import from_strokes  # noqa: E402
+from mnist_core.ink.fuse import image_probs_on_canvas, read_digits  # noqa: E402
 from mnist_core.ink.reader import InkReader  # noqa: E402
 from realworld import held_out  # noqa: E402 (the held-out writers' digits, as the real-world benchmark reads them)
 
@@ -46,19 +47,67 @@ def log(msg: str) -> None:
 
 
 def three_ways(strokes, labels, rng, image, reader) -> dict:
-    """Accuracy of image, ink and fused on these strokes, and the fused answers' worst confusions."""
+    """Accuracy of image, ink and fused on these strokes (each drawn on the canvas for the image model), and the
+    fused answers' worst confusions."""
+    return scored(image_probs_on_canvas(strokes, rng, image), reader.predict(strokes), labels, reader)
+
+
+def scored(p_img, p_ink, labels, reader, found=None) -> dict:
+    """Accuracy of the image model's (N, 10) answers, the ink model's and the two fused by ``reader``'s card, and
+    the fused answers' worst confusions (true→read; "none" where no digit was found). ``found`` (N,) bool: where
+    the canvas path found a digit; elsewhere the image and fused answers count as wrong, as nothing is read."""
     labels = np.asarray(labels)
-    p_img = image_probs_on_canvas(strokes, rng, image)
-    p_ink = reader.predict(strokes)
-    p_fus = fuse(p_img, p_ink, reader.fusion)
-    acc = lambda p: float((p.argmax(1) == labels).mean())  # noqa: E731
-    wrong = p_fus.argmax(1) != labels
+    found = np.ones(len(labels), bool) if found is None else np.asarray(found, bool)
+    p_fus = reader.fuse(p_img, p_ink)
+    acc = lambda p, m=found: float(((p.argmax(1) == labels) & m).mean())  # noqa: E731
+    read = np.where(found, p_fus.argmax(1), -1)
+    wrong = read != labels
     pairs = {}
-    for a, b in zip(labels[wrong], p_fus.argmax(1)[wrong]):
-        pairs[(int(a), int(b))] = pairs.get((int(a), int(b)), 0) + 1
+    for a, b in zip(labels[wrong], read[wrong]):
+        b = "none" if b < 0 else int(b)
+        pairs[(int(a), b)] = pairs.get((int(a), b), 0) + 1
     conf = ", ".join(f"{a}→{b} ×{c}" for (a, b), c in sorted(pairs.items(), key=lambda kv: -kv[1])[:4]) or "-"
-    return dict(n=len(labels), image=acc(p_img), ink=acc(p_ink), fused=acc(p_fus), conf=conf,
+    return dict(n=len(labels), image=acc(p_img), ink=acc(p_ink, True), fused=acc(p_fus), conf=conf,
                 p=(p_img, p_ink, labels))
+
+
+def convention_rows(pool, per: int, rng, image, reader) -> list[tuple[str, dict]]:
+    """One row per writing convention of `synth.CONVENTIONS`: `per` digits of its label drawn at random from
+    `pool` (held-out writers' PenDigits), redrawn in the convention, read three ways (`three_ways`)."""
+    rows = []
+    for c in synth.CONVENTIONS:
+        src = [d for d in pool if d.label == c.label]
+        pick = [src[int(i)] for i in rng.integers(0, len(src), per)]
+        r = three_ways([c.make(d.strokes, rng) for d in pick], [c.label] * len(pick), rng, image, reader)
+        rows.append((c.name, r))
+        log(f"{c.name}: image {r['image']:.2%} ink {r['ink']:.2%} fused {r['fused']:.2%}  ({r['conf']})")
+    return rows
+
+
+def convention_table(conv_rows) -> list[str]:
+    """The per-convention rows as Markdown table lines."""
+    lines = ["| convention (synthesised on held-out writers' digits) | digits | image | ink | fused | "
+             "fused's misreads |", "|---|---:|---:|---:|---:|---|"]
+    for name, r in conv_rows:
+        lines.append(f"| {name} | {r['n']:,} | {r['image']:.2%} | {r['ink']:.2%} | **{r['fused']:.2%}** "
+                     f"| {r['conf']} |")
+    return lines
+
+
+def canvas_points(stroke: np.ndarray) -> np.ndarray:
+    """A stroke's points as the page's canvas keeps them: each a pixel or more from the last one kept."""
+    kept = [stroke[0]]
+    for q in stroke[1:]:
+        if float(((q - kept[-1]) ** 2).sum()) >= 1:
+            kept.append(q)
+    return np.stack(kept)
+
+
+def fused_digits(digits, strokes, image_probs: np.ndarray, reader) -> np.ndarray:
+    """(N, 10) fused answers for a drawing's digits (the image model's ``image_probs``) given its strokes (canvas
+    pixels, as the page's canvas records them): `read_digits`, the path of ModelServer.read."""
+    ink = from_strokes([canvas_points(np.asarray(s, np.float32)) for s in strokes])
+    return read_digits(digits, ink, image_probs, reader)[0]
 
 
 def mnist_recall(image) -> str:
@@ -106,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     reader = InkReader.shipped(args.ink)
     image = LiteFunction(content=Path(args.image).read_bytes())
     rng = np.random.default_rng(args.seed)
-    rows, conv_rows = [], []
+    rows = []
     for name, digits in sets.items():
         pick = [digits[i] for i in rng.permutation(len(digits))[: args.n]]
         r = three_ways([d.strokes for d in pick], [d.label for d in pick], rng, image, reader)
@@ -114,12 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, r))
         log(f"{name}: image {r['image']:.2%} ink {r['ink']:.2%} fused {r['fused']:.2%}  ({r['conf']})")
     pool = [d for ds in sets.values() for d in ds]
-    for c in synth.CONVENTIONS:
-        src = [d for d in pool if d.label == c.label]
-        pick = [src[int(i)] for i in rng.integers(0, len(src), args.per)]
-        r = three_ways([c.make(d.strokes, rng) for d in pick], [c.label] * len(pick), rng, image, reader)
-        conv_rows.append((c.name, r))
-        log(f"{c.name}: image {r['image']:.2%} ink {r['ink']:.2%} fused {r['fused']:.2%}  ({r['conf']})")
+    conv_rows = convention_rows(pool, args.per, rng, image, reader)
     recall = mnist_recall(image)
     t = timing(reader, pool, args.n_time)
     text = tables(rows, conv_rows, recall, t, reader, args, load0, time.perf_counter() - started)
@@ -144,11 +188,7 @@ def tables(rows, conv_rows, recall, t, reader, args, load0, seconds) -> str:
     for name, r in rows:
         lines.append(f"| {name} | {r['n']:,} | {r['writers']} | {r['image']:.2%} | {r['ink']:.2%} | "
                      f"**{r['fused']:.2%}** | {r['conf']} |")
-    lines += ["", "| convention (synthesised on held-out writers' digits) | digits | image | ink | fused | "
-              "fused's misreads |", "|---|---:|---:|---:|---:|---|"]
-    for name, r in conv_rows:
-        lines.append(f"| {name} | {r['n']:,} | {r['image']:.2%} | {r['ink']:.2%} | **{r['fused']:.2%}** "
-                     f"| {r['conf']} |")
+    lines += ["", *convention_table(conv_rows)]
     lines += ["", f"- {recall}.",
               f"- Ink reader, one digit in process (features + LiteRT, 1 thread): median {t['one']:.2f} ms "
               f"(p90 {t['p90']:.2f} ms; features alone {t['features']:.2f} ms); "

@@ -1,7 +1,8 @@
 """Real handwriting nobody trained on: accuracy per population and input path, models side by side.
 
     python benchmarks/realworld.py [--n 1500] [--n-photo 300] [--n-crop 1000] [--model PATH ...]
-                                   [--baseline REV] [--out benchmarks/REALWORLD.md]
+                                   [--baseline REV] [--ink models/ink | none] [--per 300]
+                                   [--out benchmarks/REALWORLD.md]
 
 Sets (all from writers held out of training; see `mnist_core.train.pen.split_writers`, a fixed hash of the writer):
 
@@ -18,6 +19,13 @@ Sets (all from writers held out of training; see `mnist_core.train.pen.split_wri
 Per set and model: accuracy, the three worst writers (with at least 20 digits), the top confusions. Models are
 .keras/.tflite files; `--baseline REV` adds models/default.tflite as committed at git revision REV (the previous
 shipped model). Timings are reported, never asserted.
+
+With the ink model (`--ink STEM`, default models/ink; `none` leaves it out), the canvas sets also get the ink model's
+accuracy on the same digits' strokes and the fused one (the last model's answer and the ink model's, combined by the
+ink card's weights, as the Draw tab reads a drawing that comes with its strokes); the ink model reads each
+digit's whole strokes, which is what `ModelServer.read` gives a drawing the segmenter finds as one digit (how many
+drawings came out as several pieces is counted). Then one row per writing convention (`--per` digits each,
+synthesised from the held-out writers' digits by `mnist_core.ink.synth`), read the three ways (benchmarks/ink.py).
 """
 
 from __future__ import annotations
@@ -162,10 +170,11 @@ def build_sets(args) -> list[dict]:
         pick = rng.permutation(len(digits))
         canv = [digits[i] for i in pick[: args.n]]
         t = time.perf_counter()
-        ours = [_first(pp.canvas_to_mnist([pen.draw_layer(d.strokes, rng)])) for d in canv]
+        found = [pp.canvas_to_mnist([pen.draw_layer(d.strokes, rng)]) for d in canv]
         sets.append(dict(name=f"canvas: {name} held-out writers (400x400, 90-340 px, brush 6/12/20)",
-                         labels=[d.label for d in canv], writers=[d.writer for d in canv], ours=ours,
-                         secs=time.perf_counter() - t))
+                         labels=[d.label for d in canv], writers=[d.writer for d in canv],
+                         ours=[_first(f) for f in found], secs=time.perf_counter() - t,
+                         strokes=[d.strokes for d in canv], pieces=sum(len(f) > 1 for f in found)))
         log(f"{sets[-1]['name']}: built in {sets[-1]['secs']:.0f} s")
         ph = [digits[i] for i in pick[args.n: args.n + args.n_photo]]
         t = time.perf_counter()
@@ -239,14 +248,20 @@ def baseline_model(rev: str) -> str:
     return f.name
 
 
-def score(predict, s: dict, key: str = "ours") -> dict:
-    """Accuracy, worst writers and top confusions of one model on one set's `key` inputs."""
-    labels = np.array(s["labels"])
-    found = np.array([o is not None for o in s[key]])
-    answer = np.full(len(labels), -1)
+def probabilities(predict, inputs: list) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 10) answers of one model to 28x28 inputs (a uniform row where no digit was found), and which were found."""
+    found = np.array([o is not None for o in inputs], bool)
+    probs = np.full((len(inputs), 10), 0.1, np.float32)
     if found.any():
-        x = np.stack([o for o in s[key] if o is not None]).astype(np.float32)[..., None]
-        answer[found] = predict(x).argmax(1)
+        probs[found] = predict(np.stack([o for o in inputs if o is not None]).astype(np.float32)[..., None])
+    return probs, found
+
+
+def score(predict, s: dict, key: str = "ours") -> dict:
+    """Accuracy, worst writers and top confusions of one model on one set's `key` inputs (and its answers)."""
+    labels = np.array(s["labels"])
+    probs, found = probabilities(predict, s[key])
+    answer = np.where(found, probs.argmax(1), -1)
     ok = answer == labels
     worst = []
     if s["writers"]:
@@ -256,7 +271,8 @@ def score(predict, s: dict, key: str = "ours") -> dict:
         rated = [(float(np.mean(v)), w, len(v)) for w, v in per.items() if len(v) >= 20]
         worst = sorted(rated)[:3]
     conf = collections.Counter((int(a), int(b)) for a, b, k in zip(labels, answer, ok) if not k)
-    return dict(acc=float(ok.mean()), n=len(labels), worst=worst, conf=conf.most_common(5), answer=answer)
+    return dict(acc=float(ok.mean()), n=len(labels), worst=worst, conf=conf.most_common(5), answer=answer,
+                probs=probs)
 
 
 def fmt_conf(conf) -> str:
@@ -275,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", action="append", default=[], help="a .keras or .tflite model (repeatable; "
                     "default models/default.keras)")
     ap.add_argument("--baseline", default=None, help="also the shipped model as committed at this git revision")
+    ap.add_argument("--ink", default=str(ROOT / "models" / "ink"), help="the ink model's stem (.tflite and its card "
+                    ".json, whose fusion weights are used) for the canvas sets' ink and fused columns; none: no ink")
+    ap.add_argument("--per", type=int, default=300, help="digits per writing convention (default 300; 0: no "
+                    "convention table)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
     args = ap.parse_args(argv)
@@ -289,37 +309,79 @@ def main(argv: list[str] | None = None) -> int:
         models.append((os.path.relpath(m, ROOT) if os.path.isabs(m) else m, m))
     sets = build_sets(args)
     predicts = [(name, load_model(path)) for name, path in models]
+    reader = ink_reader(args.ink)
     rows = []
     for s in sets:
         res = [score(p, s) for _, p in predicts]
         plain = score(predicts[-1][1], s, "plain") if "plain" in s else None
-        rows.append((s, res, plain))
+        inked = with_ink(s, res[-1], reader)
+        rows.append((s, res, plain, inked))
         log(f"{s['name']}: " + "  ".join(f"{n}: {r['acc']:.2%}" for (n, _), r in zip(predicts, res))
             + (f"  plain normalisation: {plain['acc']:.2%}" if plain else "")
+            + (f"  ink: {inked['ink']:.2%}  fused: {inked['fused']:.2%} ({inked['conf']})" if inked else "")
             + f"  worst: {fmt_worst(res[-1]['worst'])}  confusions: {fmt_conf(res[-1]['conf'])}")
+    conventions = []
+    if reader is not None and args.per > 0:
+        from ink import convention_rows  # noqa: PLC0415 (benchmarks/ink.py imports this module: not at the top)
+
+        pool = [d for ds in held_out().values() for d in ds]
+        conventions = convention_rows(pool, args.per, np.random.default_rng(args.seed), predicts[-1][1], reader)
     seconds = time.perf_counter() - started
     if args.out:
-        write_table(Path(args.out), rows, predicts, args, load0, seconds)
+        write_table(Path(args.out), rows, predicts, args, load0, seconds, conventions)
     return 0
 
 
-def write_table(path: Path, rows, predicts, args, load0, seconds) -> None:
+def ink_reader(stem: str):
+    """The ink model (an InkReader with its card's fusion weights) at `stem`, or None for "none"."""
+    if stem.lower() == "none":
+        return None
+    from mnist_core.ink.reader import InkReader  # noqa: PLC0415
+
+    return InkReader.shipped(stem)
+
+
+def with_ink(s: dict, image: dict, reader) -> dict | None:
+    """For a set that has the digits' strokes: the image model's answers beside the ink model's and the fused
+    ones (benchmarks/ink.py's `scored`); None for the others."""
+    if reader is None or "strokes" not in s:
+        return None
+    from ink import scored  # noqa: PLC0415
+
+    found = np.array([o is not None for o in s["ours"]], bool)
+    return scored(image["probs"], reader.predict(s["strokes"]), s["labels"], reader, found)
+
+
+def write_table(path: Path, rows, predicts, args, load0, seconds, conventions=()) -> None:
     """The results as Markdown between BEGIN and END in `path` (text around them kept), else the whole file."""
     loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
     cmd = (f"python benchmarks/realworld.py --n {args.n} --n-photo {args.n_photo} --n-crop {args.n_crop}"
            + "".join(f" --model {m}" for m in args.model) + (f" --baseline {args.baseline}" if args.baseline else "")
+           + (f" --ink {args.ink}" if args.ink != str(ROOT / "models" / "ink") else "") + f" --per {args.per}"
            + f" --out {os.path.relpath(path, ROOT)}")
     names = [n for n, _ in predicts]
+    inked = any(r[3] for r in rows)
+    ink_heads = "ink model, the same digits' strokes | fused (last model + ink) | " if inked else ""
     lines = [f"Command: `{cmd}` ({seconds / 60:.0f} min; load averages {loads(load0)} at the start, "
              f"{loads(os.getloadavg())} at the end)", "",
-             "| set | n | " + " | ".join(names) + " | plain normalisation (last model) | worst writers (last model) "
-             "| top confusions, true→read (last model) |",
-             "|---|---:|" + "---:|" * len(names) + "---:|---|---|"]
-    for s, res, plain in rows:
+             "| set | n | " + " | ".join(names) + f" | {ink_heads}plain normalisation (last model) | worst writers "
+             "(last model) | top confusions, true→read (last model) |",
+             "|---|---:|" + "---:|" * (len(names) + 2 * inked) + "---:|---|---|"]
+    for s, res, plain, ink in rows:
         accs = " | ".join(f"{r['acc']:.2%}" for r in res[:-1]) + (" | " if len(res) > 1 else "") + f"**{res[-1]['acc']:.2%}**"
+        if inked:
+            accs += f" | {ink['ink']:.2%} | **{ink['fused']:.2%}**" if ink else " | - | -"
         lines.append(f"| {s['name']} | {res[-1]['n']:,} | {accs} | {plain['acc']:.2%} |" if plain else
                      f"| {s['name']} | {res[-1]['n']:,} | {accs} | - |")
         lines[-1] += f" {fmt_worst(res[-1]['worst'])} | {fmt_conf(res[-1]['conf'])} |"
+    if inked:
+        from ink import convention_table  # noqa: PLC0415
+
+        lines += ["", "Fused, the canvas sets' misreads (true→read): " + "; ".join(
+            f"{s['name'].split(' held-out')[0].split(': ')[1]}: {ink['conf']} ({s['pieces']} of {ink['n']:,} drawings "
+            f"came out as several pieces)" for s, _, _, ink in rows if ink) + "."]
+        if conventions:
+            lines += ["", *convention_table(conventions)]
     write_between(path, BEGIN, END, "\n".join(lines))
 
 

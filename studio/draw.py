@@ -11,15 +11,16 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from mnist_core.digits import Digit, ImageError, Ink, canvas_ink, most_prominent
+from mnist_core.digits import Digit, ImageError, Ink, canvas_ink
+from mnist_core.numbers.tiles import Tile, number_of
 from mnist_core.ink.canvas import on_canvas
 from studio import personalize
 from studio.actions import explained, predict, read, save_sample
 from studio.canvas import StrokesSketchpad, ink_canvas, sketch_value, strokes_value
-from studio.i18n import ui, use_language
+from studio.i18n import say, ui, use_language
 from studio.requests import fail, image_error, ink_of, pick, profile_of, read_image, session_of
 from studio.services import Page, services
-from studio.views import DIGIT_CHOICES, UI, digits_html, empty_digits, png, top3
+from studio.views import DIGIT_CHOICES, UI, digits_html, empty_digits, headline, png
 
 
 def _canvas(value: dict | None) -> tuple[list[np.ndarray], np.ndarray | None]:
@@ -80,24 +81,31 @@ def drawing_ink(sketch: dict | None) -> tuple[list[Digit], Ink | None]:
 
 def predict_drawing(sketch: dict | None, request: gr.Request = None):
     """Sketchpad value, optionally with the drawing's strokes under "strokes" (JSON ink, in the canvas's pixels) ->
-    (top-3 gr.Label of the most prominent digit, the number read, each digit's 28x28 input with what each model
-    said). One input, so that clients which send the image alone keep working, over HTTP too."""
+    (the answer: one digit's top 3 or, for several, the number read; the number read; a tile per digit read, its
+    28x28 input with what each model said). One input, so that clients which send the image alone keep working,
+    over HTTP too."""
     use_language(request)
-    digits, alpha = drawing_ink(sketch)
-    return _answer(digits, alpha, ink_of(sketch.get("strokes") if isinstance(sketch, dict) else None), request)
-
-
-def _answer(digits: list[Digit], alpha: Ink | None, ink, request):
-    """The Draw tab's three outputs for the digits found (and their strokes, when the drawing came with them)."""
+    tiles, reading, _, _ = _read_tiles(sketch, request)
     model = services().model
-    if not digits:
-        model.remember("draw", session_of(request), [], np.zeros((0, 10), np.float32))
+    shown = [t.digit for t in tiles]
+    probs = np.stack([t.probs for t in tiles]) if tiles else np.zeros((0, 10), np.float32)
+    model.remember("draw", session_of(request), shown, probs)  # for the page's "Why?" view and tile picks
+    if not tiles:
         return {}, "", empty_digits("nothing_drawn")
-    reading = read(digits, ink, profile_of(request))
-    model.remember("draw", session_of(request), digits, reading.probs)  # for the page's "Why?" view
-    main = most_prominent(digits)
-    number = model.read_number(digits, reading.probs, alpha)["number"]
-    return top3(reading.probs[main]), number, digits_html(digits, reading.probs, "", reading)
+    strip = digits_html(shown, probs, "", reading, [t.source for t in tiles], pickable=len(tiles) > 1)
+    return headline(tiles), number_of(tiles), strip
+
+
+def _read_tiles(sketch: dict | None, request) -> tuple[list[Tile], object, list[np.ndarray], np.ndarray | None]:
+    """The drawing read (by both models when its strokes came along) -> one tile per digit of the number read, as
+    the answer shows them and a correction saves them; the ops.serving.Reading (None when nothing is drawn); the
+    decoded layers and composite (decoded once: a canvas sent as blobs can be read only once)."""
+    strokes = ink_of(sketch.get("strokes") if isinstance(sketch, dict) else None)  # bad ink is refused, drawn or not
+    digits, alpha, layers, composite = _drawn(sketch)
+    if not digits:
+        return [], None, layers, composite
+    reading = read(digits, strokes, profile_of(request))
+    return services().model.number_tiles(digits, reading.probs, alpha), reading, layers, composite
 
 
 def predict_strokes(strokes, request: gr.Request = None) -> dict:
@@ -131,12 +139,40 @@ def _sketch(ink: dict | None) -> dict | None:
         raise image_error(e) from None
 
 
-def predict_canvas(ink: dict | None, request: gr.Request = None):
-    """The page's canvas after each stroke (its layer and its strokes) -> what predict_drawing answers (page only)."""
+def _page_sketch(ink: dict | None) -> dict | None:
+    """The page canvas's value as a Sketchpad value with its strokes under "strokes", as /predict_drawing takes."""
     sketch = _sketch(ink)
     if sketch is not None:
         sketch["strokes"] = strokes_value(ink)
-    return predict_drawing(sketch, request)
+    return sketch
+
+
+def _fix_box(tiles: int, clear: bool = False):
+    """The "Wrong? It's a …" choice for a drawing of ``tiles`` digits: with several, it says a tile is picked first;
+    ``clear`` also empties the digit chosen (after a save). Its value is left alone otherwise."""
+    extra = {"value": None} if clear else {}
+    return gr.Radio(label=ui("wrong_its"), info=ui("wrong_info") if tiles > 1 else None, **extra)
+
+
+def predict_canvas(ink: dict | None, request: gr.Request = None):
+    """The page's canvas after each stroke (its layer and its strokes) -> what predict_drawing answers, with no
+    tile picked (the new drawing's tiles are not the old one's) (page only)."""
+    label, number, strip = predict_drawing(_page_sketch(ink), request)
+    return label, number, strip, 0, _fix_box(len(services().model.recalled("draw", session_of(request))[0]))
+
+
+def pick_tile(evt: gr.EventData, request: gr.Request = None):
+    """A click on a digit's tile -> that digit is the one a correction saves, and the choice says which (page only)."""
+    use_language(request)
+    shown, probs = services().model.recalled("draw", session_of(request))
+    try:
+        i = int(getattr(evt, "tile", 0))
+    except (TypeError, ValueError):
+        i = 0
+    if not 1 <= i <= len(shown):
+        return 0, _fix_box(len(shown))
+    guess = int(np.argmax(probs[i - 1]))
+    return i, gr.Radio(label=say("wrong_tile", i=i, guess=guess), info=None)
 
 
 def explain_drawing(sketch: dict | None, request: gr.Request = None) -> str:
@@ -166,25 +202,49 @@ def noop_drawing(sketch: dict | None):
 
 
 def save_drawing_sample(sketch: dict | None, digit: float | None, label, request: gr.Request = None):
-    """Save digit number ``digit`` (1-based; default: the most prominent) of the drawing with ``label``."""
+    """Save digit number ``digit`` (1-based, of the digits read, as the answer's tiles show them; default: the
+    most prominent) of the drawing with ``label``."""
     use_language(request)
-    digits, layers, composite = drawing_digits(sketch)
-    if not digits:
+    tiles, _, layers, composite = _read_tiles(sketch, request)
+    if not tiles:
         raise fail("err_draw_first")
-    chosen = digits[pick(digits, digit)]
+    chosen = tiles[pick([t.digit for t in tiles], digit)].digit
     strokes = layers[0] if layers else composite
     return save_sample(chosen, label, png(strokes) if strokes is not None else None, "draw", profile_of(request))
 
 
 def save_ink_sample(ink: dict | None, digit: float | None, label, request: gr.Request = None):
-    """The page's "Save as a sample": save_drawing_sample on the page canvas's value."""
-    return save_drawing_sample(_sketch(ink), digit, label, request)
+    """The page's "Save as a sample": save_drawing_sample on the page canvas's value; once saved, the label and
+    the tile picked are cleared, so that the next drawing is not saved under them."""
+    message = save_drawing_sample(_page_sketch(ink), digit, label, request)
+    return message, 0, _fix_box(0, clear=True)
 
 
 def clear_drawing(request: gr.Request = None):
     """Empty canvas and outputs."""
     use_language(request)
     return None, {}, "", empty_digits("nothing_drawn"), ""
+
+
+# The strip's script: a click (or Enter) on a digit's tile marks it and sends its number to pick_tile. Listening on
+# the strip's own element, so that it keeps working as each answer replaces the tiles.
+TILE_PICK_JS = """
+const pick = (fig) => {
+  element.querySelectorAll('figure.studio-digit').forEach((f) => {
+    f.style.outline = f === fig ? '3px solid var(--color-accent, #f97316)' : '';
+    f.setAttribute('aria-pressed', f === fig ? 'true' : 'false');
+  });
+  trigger('click', {tile: Number(fig.dataset.i)});
+};
+element.addEventListener('click', (e) => {
+  const fig = e.target.closest('figure.studio-digit[role=button]');
+  if (fig && element.contains(fig)) pick(fig);
+});
+element.addEventListener('keydown', (e) => {
+  const fig = e.target.closest('figure.studio-digit[role=button]');
+  if (fig && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); pick(fig); }
+});
+"""
 
 
 def tab(page: Page) -> gr.Tab:
@@ -196,14 +256,15 @@ def tab(page: Page) -> gr.Tab:
                 ink = ink_canvas(size, ui("draw_canvas"), elem_id="sketch")
                 clear = gr.Button(ui("draw_clear"), elem_id="clear-drawing")
             with gr.Column(scale=2):
-                label = gr.Label(num_top_classes=3, label=ui("draw_prediction"), elem_id="draw-label")
+                label = gr.Label(num_top_classes=3, label=ui("draw_answer"), elem_id="draw-label")
                 read = gr.Textbox(label=ui("number_read"), interactive=False, elem_id="draw-number")
                 # The first value is the page's: static text the browser translates (handlers answer in words).
                 strip = gr.HTML(f'<p class="studio-empty">{ui("nothing_drawn")}</p>', elem_id="draw-digits",
-                                label=ui("model_saw"))
+                                label=ui("model_saw"), js_on_load=TILE_PICK_JS)
                 with gr.Group():
                     fix = gr.Radio(DIGIT_CHOICES, label=ui("wrong_its"), elem_id="draw-fix")
-                    which = gr.Number(label=ui("draw_which"), precision=0)
+                    # The tile picked (1-based; 0: the only or the most prominent digit): set by a click on a tile.
+                    which = gr.Number(0, label=ui("draw_which"), precision=0, visible=False, elem_id="draw-which")
                     save = gr.Button(ui("save_sample"), elem_id="draw-save")
                 saved = gr.Markdown(elem_id="draw-saved")
                 why = gr.Checkbox(label=ui("why_show"), info=ui("why_info"), elem_id="draw-why")
@@ -224,7 +285,7 @@ def tab(page: Page) -> gr.Tab:
     fast = dict(preprocess=False, concurrency_limit=None, show_progress="hidden")
     out = [label, read, strip]
     # The page: each stroke's layer comes with the event (no uploads); a slow answer is replaced by the newest.
-    stroke = ink.change(predict_canvas, ink, out, api_name=False, trigger_mode="always_last", **fast)
+    stroke = ink.change(predict_canvas, ink, [*out, which, fix], api_name=False, trigger_mode="always_last", **fast)
     sketch.change(predict_drawing, sketch, out, api_name="predict_drawing", trigger_mode="always_last", **fast)
     ink_api.click(predict_strokes, strokes, ink_answer, api_name="predict_ink", **fast)
     # The "Why?" view follows each answer from what predict_drawing kept for this page (the canvas is not sent
@@ -236,11 +297,14 @@ def tab(page: Page) -> gr.Tab:
     explain.click(explain_drawing, sketch, why_view, api_name="explain_drawing", preprocess=False,
                   concurrency_limit=2, concurrency_id="explain", show_progress="hidden")
     noop.click(noop_drawing, sketch, out, api_name="noop_drawing", **fast)
-    saving = save.click(save_ink_sample, [ink, which, fix], saved, api_name=False, preprocess=False)
+    # A click on a digit's tile picks it for the correction (the strip's script sends the tile's number).
+    strip.click(pick_tile, None, [which, fix], api_name=False, queue=False, show_progress="hidden")
+    saving = save.click(save_ink_sample, [ink, which, fix], [saved, which, fix], api_name=False, preprocess=False)
     save_api.click(save_drawing_sample, [sketch, which, fix], saved, api_name="save_sample", preprocess=False)
     if tune_out is not None:  # a sample saved may be the one that makes the fine-tune worth offering
         saving.success(personalize.personal_status, page.profile, tune_out, api_name=False, preprocess=False,
                        show_progress="hidden")
     # Emptying the canvas's value empties the drawing; the chosen tool stays.
-    clear.click(clear_drawing, None, [ink, *out, saved], api_name="clear_drawing", queue=False)
+    clear.click(clear_drawing, None, [ink, *out, saved], api_name="clear_drawing", queue=False).then(
+        lambda: (0, _fix_box(0)), None, [which, fix], api_name=False, queue=False, show_progress="hidden")
     return draw_tab

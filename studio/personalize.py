@@ -1,17 +1,22 @@
 """Teach it my handwriting (in the Draw tab): once a profile has a few samples, fine-tune the shared model on them
-and show what it did: that person's held-out samples read before and after, and MNIST's test accuracy. The model
-goes live for that profile alone, and only when mnist_core.train.personal.judge says it helps without costing MNIST."""
+and show what it did: each of that person's samples read before and after by a fine-tune trained without it, what
+that check can and cannot show, and the accuracy on the named fair test set (MNIST's test, or offline the held-out
+pen writers). The model goes live for that profile alone, and only when mnist_core.train.personal.judge finds
+evidence that it helps, beyond luck, without costing that test set more than allowed."""
 
 from __future__ import annotations
 
 import gradio as gr
 
 from mnist_core.ops.jobs import JobBusy, JobRequest, JobStatus
+from mnist_core.train.data import MNIST_TEST, likely_test_set
 from mnist_core.train.personal import Recipe
 from mnist_core.store.registry import RegistryError
 from studio.i18n import say, ui, use_language
 from studio.requests import chosen_profile, fail, refused, require_admin
 from studio.services import Page, services
+from studio.testsets import test_set_of
+from studio.wording import job_line
 
 RECIPE = Recipe()
 
@@ -26,42 +31,59 @@ def _panel(profile: str, status: JobStatus | None = None):
     shared = s.registry.active()
     lines.append(say("tune_serving_own", profile=profile, vid=own) if own
                  else say("tune_serving_shared", profile=profile, vid=shared))
-    mine = status.profile == profile
+    mine = status.profile == profile  # known from the job's start (JobManager), not only once its log says so
     if status.running:
         key = "tune_running" if mine else "tune_other_running"
-        lines.append(say(key, profile=profile, progress=status.describe()))
+        lines.append(say(key, profile=profile, progress=job_line(status)))
     elif mine and status.status == "done" and (status.result or {}).get("personal"):
         lines.append(_result(profile, status.result))
     elif mine and status.status in ("failed", "cancelled"):
-        lines.append(say("tune_failed", reason=status.describe()))
+        lines.append(say("tune_failed", reason=job_line(status)))
     if not status.running:
         if n < RECIPE.min_samples:
             lines.append(say("tune_need", profile=profile, n=n, more=RECIPE.min_samples - n))
         elif not (mine and status.status == "done"):
-            lines.append(say("tune_offer", profile=profile, n=n, every=RECIPE.holdout_every,
-                             cost=f"{RECIPE.max_mnist_cost * 100:.1f}"))
+            lines.append(say("tune_offer", profile=profile, n=n, folds=RECIPE.folds, fewest=RECIPE.fewest_to_show(),
+                             test_set=_test_set(), cost=f"{RECIPE.max_mnist_cost * 100:.1f}"))
     offered = not status.running and n >= RECIPE.min_samples and s.admin_mode != "disabled"
     button = gr.Button(value=say("tune_start_n", n=n), visible=n >= RECIPE.min_samples, interactive=offered)
     return button, "\n\n".join(lines), gr.Timer(active=status.running)
 
 
+def _test_set() -> str:
+    """The test set a fine-tune here is measured on (MNIST's test, or offline the held-out pen writers), in words."""
+    key = MNIST_TEST if services().config.data else likely_test_set()
+    return say("testset_mnist_short") if key == MNIST_TEST else say("testset_either_short")
+
+
 def _result(profile: str, result: dict) -> str:
-    """What a finished fine-tune did for ``profile``: held-out samples before and after, MNIST, the verdict."""
+    """What a finished fine-tune did for ``profile``: each sample before and after (cross-validated), what that can and
+    cannot show, the test set's cost, the verdict."""
     info = result["personal"]
     before, after = info.get("before") or {}, info.get("after") or {}
+    evidence = info.get("evidence") or {}
     card = result.get("card") or {}
     seconds = info.get("wall_seconds") or card.get("train_seconds") or 0
-    text = say("tune_result", profile=profile, vid=result.get("version", "?"), seconds=f"{seconds:.0f}",
-               held=after.get("count", 0), before=f"{before.get('correct', 0)}/{before.get('count', 0)}",
-               after=f"{after.get('correct', 0)}/{after.get('count', 0)}",
+    n = info.get("samples") or after.get("count", 0)
+    test_set = test_set_of(info, card)
+    text = say("tune_result", profile=profile, vid=result.get("version", "?"), seconds=f"{seconds:.0f}", n=n,
+               folds=info.get("folds") or RECIPE.folds, before=f"{before.get('correct', 0)}/{before.get('count', 0)}",
+               after=f"{after.get('correct', 0)}/{after.get('count', 0)}", surer=evidence.get("surer", "?"),
+               less=evidence.get("less_sure", "?"), test_set=test_set,
                mnist_before=f"{info.get('mnist_before', 0):.2%}", mnist_after=f"{info.get('mnist_after', 0):.2%}")
+    text += "\n\n" + say("tune_can_show", chance=f"{RECIPE.max_chance:.0%}")
     verdict = info.get("verdict") or {}
     if result.get("activated"):
-        return text + " " + say("tune_activated", profile=profile)
+        return text + "\n\n" + say("tune_activated", profile=profile)
     if verdict.get("reason") == "mnist_cost":
-        return text + " " + say("tune_mnist_cost", profile=profile, cost=f"{verdict.get('mnist_cost', 0) * 100:.2f}",
-                                allowed=f"{RECIPE.max_mnist_cost * 100:.1f}")
-    return text + " " + say("tune_no_help", profile=profile)
+        return text + "\n\n" + say("tune_mnist_cost", profile=profile, test_set=test_set,
+                                     cost=f"{verdict.get('mnist_cost', 0) * 100:.2f}",
+                                     allowed=f"{RECIPE.max_mnist_cost * 100:.1f}")
+    if verdict.get("reason") == "too_few":
+        return text + "\n\n" + say("tune_too_few", profile=profile, surer=evidence.get("surer", 0),
+                                     less=evidence.get("less_sure", 0), chance=f"{evidence.get('chance', 1):.0%}",
+                                     allowed=f"{RECIPE.max_chance:.0%}")
+    return text + "\n\n" + say("tune_no_help", profile=profile)
 
 
 def personal_status(profile="", request: gr.Request = None):
@@ -72,8 +94,9 @@ def personal_status(profile="", request: gr.Request = None):
 
 
 def personalize(profile="", password="", request: gr.Request = None):
-    """Fine-tune the shared active model on ``profile``'s samples (one held out in five); activate it for that profile
-    alone when it helps them and costs MNIST at most 0.2 point. Returns the panel, which then polls."""
+    """Fine-tune the shared active model on ``profile``'s samples (judged by cross-validation over them); activate it
+    for that profile alone when it helps them beyond luck and costs the test set at most 0.2 point. Returns the
+    panel, which then polls."""
     use_language(request)
     require_admin(password)
     name = chosen_profile(profile, request)

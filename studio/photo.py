@@ -60,8 +60,12 @@ def predict_photo(photo, request: gr.Request = None):
         return {}, "", _boxed(image, [], none), empty_digits("no_digits")
     probs = predict(digits, profile_of(request))
     model.remember("photo", session, digits, probs)  # for the page's "Why?" view
-    read = model.read_number(digits, probs, ink)["number"]
-    return top3(probs[most_prominent(digits)]), read, _boxed(image, digits, probs), digits_html(digits, probs, "")
+    number = model.read_number(digits, probs, ink)
+    read = number["number"]
+    # Several digits: the answer is the number, as sure as its least sure digit (never one digit of it).
+    answer = ({read: min(d["confidence"] for d in number["digits"])} if len(read) > 1
+              else top3(probs[most_prominent(digits)]))
+    return answer, read, _boxed(image, digits, probs), digits_html(digits, probs, "")
 
 
 def read_number(photo, request: gr.Request = None) -> str:
@@ -115,9 +119,9 @@ def tab(page: Page) -> gr.Tab:
                                  elem_id="photo")
                 read_btn = gr.Button(ui("photo_read"), variant="primary")
             with gr.Column():
-                label = gr.Label(num_top_classes=3, label=ui("photo_prominent"))
+                label = gr.Label(num_top_classes=3, label=ui("draw_answer"))
                 read = gr.Textbox(label=ui("number_read"), interactive=False, elem_id="photo-number")
-                boxed = gr.Image(label=ui("photo_found"), interactive=False, format="jpeg")
+                boxed = gr.Image(label=ui("photo_found"), interactive=False, format="jpeg", elem_id="photo-found")
         strip = gr.HTML(label=ui("model_saw"))
         with gr.Group():
             with gr.Row():
@@ -133,9 +137,11 @@ def tab(page: Page) -> gr.Tab:
 
     out = [label, read, boxed, strip]
     heavy = dict(preprocess=False, concurrency_limit=2, concurrency_id="photo")
-    # input: an upload, a webcam shot, a paste, or the photo removed.
+    # input: an upload, a webcam shot, a paste, or the photo removed. "always_last": a change made while a photo is
+    # being read runs once that read ends (Gradio's default drops it), so a photo removed mid-read leaves no results.
     quick = dict(queue=False, show_progress="hidden")  # the tick box's state is all it carries
-    for read_event in (photo.input(predict_photo, photo, out, api_name="predict_photo", **heavy),
+    for read_event in (photo.input(predict_photo, photo, out, api_name="predict_photo", trigger_mode="always_last",
+                                   **heavy),
                        read_btn.click(predict_photo, photo, out, api_name=False, **heavy)):
         read_event.success(why_photo, why, why_view, api_name=False, **quick)
     why.change(why_photo, why, why_view, api_name=False, **quick)

@@ -15,6 +15,7 @@ from mnist_core.digits import Digit, ImageError, load_image, most_prominent
 from mnist_core.store.profiles import DEFAULT_PROFILE, validate_profile
 from mnist_core.store.registry import RegistryError, validate_version_id
 from studio.i18n import say
+from studio.wording import model_problem, reason
 from studio.services import services
 
 # The page's profile choice travels as this cookie (set by the header's profile box, like the language's); API
@@ -32,18 +33,19 @@ def fail(key: str, title: str = "title_error", **values) -> gr.Error:
 
 
 def refused(e: Exception, title: str = "title_error") -> gr.Error:
-    """The gr.Error for a refusal worded by the core (a bad label, id, version or setting; in English)."""
-    return gr.Error(str(e), title=say(title), print_exception=False)
+    """The gr.Error for a refusal worded by the core (a bad label, id, version or setting): said again in the
+    person's language with what to do (studio.wording), or as the core said it when not recognised."""
+    return gr.Error(reason(e) or str(e), title=say(title), print_exception=False)
 
 
 def image_error(e: Exception) -> gr.Error:
-    """The gr.Error for an image that cannot be read (the core's reason is in English)."""
-    return fail("err_image", title="title_bad_image", error=e)
+    """The gr.Error for an image that cannot be read (the core's reason said again in the person's language)."""
+    return fail("err_image", title="title_bad_image", error=reason(e) or e)
 
 
 def no_model(e: Exception) -> gr.Error:
-    """The gr.Error for a model that cannot be loaded (mnist_core.ops.serving.ModelUnavailable)."""
-    return fail("err_no_model", title="title_no_model", error=e)
+    """The gr.Error for a model that cannot be loaded (mnist_core.ops.serving.ModelUnavailable's reason)."""
+    return fail("err_no_model", title="title_no_model", error=model_problem(e))
 
 
 # --- who asks ---

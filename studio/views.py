@@ -89,21 +89,37 @@ def prob_bars(p: np.ndarray) -> str:
             f'style="display:flex;justify-content:center;margin-top:4px">' + "".join(cols) + "</div>")
 
 
-def digits_html(digits: list[Digit], probs: np.ndarray, empty: str, reading=None) -> str:
+def headline(tiles) -> dict[str, float]:
+    """The answer of a reading's tiles (``numbers.tiles.Tile``s) for a gr.Label: one digit's top three or, for
+    several, the number read with its least sure digit's confidence (the number is only as sure as that)."""
+    if len(tiles) == 1:
+        return top3(tiles[0].probs)
+    number = "".join(str(int(np.argmax(t.probs))) for t in tiles)
+    return {number: min(float(np.max(t.probs)) for t in tiles)}
+
+
+def digits_html(digits: list[Digit], probs: np.ndarray, empty: str, reading=None, sources=None,
+                pickable: bool = False) -> str:
     """Each digit's 28x28 input, enlarged with crisp pixels, with its guess, confidence and all ten bars; with a
-    ``reading`` (ops.serving.Reading) whose ink came along, also what the image and the ink model said apart."""
+    ``reading`` (ops.serving.Reading) whose ink came along, also what the image and the ink model said apart
+    (``sources[i]``: the reading's index of digit i, None for one it did not read apart). ``pickable`` tiles
+    carry a hint that a click picks them (the Draw tab's correction)."""
     if not digits:
         return f'<p class="studio-empty">{empty}</p>'
     cells = []
+    hint = f' title="{say("tile_title")}" role="button" tabindex="0"' if pickable else ""
+    cursor = "cursor:pointer;" if pickable else ""
     for i, (digit, p) in enumerate(zip(digits, probs), start=1):
         guess = int(np.argmax(p))
         uri = _data_uri(np.clip(digit.image * 255.0 + 0.5, 0, 255).astype(np.uint8))  # white ink on black, as seen
+        source = i - 1 if sources is None else sources[i - 1]
         cells.append(
-            f'<figure class="studio-digit" data-guess="{guess}" style="margin:0;text-align:center">'
+            f'<figure class="studio-digit" data-i="{i}" data-guess="{guess}"{hint} '
+            f'style="margin:0;padding:2px;text-align:center;{cursor}">'
             f'<img src="{uri}" alt="{say("alt_digit", i=i)}" width="{UI.preview_px}" height="{UI.preview_px}" '
             f'style="image-rendering:pixelated;border:1px solid #888;background:#000">'
             f"<figcaption>#{i}: <b>{guess}</b> ({float(p[guess]):.0%})</figcaption>{prob_bars(p)}"
-            f"{_each_model(reading, i - 1)}</figure>"
+            f"{'' if source is None else _each_model(reading, source)}</figure>"
         )
     return '<div style="display:flex;flex-wrap:wrap;gap:12px">' + "".join(cells) + "</div>"
 

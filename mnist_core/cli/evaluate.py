@@ -28,12 +28,12 @@ def run(args) -> int:
 
     model, name = model_of(args.version, args.model)
     t = time.perf_counter()
-    metrics = ev.evaluate(Recognizer(model, name, lite=False).predict, data.x_test, data.y_test)
+    metrics = ev.evaluate_data(Recognizer(model, name, lite=False).predict, data)  # names its test set
     seconds = time.perf_counter() - t
     if args.json:
         print(json.dumps({"model": name, "data": data.source, "seconds": round(seconds, 3), **metrics}))
         return EXIT_OK
-    print(f"model {name} on {data.describe()}")
+    print(f"model {name} on {data.test_name} ({data.source})")
     print(f"accuracy {metrics['accuracy']:.2%}  ({metrics['errors']} errors in {metrics['count']:,}; {seconds:.2f} s)")
     print("digit  precision  recall  support")
     for c in metrics["per_class"]:

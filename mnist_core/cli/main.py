@@ -11,7 +11,7 @@ from mnist_core.cli.common import EXIT_CANCELLED, EXIT_ERROR, EXIT_USAGE, CliErr
 
 # The subcommands' modules (mnist_core/cli/<name>.py, each with register(subparsers) and run(args)), in --help's
 # order. Adding a subcommand is adding its module's name here.
-COMMANDS = ("train", "evaluate", "predict", "train_number", "combine", "samples", "spare", "models")
+COMMANDS = ("train", "evaluate", "predict", "train_number", "train_ink", "combine", "samples", "spare", "models")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""``models``: list, activate or delete model versions."""
+"""``models``: list, activate or delete model versions (``--kind ink``: the ink model's)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ def register(sub) -> None:
     m = sub.add_parser("models", help="list, activate or delete model versions")
     m.add_argument("action", choices=("list", "activate", "delete"))
     m.add_argument("id", nargs="?", help="version id (for activate and delete)")
+    m.add_argument("--kind", choices=("image", "ink"), default="image",
+                   help="the image model's versions (default) or the ink model's (train-ink)")
     m.add_argument("--json", action="store_true")
     m.set_defaults(func=run)
 
@@ -19,14 +21,14 @@ def run(args) -> int:
     """List, activate or delete model versions."""
     from mnist_core.store.registry import Registry  # noqa: PLC0415
 
-    registry = Registry()
+    registry = Registry(kind=args.kind)
     if args.action == "list":
-        return _list(registry, args.json)
+        return (_list_ink if args.kind == "ink" else _list)(registry, args.json)
     if not args.id:
         raise CliError(f"models {args.action} needs a version id")
     if args.action == "activate":
         registry.activate(args.id)
-        print(f"active: {args.id}")
+        print(f"active{' ink' if args.kind == 'ink' else ''}: {args.id}")
     else:
         registry.delete(args.id)
         print(f"deleted: {args.id}")
@@ -48,4 +50,26 @@ def _list(registry, as_json: bool) -> int:
         print(f"{'*' if c['id'] == active else ' '} {c['id']:22}{c.get('arch', '?'):5} "
               f"{acc:9.2%} {c.get('train_seconds', 0):8.1f}  {(c.get('data') or {}).get('source', '?')}"
               if acc is not None else f"  {c['id']:22}{c.get('arch', '?')}")
+    return EXIT_OK
+
+
+def _list_ink(registry, as_json: bool) -> int:
+    active = registry.active()
+    cards = registry.versions()
+    if as_json:
+        print(json.dumps([{**c, "active": c["id"] == active} for c in cards]))
+        return EXIT_OK
+    print(f"{'':2}{'version':22}{'arch':8} {'accuracy':>9} {'fusion':>9}  test set")
+    for c in cards:
+        if "broken" in c:
+            print(f"  {c['id']:22}BROKEN: {c['broken']}")
+            continue
+        m, f = c.get("metrics") or {}, c.get("fusion") or {}
+        # The shipped card reports its calibration writers; a trained version, its test set (card's test_set).
+        acc = m.get("accuracy", m.get("calibration_accuracy"))
+        where = c.get("test_set") or ("calibration writers" if "calibration_accuracy" in m else "?")
+        weights = f"{f['w_image']:g}/{f['w_ink']:g}" if "w_image" in f and "w_ink" in f else "-"
+        acc_text = f"{acc:9.2%}" if isinstance(acc, (int, float)) else f"{'?':>9}"
+        mark = "*" if c["id"] == active else " "
+        print(f"{mark} {c['id']:22}{c.get('arch', '?'):8} {acc_text} {weights:>9}  {where}")
     return EXIT_OK

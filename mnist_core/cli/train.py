@@ -41,14 +41,14 @@ def register(sub) -> None:
                    help="weight of each user digit relative to an MNIST digit")
     t.add_argument("--finetune", metavar="VERSION", help="fine-tune this version on --samples plus an MNIST replay")
     t.add_argument("--profile", metavar="NAME",
-                   help="a personal fine-tune for this profile: its samples only, the measured recipe, one sample in "
-                        "five held out to score it before and after; activation is for this profile alone")
+                   help="a personal fine-tune for this profile: its samples only, the measured recipe, each sample read "
+                        "before and after by a fine-tune trained without it; activation is for this profile alone")
     act = t.add_mutually_exclusive_group()
     act.add_argument("--activate", action="store_true", help="make the new version the active one")
     act.add_argument("--activate-if-better", action="store_true", help="activate only if it beats the active one")
     act.add_argument("--activate-if-helps", action="store_true",
-                     help="with --profile: activate for the profile when it reads the held-out samples better and "
-                          "costs MNIST's test set at most 0.2 point")
+                     help="with --profile: activate for the profile when its samples, each read by a fine-tune "
+                          "trained without it, read better beyond luck and the test set loses at most 0.2 point")
     t.add_argument("--output", help="also write the model to this .keras file (card beside it as .json)")
     t.add_argument("--workers", metavar="HOST:PORT,...",
                    help="train across these workers with TensorFlow's MultiWorkerMirroredStrategy: start the same "

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from mnist_core.config import Limits
-from mnist_core.digits.arrays import bounding_box, to_unit
+from mnist_core.digits.arrays import bounding_box, odd_size, stroke_px, to_unit
 from mnist_core.digits.images import ImageError
 from mnist_core.digits.normalise import normalize_ink
 from mnist_core.digits.results import Digit
@@ -36,6 +36,21 @@ _STACK_OVERLAP = 0.5
 _STACK_GAP = 0.25
 # A minor piece beside a major one is at most this fraction of the taller height away.
 _SIDE_GAP = 0.08
+
+# A photo's digit broken into pieces by a light pen (`_broken_apart`), in fractions of the picture's tallest mark
+# or the pair's union if taller. The pieces' ink comes within `_BREAK_STROKES` stroke widths of each other (and
+# `_BREAK_MAX` of the height), and their union is at most `_REACH_ASPECT` as wide as tall (as tall as
+# `_BREAK_SHORT`, at least). One above the other or diagonally (overlapping vertically by less than `_BREAK_SIDE`
+# of the lower one's height: a 9's tail, a 2's base) they are one digit; side by side, when both are shorter than
+# `_BREAK_SHORT` (a 5's flag or a 7's bar in pieces), or when bridging the gap closes a loop that neither had, of
+# at least `_BREAK_LOOP` of the union's height squared (the halves of a 0 or an 8, where "11" or "10" close none)
+# and bridged between two strokes' ends in two places (`_ends_meet`: a ring `_END_RING` stroke widths round each).
+_BREAK_STROKES = 3.0
+_BREAK_MAX = 0.12
+_BREAK_SHORT = 0.4
+_BREAK_SIDE = 0.5
+_BREAK_LOOP = 0.02
+_END_RING = 2.0
 
 # A 4 drawn in two strokes (`_open_four`), as fractions of the stem's height: the stem is at most `_FOUR_STEM_WIDTH`
 # as wide as tall; the bar ends at most `_FOUR_BAR_GAP` short of it; the stem goes on at least `_FOUR_BELOW` below
@@ -161,7 +176,61 @@ def _holes(mask: np.ndarray, close: int) -> np.ndarray:
     return (m == 0)[1:-1, 1:-1]
 
 
-def _merge(cands: list[Candidate]) -> list[Candidate]:
+def _broken_apart(a: Candidate, b: Candidate, labels: np.ndarray, tallest: int) -> bool:
+    """Whether two pieces of a photo's ink are one digit that a light pen broke: their ink nearly meets, and they
+    continue one another downwards, make one short bar, or close a loop together (see `_BREAK_*`)."""
+    ox, oy = _overlap(a.x0, a.x1, b.x0, b.x1), _overlap(a.y0, a.y1, b.y0, b.y1)
+    u = a.union(b)
+    reach = _BREAK_MAX * max(u.h, tallest)
+    if max(-ox, 0) ** 2 + max(-oy, 0) ** 2 > reach**2 or u.w > _REACH_ASPECT * max(u.h, _BREAK_SHORT * tallest):
+        return False  # boxes too far apart for any gap allowed, or wider than one digit
+    m = int(reach) + 2  # room round the union for the closing below
+    y0, x0 = max(u.y0 - m, 0), max(u.x0 - m, 0)
+    lab = labels[y0 : u.y1 + m, x0 : u.x1 + m]
+    ma, mb = np.isin(lab, a.ids), np.isin(lab, b.ids)
+    stroke = stroke_px(ma | mb)
+    gap = min(_BREAK_STROKES * stroke, reach)
+    near = cv2.distanceTransform((~ma).astype(np.uint8), cv2.DIST_L2, 3)
+    if float(near[mb].min()) > gap + 1:  # distances from pixel centres: +1 for the ink's edge
+        return False
+    if oy < _BREAK_SIDE * min(a.h, b.h) or max(a.h, b.h) <= _BREAK_SHORT * tallest:
+        return True  # one continues the other below it, or both are pieces of one bar
+    k = odd_size(gap + 1)  # a closing this wide bridges gaps up to `gap`
+    new = _holes(ma | mb, k) & ~_holes(ma, k) & ~_holes(mb, k)
+    if np.count_nonzero(new) < _BREAK_LOOP * u.h * u.h:
+        return False
+    return _ends_meet(ma, mb, k, stroke)
+
+
+def _ends_meet(ma: np.ndarray, mb: np.ndarray, k: int, stroke: float) -> bool:
+    """Whether a closing `k` px wide lays at least two bridges between two pieces (bool masks) that each join the
+    ends of two strokes: the loop they close is one the pen left too light in two places, not the open side of a
+    digit closed by its neighbour (a 1's flag and a 7's bar, a 6 and a 9 nearly touching), where a bridge meets a
+    stroke's side. A stroke's end leaves a ring round the contact once, a side or a corner twice."""
+    both = (ma | mb).astype(np.uint8)
+    added = cv2.morphologyEx(both, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8)) & (1 - both)
+    n, lab = cv2.connectedComponents(added, connectivity=8)
+    yy, xx = np.indices(both.shape)
+    r0 = _END_RING * max(stroke, 1.5)
+    r1 = r0 + max(2.0, stroke / 2)
+
+    def is_end(contact: np.ndarray, m: np.ndarray) -> bool:
+        ys, xs = np.nonzero(contact)
+        d = np.hypot(yy - ys.mean(), xx - xs.mean())
+        return cv2.connectedComponents((m & (d >= r0) & (d < r1)).astype(np.uint8), connectivity=8)[0] - 1 <= 1
+
+    ends = 0
+    for i in range(1, n):
+        bridge = cv2.dilate((lab == i).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        ta, tb = bridge & ma, bridge & mb
+        if ta.any() and tb.any() and is_end(ta, ma) and is_end(tb, mb):  # not a piece's own corner filled
+            ends += 1
+    return ends >= 2
+
+
+def _merge(cands: list[Candidate], labels: np.ndarray | None = None) -> list[Candidate]:
+    """Pieces of one digit merged (`_same_digit`; given the labels of a photo's marks, `_broken_apart` too)."""
+    tallest = max((c.h for c in cands), default=0)
     merged = True
     while merged and len(cands) > 1:
         merged = False
@@ -170,7 +239,8 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
             for j in range(i + 1, len(cands)):
                 if cands[j].x0 > cands[i].x1 + max(cands[i].h, cands[j].h):
                     break  # sorted by x0: the rest are further right
-                if _same_digit(cands[i], cands[j]):
+                if _same_digit(cands[i], cands[j]) or (
+                        labels is not None and _broken_apart(cands[i], cands[j], labels, tallest)):
                     cands[i] = cands[i].union(cands[j])
                     del cands[j]
                     merged = True
@@ -311,7 +381,7 @@ def find_candidates(
     tallest = int(h[keep].max())
     keep = keep[np.maximum(w[keep], h[keep]) >= max(2, _SPECK * tallest)]
     cands = [Candidate(int(x[i]), int(y[i]), int(x[i] + w[i]), int(y[i] + h[i]), (int(i) + 1,)) for i in keep]
-    cands = _merge(cands)
+    cands = _merge(cands, labels if ink is not None else None)  # a photo's light pen breaks strokes
     if ink is not None:  # a photo: grain and pattern (a wooden table, a cloth) are marks in clusters
         solid = [c for c in cands if not _porous(c, area, s)]
         if solid:

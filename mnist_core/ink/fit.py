@@ -1,6 +1,7 @@
 """Training the ink net on the training writers' pen digits, its checked TF Lite copy and its card.
 
     python -m mnist_core.ink.fit --output models/ink --seed 1   # the shipped model (40 epochs, 96 points, width 96)
+    python -m mnist_core train-ink [--epochs N --limit N ...]    # a registry version (mnist_core.ink.job)
 
 Data: the shipped pen digits (`pen.load_shipped()`: exactly the training writers of UCI pendigits and UNIPEN,
 see `pen.split_writers`). The held-out writers are never read here (each digit's writer is checked again), and
@@ -48,6 +49,33 @@ class InkTrainSettings:
     plain: float = 0.1  # share of each epoch's digits left as written (no augmentation)
     features: F.FeatureSettings = field(default_factory=F.FeatureSettings)
     augment: synth.AugmentSettings = field(default_factory=synth.AugmentSettings)
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first setting that is out of range."""
+        def whole(name: str, lo: int, hi: int) -> None:
+            v = getattr(self, name)
+            if not (isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi):
+                raise ValueError(f"{name} must be an integer from {lo} to {hi}, not {v!r}")
+
+        whole("epochs", 1, 500)
+        whole("batch_size", 1, 8192)
+        whole("width", 4, 256)
+        if self.arch not in ("cnn", "cnn_gru"):
+            raise ValueError(f"arch must be 'cnn' or 'cnn_gru', not {self.arch!r}")
+        if self.limit is not None:
+            whole("limit", 10, 10**7)
+        if not (isinstance(self.lr, (int, float)) and 1e-6 <= self.lr <= 1.0):
+            raise ValueError(f"learning rate must be from 1e-6 to 1, not {self.lr!r}")
+        if not (isinstance(self.features.points, int) and 16 <= self.features.points <= 512):
+            raise ValueError(f"points must be an integer from 16 to 512, not {self.features.points!r}")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "InkTrainSettings":
+        """The settings of ``dataclasses.asdict`` (a card's or a request file's); unknown keys raise TypeError."""
+        d = dict(d)
+        nested = dict(features=F.FeatureSettings(**d.pop("features", {})),
+                      augment=synth.AugmentSettings(**d.pop("augment", {})))
+        return cls(**d, **nested)
 
 
 def is_calibration(writer: str, fraction: float = 0.15) -> bool:
@@ -98,12 +126,26 @@ def _compile(model, settings: InkTrainSettings, steps: int) -> None:
                   metrics=["accuracy"])
 
 
+def _batch_callback(model, epoch: int, steps: int, batch_progress, cancel):
+    """A Keras callback: `batch_progress(epoch, step, steps, logs)` after each batch; `cancel()` stops the fit."""
+    import keras
+
+    def end(batch, logs):
+        if batch_progress is not None:
+            batch_progress(epoch, batch + 1, steps, logs or {})
+        if cancel is not None and cancel():
+            model.stop_training = True  # Keras 3 stops after this batch
+
+    return keras.callbacks.LambdaCallback(on_train_batch_end=end)
+
+
 def train_ink(settings: InkTrainSettings = InkTrainSettings(), progress: Callable[[dict], None] | None = None,
-              cancel: Callable[[], bool] | None = None):
+              cancel: Callable[[], bool] | None = None, batch_progress: Callable | None = None):
     """Train the ink net: (model, history {metric: [per epoch]}, metrics on the calibration writers).
 
     `progress` gets a dict after each epoch (epoch, epochs, loss, accuracy, val_accuracy, seconds);
-    `cancel()` returning True stops after the current epoch (the model trained so far is returned)."""
+    `batch_progress(epoch, step, steps, logs)` after each batch; `cancel()` returning True stops within the batch
+    (the model trained so far is returned)."""
     import keras
 
     from mnist_core.ink.net import build_ink_net
@@ -120,7 +162,7 @@ def train_ink(settings: InkTrainSettings = InkTrainSettings(), progress: Callabl
         t0 = time.perf_counter()
         x, y = epoch_data(train, rng, settings)
         h = model.fit(x, keras.utils.to_categorical(y, 10), batch_size=settings.batch_size, epochs=1, verbose=0,
-                      shuffle=True)
+                      shuffle=True, callbacks=[_batch_callback(model, epoch + 1, steps, batch_progress, cancel)])
         val = float((model.predict(xv, batch_size=512, verbose=0).argmax(1) == yv).mean()) if len(xv) else float("nan")
         for k in ("loss", "accuracy"):
             history[k].append(float(h.history[k][-1]))
@@ -136,18 +178,40 @@ def train_ink(settings: InkTrainSettings = InkTrainSettings(), progress: Callabl
     return model, history, metrics
 
 
-def evaluate_ink(model, digits, settings: InkTrainSettings = InkTrainSettings(), per: int = 200) -> dict:
-    """Accuracy of a Keras ink net on digits as written and on each convention made from them."""
+def evaluate_ink(model, digits, settings: InkTrainSettings = InkTrainSettings(), per: int = 200,
+                 name: str = "calibration") -> dict:
+    """Accuracy of a Keras ink net on digits as written and on each convention made from them: {name}_accuracy,
+    {name}_digits, {name}_writers and conventions {convention: accuracy}."""
     if not digits:
         return {}
     x = F.batch_features([d.strokes for d in digits], settings.features)
     y = np.array([d.label for d in digits])
     acc = float((model.predict(x, batch_size=512, verbose=0).argmax(1) == y).mean())
     conv = {}
-    for name, (xc, yc) in convention_set(digits, np.random.default_rng(12345), settings, per).items():
-        conv[name] = float((model.predict(xc, batch_size=512, verbose=0).argmax(1) == yc).mean())
-    return dict(calibration_accuracy=acc, calibration_digits=len(digits),
-                calibration_writers=len({d.writer for d in digits}), conventions=conv)
+    for c, (xc, yc) in convention_set(digits, np.random.default_rng(12345), settings, per).items():
+        conv[c] = float((model.predict(xc, batch_size=512, verbose=0).argmax(1) == yc).mean())
+    return {f"{name}_accuracy": acc, f"{name}_digits": len(digits), f"{name}_writers": len({d.writer for d in digits}),
+            "conventions": conv}
+
+
+# The held-out writers' files of development machines (../shared/data/pen): never shipped, never trained on.
+HELD_OUT_FILES = ("pendigits_dev.json.gz", "unipen_dev.json.gz")
+
+
+def report_digits(settings: InkTrainSettings = InkTrainSettings()) -> tuple[list, str]:
+    """(digits, what they are) to report a trained net's figures on: the held-out writers (`pen.split_writers`) of
+    ../shared/data/pen when this machine has them, else the calibration writers (training-side writers the net
+    did not train on, also the fusion's calibration group)."""
+    from mnist_core.train import pen
+
+    held = []
+    for name in HELD_OUT_FILES:
+        if (pen.SHARED / name).is_file():
+            held += pen.split_writers(pen.load_pen(pen.SHARED / name))[1]
+    if held:
+        return held, "held-out writers of UCI pendigits and UNIPEN (pen.split_writers, ../shared/data/pen)"
+    return training_writers(settings)[1], ("calibration writers of the shipped pen digits (ink.fit.is_calibration; "
+                                           "the held-out writers' files are not on this machine)")
 
 
 def probe(settings: F.FeatureSettings = F.FeatureSettings()) -> np.ndarray:
@@ -166,43 +230,67 @@ def plain_copy(model, settings: InkTrainSettings):
     return m
 
 
-def save_ink(model, settings: InkTrainSettings, history: dict, metrics: dict, keras_path: Path, lite_path: Path,
-             card_path: Path, fusion: dict | None = None) -> dict:
-    """Write the model, its checked TF Lite copy (refused if it disagrees) and its card; returns the card."""
+# What the ink net trains on, for its card.
+TRAINING_DATA = ("shipped pen digits of the training writers (mnist_core/assets/pen_train.npz), less the calibration "
+                 "writers (ink.fit.is_calibration)")
+
+
+def checked_copy(model, settings: InkTrainSettings):
+    """(the net without optimizer state, its TF Lite bytes checked against it); RuntimeError if they disagree."""
     from mnist_core.digits.recognize import checked_lite
 
     plain = plain_copy(model, settings)
-    keras_path.parent.mkdir(parents=True, exist_ok=True)
-    plain.save(keras_path)
     content = checked_lite(plain, probe(settings.features))
     if content is None:
         raise RuntimeError("the TF Lite copy of the ink net disagrees with it (or cannot be converted)")
-    lite_path.write_bytes(content)
-    card = dict(kind="ink", arch=settings.arch, params=int(plain.count_params()),
+    return plain, content
+
+
+def ink_card(plain, settings: InkTrainSettings, history: dict, metrics: dict, fusion: dict | None = None,
+             data=TRAINING_DATA) -> dict:
+    """The card of an ink net (without `lite_of`, which the writer adds from the file it wrote)."""
+    return dict(kind="ink", arch=settings.arch, params=int(plain.count_params()),
                 input=dict(points=settings.features.points, channels=list(F.CHANNELS),
                            max_strokes=settings.features.max_strokes),
-                settings=dataclasses.asdict(settings), history=history, metrics=metrics,
-                data=("shipped pen digits of the training writers (mnist_core/assets/pen_train.npz), less the "
-                      "calibration writers (ink.fit.is_calibration)"),
+                settings=dataclasses.asdict(settings), history=history, metrics=metrics, data=data,
                 conventions={c.name: c.share for c in synth.CONVENTIONS},
-                lite_of=hashlib.sha256(keras_path.read_bytes()).hexdigest(),
                 fusion=fusion, saved=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def save_ink(model, settings: InkTrainSettings, history: dict, metrics: dict, keras_path: Path, lite_path: Path,
+             card_path: Path, fusion: dict | None = None, **card_fields) -> dict:
+    """Write the model, its checked TF Lite copy (refused if it disagrees) and its card; returns the card."""
+    plain, content = checked_copy(model, settings)
+    keras_path.parent.mkdir(parents=True, exist_ok=True)
+    plain.save(keras_path)
+    lite_path.write_bytes(content)
+    card = {**ink_card(plain, settings, history, metrics, fusion), **card_fields,
+            "lite_of": hashlib.sha256(keras_path.read_bytes()).hexdigest()}
     card_path.write_text(json.dumps(card, indent=2))
     return card
 
 
-def save_version(model, settings, history, metrics, folder: Path, fusion: dict | None = None) -> dict:
+def save_to_registry(registry, model, settings: InkTrainSettings, history: dict, metrics: dict,
+                     fusion: dict | None = None, **card_fields) -> tuple[str, dict]:
+    """A new version of an ink registry (`Registry(paths, kind="ink")`): (its id, its card as saved)."""
+    plain, content = checked_copy(model, settings)
+    card = {**ink_card(plain, settings, history, metrics, fusion), **card_fields}
+    vid = registry.save(plain, card, {"model.tflite": content})
+    return vid, registry.card(vid)
+
+
+def save_version(model, settings, history, metrics, folder: Path, fusion: dict | None = None, **card_fields) -> dict:
     """A registry-style version folder: model.keras, model.tflite, card.json."""
     folder = Path(folder)
     return save_ink(model, settings, history, metrics, folder / "model.keras", folder / "model.tflite",
-                    folder / "card.json", fusion)
+                    folder / "card.json", fusion, **card_fields)
 
 
-def save_shipped(model, settings, history, metrics, stem: Path, fusion: dict | None = None) -> dict:
+def save_shipped(model, settings, history, metrics, stem: Path, fusion: dict | None = None, **card_fields) -> dict:
     """The shipped layout: <stem>.keras, <stem>.tflite, <stem>.json (e.g. models/ink.*)."""
     stem = Path(stem)
     return save_ink(model, settings, history, metrics, stem.with_suffix(".keras"), stem.with_suffix(".tflite"),
-                    stem.with_suffix(".json"), fusion)
+                    stem.with_suffix(".json"), fusion, **card_fields)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -256,12 +344,13 @@ def recalibrate(output: Path, version: bool = False) -> int:
     return 0
 
 
-def calibrate_fusion(model, settings: InkTrainSettings, seed: int = 7) -> dict:
-    """The fusion's weights fitted on the calibration writers (see fuse.calibrate_on_writers)."""
+def calibrate_fusion(model, settings: InkTrainSettings, seed: int = 7, image_predict=None) -> dict:
+    """The fusion's weights fitted on the calibration writers (see fuse.calibrate_on_writers); `image_predict`
+    ((N, 28, 28, 1) -> (N, 10)): the image model it is fused with (None: the shipped one)."""
     from mnist_core.ink.fuse import calibrate_on_writers
 
     return calibrate_on_writers(lambda x: np.asarray(model.predict(x, batch_size=512, verbose=0)),
-                                training_writers(settings)[1], settings.features, seed)
+                                training_writers(settings)[1], settings.features, seed, image_predict=image_predict)
 
 
 if __name__ == "__main__":

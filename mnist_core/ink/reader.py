@@ -1,6 +1,7 @@
 """Serving the ink net: its TF Lite copy through LiteRT, no TensorFlow import.
 
     reader = InkReader.shipped()              # models/ink.tflite and its card models/ink.json
+    reader = InkReader.from_registry(Registry(paths, kind="ink"))   # the active ink version (reader.version)
     probs = reader.predict([ink, ...])        # (N, 10) float32
     fused = reader.fuse(p_image, probs)       # with the card's calibrated fusion weights
 
@@ -29,6 +30,8 @@ class InkReader:
         from mnist_core.digits.recognize import LiteFunction  # LiteRT; TensorFlow only if LiteRT is missing
 
         self.card = card or {}
+        # The registry version served ("default": the shipped one; None: files given by hand).
+        self.version: str | None = None
         inp = self.card.get("input", {})
         self.settings = F.FeatureSettings(points=int(inp.get("points", F.FeatureSettings.points)),
                                           max_strokes=int(inp.get("max_strokes", F.FeatureSettings.max_strokes)))
@@ -53,6 +56,26 @@ class InkReader:
         """models/ink.tflite with models/ink.json (checked against models/ink.keras)."""
         stem = Path(stem)
         return cls.from_files(stem.with_suffix(".tflite"), stem.with_suffix(".json"), stem.with_suffix(".keras"), **kw)
+
+    @classmethod
+    def from_registry(cls, registry, vid: str | None = None, **kw) -> "InkReader":
+        """The ink version `vid` (default: the active one) of an ink registry, its checked TF Lite copy and its card
+        (fusion weights in it); a version without a checked copy falls back to the shipped default.
+
+        Which version is active is cheap to ask (``registry.active()`` reads one small file): compare it with
+        ``reader.version`` to know when to load again. RegistryError when not even the shipped one can be read."""
+        from mnist_core.store.registry import DEFAULT_ID, RegistryError
+
+        if getattr(registry, "kind", None) != "ink":
+            raise RegistryError("InkReader.from_registry needs an ink registry: Registry(paths, kind=\"ink\")")
+        for v in dict.fromkeys([vid or registry.active(), DEFAULT_ID]):
+            content = registry.lite_content(v)  # None unless its card's lite_of is this model file's sha256
+            if content is not None:
+                reader = cls(content, registry.card(v), **kw)
+                reader.version = v
+                return reader
+        raise RegistryError(f"no ink model to serve: neither {vid or registry.active()!r} nor the shipped "
+                            f"{registry.default_model.with_suffix('.tflite')} has a checked TF Lite copy")
 
     def features(self, inks) -> np.ndarray:
         """(N, points, C) float32 input for these inks."""

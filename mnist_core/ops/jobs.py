@@ -9,7 +9,9 @@ failed; the request file, the events, the cancel file and the exit codes are mni
 ``JobOptions.spare`` (``python app.py``) that process is started before the job (mnist_core.ops.spare): it imports
 TensorFlow and waits on its stdin for the job's request file; a new one is started after each job.
 ``JobManager`` starts it, tails that log into a ``JobStatus`` the app polls, and cancels it by creating
-``DIR/cancel`` (then SIGTERM, then SIGKILL if it does not stop). A crash or ``kill -9`` of the app
+``DIR/cancel`` (then SIGTERM, then SIGKILL if it does not stop). A request for the ink net (``JobRequest.ink``) is
+the same, one at a time with the image model's, through ``python -m mnist_core train-ink --request DIR/request.json``
+(never a spare trainer: those wait for the image model's jobs). A crash or ``kill -9`` of the app
 never hurts the training, and the reverse: they share only files written atomically by the core.
 
 One job at a time across processes: ``<jobs>/lock`` (mnist_core.ops.lock) holds the trainer's pid and job
@@ -39,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from mnist_core.config import PROJECT_ROOT, Paths, TrainSettings
 from mnist_core.ops import spare as spares
@@ -49,6 +51,10 @@ from mnist_core.ops.protocol import (EXIT_STATUS, LOG_FILE, OUTPUT_FILE, REQUEST
 from mnist_core.store.profiles import validate_profile
 from mnist_core.store.samples import is_database_url, open_store
 from mnist_core.train.job import Activate, TrainJob
+
+if TYPE_CHECKING:
+    from mnist_core.ink.fit import InkTrainSettings
+    from mnist_core.ink.job import InkJob
 
 __all__ = ["FOREIGN_STALE_S", "HEARTBEAT_S", "Activate", "JobBusy", "JobManager", "JobOptions", "JobRequest",
            "JobStatus", "validate_job_id", "_HOST", "_pid_alive"]
@@ -90,12 +96,20 @@ class JobRequest:
     # "no": leave the active model; "if_better": activate when its test accuracy beats it; "always"; "if_helps"
     # (a personal fine-tune only): activate for the profile when personal.judge says it helps that person.
     activate: Activate = "no"
-    # A personal fine-tune for this profile: its samples only, the measured recipe (personal.Recipe), one sample
-    # in five held out to judge it, activated for this profile alone. Needs ``finetune``.
+    # A personal fine-tune for this profile: its samples only, the measured recipe (personal.Recipe), judged by
+    # cross-validation over its samples, activated for this profile alone. Needs ``finetune``.
     profile: str | None = None
+    # Train the ink net with these settings (mnist_core.ink.fit.InkTrainSettings) instead of the image model:
+    # settings, data, samples, finetune and profile do not apply; activate is "no", "if_better" or "always".
+    ink: InkTrainSettings | None = None
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field (settings first)."""
+        if self.ink is not None:
+            self.ink_job()
+            if self.use_samples or self.finetune is not None or self.profile is not None:
+                raise ValueError("the ink model trains on the shipped pen digits: no samples, fine-tune or profile")
+            return
         self.settings.validate()
         if self.activate not in ("no", "if_better", "always", "if_helps"):
             raise ValueError(f"activate must be 'no', 'if_better', 'always' or 'if_helps', not {self.activate!r}")
@@ -109,6 +123,12 @@ class JobRequest:
             raise ValueError(f"not a model version id: {self.finetune!r}")
         if self.data is not None and not Path(self.data).is_file():
             raise ValueError(f"no MNIST file at {self.data}")
+
+    def ink_job(self) -> InkJob:
+        """The ink trainer's job for this request (ValueError for bad settings or activation)."""
+        from mnist_core.ink.job import InkJob  # noqa: PLC0415
+
+        return InkJob(settings=self.ink, activate=self.activate).checked()
 
     def train_job(self, samples: Path | str) -> TrainJob:
         """The trainer's job for this request (``samples``: the SQLite file or a database URL without its
@@ -149,6 +169,8 @@ class JobStatus:
     # The profile a personal fine-tune is for (None: a training for everyone).
     profile: str | None = None
     cancel_requested: bool = False
+    # What is trained: "image" (the digit model) or "ink" (the ink net; its versions are in the ink registry).
+    kind: str = "image"
 
     @property
     def running(self) -> bool:
@@ -223,10 +245,14 @@ class JobManager:
         paths: Paths | None = None,
         command: Sequence[str] | None = None,
         options: JobOptions = JobOptions(),
+        ink_command: Sequence[str] | None = None,
     ):
         self.paths = paths or Paths()
         # The trainer's command before its arguments; tests swap in a fake trainer.
         self.command = list(command) if command else [sys.executable, "-m", "mnist_core", "train"]
+        # The ink net's trainer (a custom ``command`` stands for both unless this is given).
+        self.ink_command = (list(ink_command) if ink_command else list(command) if command
+                            else [sys.executable, "-m", "mnist_core", "train-ink"])
         self.options = options
         self._lock = threading.RLock()
         self._proc: subprocess.Popen | None = None
@@ -286,6 +312,8 @@ class JobManager:
             self._jobs_lock.write(proc.pid, job_id)
             self._proc = proc
             self._tail = LogTail(job_id, job_dir / LOG_FILE)
+            if request.profile is not None:  # whose job it is from the start, not only once its log says so
+                self._tail.state["profile"] = request.profile
             self._cancel_requested = False
             threading.Thread(target=self._watch, args=(proc, job_id), name=f"job-{job_id}", daemon=True).start()
             return self.status()
@@ -324,6 +352,10 @@ class JobManager:
         )
 
     def _spawn(self, job_dir: Path, request: JobRequest) -> subprocess.Popen:
+        if request.ink is not None:  # a fresh trainer: the spare waits for an image model's job
+            path = write_request(job_dir / REQUEST_FILE, Request(request.ink_job(), job_dir=str(job_dir.resolve())))
+            with open(job_dir / OUTPUT_FILE, "wb") as out:
+                return self._launch(self.ink_command + ["--request", str(path.resolve())], out)
         job = request.train_job(self._samples_arg()[0])
         path = write_request(job_dir / REQUEST_FILE, Request(job, job_dir=str(job_dir.resolve())))
         output = job_dir / OUTPUT_FILE
@@ -423,6 +455,26 @@ class JobManager:
             return _snapshot(self._tail, 
                 attached=self._proc is None, cancel_requested=self._cancel_requested
             )
+
+    def status_for(self, profile: str | None) -> JobStatus:
+        """The job a page of ``profile`` may see: the one shown when it is a training for everyone or ``profile``'s
+        own fine-tune; while another profile's fine-tune runs, only that a training runs and how far (not whose, nor
+        its curves or result); otherwise the newest finished job here that is for everyone or ``profile``'s."""
+        status = self.status()
+        if status.profile is None or status.profile == profile:
+            return status
+        if status.running:
+            return JobStatus(status="running", epoch=status.epoch, epochs=status.epochs, step=status.step,
+                             steps=status.steps, eta_s=status.eta_s, elapsed_s=status.elapsed_s,
+                             attached=status.attached, cancel_requested=status.cancel_requested)
+        jobs = self.paths.jobs
+        folders = sorted(p for p in jobs.iterdir() if _JOB_ID.fullmatch(p.name)) if jobs.is_dir() else []
+        for folder in reversed(folders):  # ids start with their time: newest first
+            tail = LogTail(folder.name, folder / LOG_FILE)
+            tail.read()
+            if tail.state["status"] != "running" and tail.state.get("profile") in (None, profile):
+                return _snapshot(tail, attached=True)
+        return JobStatus()
 
     def cancel(self) -> bool:
         """Ask the running job to stop (cancel file, then SIGTERM, then SIGKILL); False when none runs."""

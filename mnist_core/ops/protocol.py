@@ -2,10 +2,12 @@
 
 A job lives in a folder (``<home>/jobs/<id>``). The job manager writes ``request.json`` there (a ``TrainJob`` as JSON:
 the settings dataclass and the job's options) and starts ``python -m mnist_core train --request FILE`` (or hands the
-file to a waiting spare trainer). The trainer appends one JSON object a line to ``log.jsonl``::
+file to a waiting spare trainer). An ink net's training (``mnist_core.ink.job.InkJob``, the file's "kind": "ink") is
+``python -m mnist_core train-ink --request FILE`` instead; each trainer refuses the other's files. The trainer
+appends one JSON object a line to ``log.jsonl``::
 
     {"event": "start", "time": ..., "settings": {...}, "data": "...", "subset": false, "pid": 1, "parent": null,
-     "profile": null, "warm": false}
+     "profile": null, "warm": false, "kind": "image"}
     {"event": "progress", "epoch": 1, "epochs": 6, "step": 10, "steps": 469, "loss": ..., "accuracy": ..., ...}
     {"event": "epoch", ..., "val_loss": ..., "val_accuracy": ...}
     then one of {"event": "done", "version", "card", "active_before", "active_accuracy", "activated", "profile",
@@ -23,8 +25,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mnist_core.train.job import Outcome, Started, TrainJob
+
+if TYPE_CHECKING:
+    from mnist_core.ink.job import InkJob
 
 # Exit codes of the trainer (the CLI): 0 done, 1 failed, 2 bad arguments, 3 cancelled.
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 3
@@ -47,7 +53,7 @@ REQUEST_FORMAT = 1
 class Request:
     """A job handed to a trainer: what to train, where its log goes, whether to draw a progress bar."""
 
-    job: TrainJob
+    job: TrainJob | InkJob
     # The job folder: log.jsonl and the cancel file (None: no log, as at a terminal).
     job_dir: str | None = None
     # No progress bar: the trainer's output goes to a file.
@@ -56,23 +62,33 @@ class Request:
 
 def write_request(path: Path, request: Request) -> Path:
     """Write ``request`` as JSON to ``path`` (atomically: a trainer never reads half a file); returns ``path``."""
-    body = {"format": REQUEST_FORMAT, "job": request.job.to_dict(), "job_dir": request.job_dir,
-            "quiet": request.quiet}
+    body = {"format": REQUEST_FORMAT, "kind": getattr(request.job, "kind", "image"), "job": request.job.to_dict(),
+            "job_dir": request.job_dir, "quiet": request.quiet}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(body, indent=1))
     tmp.replace(path)
     return path
 
 
-def read_request(path: str | Path) -> Request:
-    """The request in ``path``; ValueError naming the file when it is not one."""
+def read_request(path: str | Path, kind: str = "image") -> Request:
+    """The request in ``path`` for a trainer of ``kind`` ("image": a TrainJob, "ink": an InkJob); ValueError naming
+    the file when it is not one (or is the other kind's: files without a kind are "image")."""
     try:
         body = json.loads(Path(path).read_text())
         if body.get("format") != REQUEST_FORMAT:
             raise ValueError(f"format {body.get('format')!r}, not {REQUEST_FORMAT}")
+        got = body.get("kind", "image")
+        if got != kind:
+            command = "train-ink" if got == "ink" else "train"
+            raise ValueError(f"a request to train the {got} model: python -m mnist_core {command} --request FILE")
+        if kind == "ink":
+            from mnist_core.ink.job import InkJob  # noqa: PLC0415 (numpy and the ink settings: only for ink jobs)
+
+            job = InkJob.from_dict(body["job"])
+        else:
+            job = TrainJob.from_dict(body["job"])
         job_dir = body.get("job_dir")
-        return Request(TrainJob.from_dict(body["job"]), None if job_dir is None else str(job_dir),
-                       bool(body.get("quiet", True)))
+        return Request(job, None if job_dir is None else str(job_dir), bool(body.get("quiet", True)))
     except OSError as e:
         raise ValueError(f"cannot read the job request {path}: {e.strerror or e}") from None
     except (ValueError, TypeError, KeyError, AttributeError) as e:
@@ -116,7 +132,7 @@ class JobLog:
         """The event of one thing a training run reports (a Note is for people: no event)."""
         if isinstance(item, Started):
             self.write(START, settings=item.settings, data=item.data, subset=item.subset, pid=item.pid,
-                       parent=item.parent, profile=item.profile, warm=item.warm)
+                       parent=item.parent, profile=item.profile, warm=item.warm, kind=item.kind)
         elif isinstance(item, Outcome):
             if item.status == "done":
                 self.write(DONE, **item.result)
@@ -178,6 +194,7 @@ class LogTail:
             s["settings"] = e.get("settings") or {}
             s["data"] = str(e.get("data") or "")
             s["epochs"] = int(s["settings"].get("epochs") or 0)
+            s["kind"] = "ink" if e.get("kind") == "ink" else "image"
             if isinstance(e.get("profile"), str):
                 s["profile"] = e["profile"]
         elif kind == PROGRESS:

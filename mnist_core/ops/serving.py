@@ -63,6 +63,7 @@ class ModelServer:
         self._recognizer = None
         self._number_reader = None  # loaded on first use; False once known to be missing
         self._ink_reader = None  # the ink model, loaded on the first drawing with strokes; False once it failed
+        self._ink_checked = 0.0  # time.monotonic() of the last look at the active ink version
         self._load_lock = threading.Lock()
         self._refresh_lock = threading.Lock()  # one swap at a time: the watcher's or an Activate's here
         self._personal: dict = {}  # version id -> Recognizer, for profiles served a personal model
@@ -152,10 +153,15 @@ class ModelServer:
     def ink_reader(self):
         """The InkReader for drawings with strokes (the active ink version, else the shipped one; LiteRT, ~0.1 s to
         load); None when none can be loaded (drawings are then read by the image model alone)."""
-        if self._ink_reader is None:
+        now = time.monotonic()
+        if self._ink_reader is None or now - self._ink_checked >= self.settings.watch_every_s:
             with self._load_lock:
-                if self._ink_reader is None:
+                # One small file read at most every watch_every_s: a newly active ink version (an Activate here,
+                # on another replica or by `train-ink --activate`) is served from the next drawing on.
+                current = getattr(self._ink_reader, "version", None)
+                if self._ink_reader is None or (current is not None and _active_ink(self.registry) != current):
                     self._ink_reader = load_ink_reader(self.registry) or False
+                self._ink_checked = now
         return self._ink_reader or None
 
     def read(self, digits: list[Digit], ink=None, profile: str | None = None) -> Reading:
@@ -194,6 +200,14 @@ class ModelServer:
 
         return nr.as_json(nr.read_numbers(digits, probs, ink, self.number_reader()))
 
+    def number_tiles(self, digits: list[Digit], probs: np.ndarray, ink) -> list:
+        """One ``numbers.tiles.Tile`` per digit of the number read (as ``read_number`` reads it), rows joined; the
+        segmenter's digits when the reader found none, so that a drawing always shows what was read."""
+        from mnist_core.numbers import reader as nr, tiles as nt  # noqa: PLC0415
+
+        tiles = nt.tiles_of(nr.read_numbers(digits, probs, ink, self.number_reader()), digits, ink)
+        return tiles or nt.segment_tiles(digits, probs)
+
     def explain(self, digits: list[Digit], probs: np.ndarray, profile: str | None = None) -> np.ndarray:
         """(N, 28, 28) occlusion maps in [-1, 1] of what pushed each digit to its answer in ``probs``."""
         # One batch of at most 170 copies a digit through the serving model (a few ms a digit on LiteRT).
@@ -214,14 +228,20 @@ class ModelServer:
         return self.recent.get((tab, session), ([], np.zeros((0, 10), np.float32)))
 
 
+def _active_ink(registry: Registry) -> str | None:
+    """The active ink version's id (one small file read), None when it cannot be read."""
+    try:
+        return Registry(registry.paths, kind="ink").active()
+    except Exception:  # noqa: BLE001  (a pointer being replaced: look again next time)
+        return None
+
+
 def load_ink_reader(registry: Registry):
     """The active ink version's reader (the shipped one when none is active), or None when it cannot be loaded."""
     from mnist_core.ink import reader as ir  # noqa: PLC0415
 
     try:
-        if hasattr(ir.InkReader, "from_registry"):
-            return ir.InkReader.from_registry(Registry(registry.paths, kind="ink"))
-        return ir.InkReader.shipped()
+        return ir.InkReader.from_registry(Registry(registry.paths, kind="ink"))
     except Exception:  # a missing or damaged ink model: drawings are read by the image model alone
         log.exception("could not load the ink model")
         return None

@@ -8,6 +8,11 @@ used whenever no other version is active.
 A profile (a person sharing the studio, see mnist_core.train.personal) may have its own active version:
 ``profiles/<name>/active`` beside the global ``active``, replaced atomically the same way. A profile without
 one is served the global active version.
+
+``Registry(paths, kind="ink")`` keeps the ink nets (mnist_core.ink) the same way, apart: versions in
+``ink-models/<version>/``, the pointer ``ink-active``, the shipped default ``models/ink.{keras,tflite,json}``
+beside ``models/default.*``; an ink net maps (N, points, channels) to (N, 10). Ink versions are for everyone
+(no profile's own).
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from mnist_core.config import Paths
 from mnist_core.store.profiles import validate_profile
 
 DEFAULT_ID = "default"
+# The kinds of model kept: "image" (28x28 digits: Paths.models, Paths.active, Paths.default_model) and "ink"
+# (stroke nets: the folder and pointer below in the data directory, the shipped stem beside models/default.keras).
+KINDS = ("image", "ink")
+INK_FOLDER, INK_POINTER, INK_STEM = "ink-models", "ink-active", "ink"
 # 20261128-093012-a1b2: sortable by creation time, no path characters possible.
 _ID_RE = re.compile(r"^\d{8}-\d{6}-[0-9a-f]{4}$")
 
@@ -83,18 +92,23 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def check_model_shape(model, where: str) -> None:
-    """Raise RegistryError unless `model` maps (N, 28, 28, 1) to (N, 10)."""
+def check_model_shape(model, where: str, kind: str = "image") -> None:
+    """Raise RegistryError unless `model` maps (N, 28, 28, 1) to (N, 10) (an "ink" net: (N, points, channels))."""
+    what = "an ink" if kind == "ink" else "a digit"
     try:
         ins, outs = tuple(model.inputs[0].shape[1:]), tuple(model.outputs[0].shape[1:])
     except Exception as e:  # subclassed or odd objects
-        raise RegistryError(f"{where}: not a digit model ({e})") from None
-    if ins not in ((28, 28, 1), (28, 28)) or outs != (10,):
-        raise RegistryError(f"{where}: not a digit model (input {ins}, output {outs}; expected (28, 28, 1) -> (10,))")
+        raise RegistryError(f"{where}: not {what} model ({e})") from None
+    if kind == "ink":
+        ok, expected = len(ins) == 2 and all(isinstance(n, int) and n > 0 for n in ins), "(points, channels)"
+    else:
+        ok, expected = ins in ((28, 28, 1), (28, 28)), "(28, 28, 1)"
+    if not ok or outs != (10,):
+        raise RegistryError(f"{where}: not {what} model (input {ins}, output {outs}; expected {expected} -> (10,))")
 
 
-def load_model_file(path: str | os.PathLike):
-    """Load a .keras file in Keras' safe mode, checking it is a 28x28 -> 10 model."""
+def load_model_file(path: str | os.PathLike, kind: str = "image"):
+    """Load a .keras file in Keras' safe mode, checking it is a 28x28 -> 10 model (or an ink net, `kind` "ink")."""
     with TF_IMPORT_LOCK:
         import keras  # noqa: PLC0415  (slow import, only when a model is needed)
 
@@ -106,24 +120,50 @@ def load_model_file(path: str | os.PathLike):
     except Exception as e:
         first = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
         raise RegistryError(f"{path}: corrupt or not a Keras model file ({first})") from None
-    check_model_shape(model, str(path))
+    check_model_shape(model, str(path), kind)
     return model
 
 
-class Registry:
-    """Versioned models in the data directory, plus the shipped default."""
+def owner_of(card: dict) -> str | None:
+    """The profile a version belongs to: its personal fine-tune's, unless an admin shared it since; None for a
+    shared version (what every profile may see, and the only kind that may be made the shared active model)."""
+    profile = card.get("profile")
+    return profile if isinstance(profile, str) and profile and not card.get("shared") else None
 
-    def __init__(self, paths: Paths | None = None):
+
+class Registry:
+    """Versioned models of one kind ("image" digits, or "ink" nets) in the data directory, plus the shipped default."""
+
+    def __init__(self, paths: Paths | None = None, kind: str = "image"):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         self.paths = paths or Paths()
+        self.kind = kind
+
+    @property
+    def root(self) -> Path:
+        """Folder of this kind's versions: <home>/models (image) or <home>/ink-models."""
+        return self.paths.home / INK_FOLDER if self.kind == "ink" else self.paths.models
+
+    @property
+    def pointer(self) -> Path:
+        """File holding this kind's active version id: <home>/active (image) or <home>/ink-active."""
+        return self.paths.home / INK_POINTER if self.kind == "ink" else self.paths.active
+
+    @property
+    def default_model(self) -> Path:
+        """The shipped model of this kind: models/default.keras, or models/ink.keras beside it."""
+        d = self.paths.default_model
+        return d.with_name(INK_STEM + ".keras") if self.kind == "ink" else d
 
     # -- reading --------------------------------------------------------------------------
     def _dir(self, vid: str) -> Path:
-        return self.paths.models / validate_version_id(vid)
+        return self.root / validate_version_id(vid)
 
     def model_path(self, vid: str) -> Path:
         """Path of a version's model.keras (the shipped file for "default")."""
         if validate_version_id(vid) == DEFAULT_ID:
-            return self.paths.default_model
+            return self.default_model
         return self._dir(vid) / "model.keras"
 
     def lite_path(self, vid: str) -> Path:
@@ -152,7 +192,7 @@ class Registry:
     def card(self, vid: str) -> dict:
         """A version's card (raises RegistryError if unknown or unreadable)."""
         validate_version_id(vid)
-        path = self.paths.default_card if vid == DEFAULT_ID else self._dir(vid) / "card.json"
+        path = self.default_model.with_suffix(".json") if vid == DEFAULT_ID else self._dir(vid) / "card.json"
         if not self.model_path(vid).is_file():
             raise RegistryError(f"no model version {vid!r}")
         try:
@@ -167,22 +207,25 @@ class Registry:
     def versions(self) -> list[dict]:
         """Cards of every version, newest first, the shipped default last; broken ones flagged."""
         out = []
-        if self.paths.models.is_dir():
-            for d in sorted(self.paths.models.iterdir(), reverse=True):
+        if self.root.is_dir():
+            for d in sorted(self.root.iterdir(), reverse=True):
                 if not _ID_RE.fullmatch(d.name):
                     continue  # temporary folders of interrupted saves, stray files
                 try:
                     out.append(self.card(d.name))
                 except RegistryError as e:
                     out.append({"id": d.name, "broken": str(e)})
-        if self.paths.default_model.is_file():
+        if self.default_model.is_file():
             out.append(self.card(DEFAULT_ID))
         return out
 
     def _pointer(self, profile: str | None) -> Path:
         """The file holding the active version id: the global one, or ``profile``'s own."""
         if profile is None:
-            return self.paths.active
+            return self.pointer
+        if self.kind != "image":
+            raise RegistryError(f"{self.kind} versions are for everyone: a profile has no {self.kind} version of "
+                                "its own")
         try:
             name = validate_profile(profile)
         except ValueError as e:
@@ -205,17 +248,19 @@ class Registry:
             own = self.personal(profile)
             if own is not None:
                 return own
-        return self._read_pointer(self.paths.active) or DEFAULT_ID
+        return self._read_pointer(self.pointer) or DEFAULT_ID
 
     def personal(self, profile: str) -> str | None:
         """The version activated for ``profile`` alone, or None (it is served the global active version)."""
+        if self.kind != "image":
+            return None  # ink versions are for everyone
         return self._read_pointer(self._pointer(profile))
 
     def personal_pointers(self) -> dict[str, str]:
         """Every profile that has its own active version: {profile: version id}."""
         root = self.paths.home / "profiles"
         out = {}
-        if root.is_dir():
+        if self.kind == "image" and root.is_dir():
             for d in sorted(root.iterdir()):
                 try:
                     vid = self.personal(d.name)
@@ -229,7 +274,7 @@ class Registry:
         """Load a version's model (Keras safe mode)."""
         if not self.exists(vid):
             raise RegistryError(f"no model version {vid!r}")
-        return load_model_file(self.model_path(vid))
+        return load_model_file(self.model_path(vid), self.kind)
 
     # -- writing --------------------------------------------------------------------------
     def save(self, model, card: dict, artifacts: dict[str, bytes] | None = None) -> str:
@@ -241,7 +286,7 @@ class Registry:
         """
         vid = new_version_id()
         final = self._dir(vid)
-        tmp = self.paths.models / f".tmp-{vid}"
+        tmp = self.root / f".tmp-{vid}"
         card = {**card, "id": vid, "created": card.get("created") or datetime.now(timezone.utc).isoformat(timespec="seconds")}
         try:
             tmp.mkdir(parents=True, exist_ok=False)
@@ -257,7 +302,7 @@ class Registry:
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
             os.rename(tmp, final)
-            _fsync_dir(self.paths.models)
+            _fsync_dir(self.root)
         except RegistryError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -287,11 +332,26 @@ class Registry:
         except OSError as e:
             raise RegistryError(f"could not reset {profile}'s model: {e}") from None
 
+    def share(self, vid: str) -> dict:
+        """Make a profile's personal version a shared one: its card gains ``shared`` (when; the profile it came from
+        stays in ``profile``), rewritten atomically. Returns the card; activating it is the caller's next step."""
+        card = self.card(vid)
+        if owner_of(card) is None:
+            raise RegistryError(f"{vid} is not a profile's personal version: it is shared already")
+        path = self._dir(vid) / "card.json"
+        try:
+            stored = json.loads(path.read_text())
+            stored["shared"] = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "from": card["profile"]}
+            write_atomic(path, json.dumps(stored, indent=2).encode())
+        except (OSError, ValueError) as e:
+            raise RegistryError(f"could not share {vid}: {e}") from None
+        return self.card(vid)
+
     def delete(self, vid: str) -> None:
         """Delete a version (never the shipped default, never the active one)."""
         validate_version_id(vid)
         if vid == DEFAULT_ID:
-            raise RegistryError("the shipped default model cannot be deleted")
+            raise RegistryError(f"the shipped default {'ink ' if self.kind == 'ink' else ''}model cannot be deleted")
         if vid == self.active():
             raise RegistryError(f"{vid} is the active model; activate another version first")
         users = [name for name, own in self.personal_pointers().items() if own == vid]
@@ -302,6 +362,6 @@ class Registry:
         if not d.is_dir():
             raise RegistryError(f"no model version {vid!r}")
         # Rename first so a crash mid-delete leaves no half-deleted version in the list.
-        trash = self.paths.models / f".del-{vid}"
+        trash = self.root / f".del-{vid}"
         os.rename(d, trash)
         shutil.rmtree(trash, ignore_errors=True)

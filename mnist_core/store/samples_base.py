@@ -6,21 +6,27 @@ Each sample is the 28x28 float32 image in [0, 1] the model saw (stored losslessl
 or the crop of the photo), and the profile it belongs to (the person who wrote it; "me" unless told, and for
 every sample saved before profiles existed). Reads without a profile see everyone's. The queries are written
 here once, with ``?`` placeholders; a backend (``samples_sqlite``, ``samples_pg``) gives the connections.
+
+A deleted sample goes to the ``samples_trash`` table (in the same transaction), where ``restore`` can bring the
+profile's last one back with its id, for ``TRASH_KEEP_S``; older ones are dropped by the next delete or restore.
+Nothing reads the trash but ``restore`` and ``trashed``: training, lists and counts never see it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
 from mnist_core.store.profiles import DEFAULT_PROFILE, validate_profile
 
 # Bumped when the table layout changes; stored in SQLite's PRAGMA user_version and PostgreSQL's studio_schema row.
-# 1: the table; 2: the profile column.
-SCHEMA_VERSION = 2
+# 1: the table; 2: the profile column; 3: the trash (deleted samples kept a while, for undo).
+SCHEMA_VERSION = 3
+# How long a deleted sample can be brought back (seconds): an undo is for a slip, not an archive.
+TRASH_KEEP_S = 3600
 # Originals larger than this are refused: a sample is a digit, not a photo album.
 MAX_ORIGINAL_BYTES = 4 * 1024 * 1024
 # Longest "source" tag kept.
@@ -91,6 +97,13 @@ def _validate_original(original: object) -> bytes | None:
 
 # One sample's row; `add` asks for its new id back.
 _INSERT = "INSERT INTO samples (label, image, original, source, created, profile) VALUES (?, ?, ?, ?, ?, ?)"
+# The columns a sample keeps through the trash and back.
+_COLUMNS = "id, label, image, original, source, created, profile"
+
+
+def _now(offset_s: float = 0.0) -> str:
+    """UTC time ``offset_s`` from now as ISO text to the microsecond (one format: compared as text in SQL)."""
+    return (datetime.now(timezone.utc) + timedelta(seconds=offset_s)).isoformat(timespec="microseconds")
 
 
 class BaseSampleStore:
@@ -210,14 +223,47 @@ class BaseSampleStore:
             raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
 
     def delete(self, sample_id: int, profile: str | None = None) -> None:
-        """Delete a sample; SampleNotFound when there is no such sample (of ``profile``, when given)."""
+        """Delete a sample (into the trash, see ``restore``); SampleNotFound when there is no such sample (of
+        ``profile``, when given)."""
         sample_id = validate_sample_id(sample_id)
         where, args = _where(profile)
         where = (where + " AND" if where else " WHERE") + " id = ?"
         with self._connect() as conn:
+            self._purge_trash(conn)
+            self._run(conn, "DELETE FROM samples_trash WHERE id = ?", (sample_id,))
+            self._run(conn, f"INSERT INTO samples_trash ({_COLUMNS}, deleted) SELECT {_COLUMNS}, ? FROM samples{where}",
+                      (_now(), *args, sample_id))
             cur = self._run(conn, f"DELETE FROM samples{where}", (*args, sample_id))
         if cur.rowcount == 0:
             raise SampleNotFound(f"no sample with id {sample_id}" + (f" in profile {profile!r}" if profile else ""))
+
+    def restore(self, profile: str) -> int:
+        """Bring back ``profile``'s last deleted sample (deleted less than TRASH_KEEP_S ago) with its id, label,
+        image, original and time; its id. SampleNotFound when there is none."""
+        profile = validate_profile(profile)
+        with self._connect() as conn:
+            self._purge_trash(conn)
+            row = self._run(conn, "SELECT id FROM samples_trash WHERE profile = ? ORDER BY deleted DESC, id DESC "
+                                  "LIMIT 1", (profile,)).fetchone()
+            if row is None:
+                raise SampleNotFound(f"no sample of profile {profile!r} was deleted in the last "
+                                     f"{TRASH_KEEP_S // 60} minutes")
+            sample_id = int(row[0])
+            self._run(conn, f"INSERT INTO samples ({_COLUMNS}) SELECT {_COLUMNS} FROM samples_trash WHERE id = ?",
+                      (sample_id,))
+            self._run(conn, "DELETE FROM samples_trash WHERE id = ?", (sample_id,))
+        return sample_id
+
+    def trashed(self, profile: str) -> int:
+        """How many of ``profile``'s deleted samples ``restore`` can still bring back."""
+        with self._connect() as conn:
+            row = self._run(conn, "SELECT COUNT(*) FROM samples_trash WHERE profile = ? AND deleted >= ?",
+                            (validate_profile(profile), _now(-TRASH_KEEP_S))).fetchone()
+        return int(row[0])
+
+    def _purge_trash(self, conn) -> None:
+        """Drop the deleted samples older than TRASH_KEEP_S (inside the caller's transaction)."""
+        self._run(conn, "DELETE FROM samples_trash WHERE deleted < ?", (_now(-TRASH_KEEP_S),))
 
     def arrays(self, profile: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The samples (``profile``'s, or everyone's), oldest first: x (N, 28, 28) float32 in [0, 1], y (N,) int64."""

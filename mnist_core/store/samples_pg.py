@@ -7,7 +7,8 @@ several studios apart.
 
 - **Schema**: created or migrated when the store is first used (the app does it at start, ``prepare()``), in one
   transaction under a transaction-level advisory lock, so replicas starting together migrate it once. Its version
-  is the row of ``studio_schema``; the steps are SQLite's (1: the table, 2: the profile column, older rows "me"'s).
+  is the row of ``studio_schema``; the steps are SQLite's (1: the table, 2: the profile column, older rows "me"'s;
+  3: the trash of deleted samples).
 - **Writes**: one connection per call, one transaction per call (committed when the call returns, rolled back on
   an error): a sample acknowledged to a client is committed, whichever replica took it.
 - **Training lock**: ``TrainingLock`` is a session-level advisory lock held on its own connection for a job's
@@ -49,6 +50,19 @@ _STEPS = {
     2: [
         f"ALTER TABLE samples ADD COLUMN IF NOT EXISTS profile TEXT NOT NULL DEFAULT '{DEFAULT_PROFILE}'",
         "CREATE INDEX IF NOT EXISTS samples_profile ON samples (profile, label)",
+    ],
+    3: [
+        """CREATE TABLE IF NOT EXISTS samples_trash (
+            id       BIGINT   PRIMARY KEY,
+            label    SMALLINT NOT NULL,
+            image    BYTEA    NOT NULL,
+            original BYTEA,
+            source   TEXT     NOT NULL,
+            created  TEXT     NOT NULL,
+            profile  TEXT     NOT NULL,
+            deleted  TEXT     NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS samples_trash_profile ON samples_trash (profile, deleted)",
     ],
 }
 

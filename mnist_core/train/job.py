@@ -30,9 +30,9 @@ class TrainJob:
     samples: str | None = None
     # Fine-tune this version on ``samples`` plus an MNIST replay instead of training anew.
     finetune: str | None = None
-    # A personal fine-tune for this profile: its samples only, the measured recipe, one sample in five held out.
+    # A personal fine-tune for this profile: its samples only, the measured recipe, judged by cross-validation.
     profile: str | None = None
-    # "no"; "if_better": when it beats the active model on MNIST's test set; "always"; "if_helps": a profile's
+    # "no"; "if_better": when it beats the active model on the data's test set (MnistData.test_set); "always"; "if_helps": a profile's
     # fine-tune, for that profile, when personal.judge says it helps.
     activate: Activate = "no"
     # Also write the model to this .keras file (card and TF Lite copy beside it).
@@ -90,6 +90,7 @@ class Started:
     parent: str | None
     profile: str | None
     warm: bool
+    kind: str = "image"      # what is trained: "image" (this package's run) or "ink" (mnist_core.ink.job)
 
 
 @dataclass(frozen=True)

@@ -136,6 +136,7 @@ def _started(r: _Run) -> Started:
         from mnist_core.train.pen import pen_note  # noqa: PLC0415
 
         described += f" + real handwriting: {pen_note()}"  # the shipped file's own counts
+    described += f"; test set: {r.data.test_name}"  # every figure of this run is on it
     return Started(settings=asdict(r.settings), data=described, subset=r.data.subset, pid=os.getpid(),
                    parent=r.parent, profile=r.job.profile, warm=r.job.warm)
 
@@ -144,35 +145,25 @@ def _finetune_data(data, replay: int, seed: int):
     """Fine-tuning set: a random replay of `replay` MNIST digits, so the user's digits don't erase MNIST."""
     import numpy as np  # noqa: PLC0415
 
-    from mnist_core.train.data import MnistData  # noqa: PLC0415
-
     rng = np.random.default_rng(seed)
     idx = rng.permutation(len(data.x_train))[: max(replay, 100)]
-    return MnistData(data.x_train[idx], data.y_train[idx], data.x_test, data.y_test, data.source, data.subset)
+    return data.with_train(data.x_train[idx], data.y_train[idx])
 
 
 def _fit(r: _Run, progress, cancel):
-    """The fit: a person's fine-tune (maybe twice: a judged twin, then all samples), else training.fit."""
+    """The fit: a person's fine-tune (cross-validated twins, then all samples), else training.fit."""
     from mnist_core.train import fit as training  # noqa: PLC0415
 
     if r.personal is None:
         return training.fit(r.settings, r.data, extra=r.extra, init_model=r.init_model, progress=progress,
                             cancel=cancel, strategy=r.strategy)
-    from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415
     from mnist_core.store.registry import Registry  # noqa: PLC0415
-    from mnist_core.train.personal import finetune, score  # noqa: PLC0415
+    from mnist_core.train.personal import judged_finetune  # noqa: PLC0415
 
-    personal, recipe = r.personal, r.personal["recipe"]
-    twice = recipe.refit_all and len(personal["all"][1]) > len(r.extra[1])
-    first = half_of_two(progress, second=False) if twice else progress
-    result = finetune(r.init_model, r.extra[0], r.extra[1], r.data, recipe, first, cancel)
-    if twice and not result.cancelled:
-        # The held-out samples judge this twin; the version saved is trained again on every sample.
-        twin = Recognizer(result.model, "twin", lite=False)
-        personal["twin_after"] = score(twin.predict(personal["held"][0]), personal["held"][1])
-        personal["twin_seconds"] = result.train_seconds + result.setup_seconds
-        result = finetune(Registry().load(r.parent), *personal["all"], r.data, recipe,
-                          half_of_two(progress, second=True), cancel)
+    personal = r.personal
+    result, personal["after"], personal["twin_seconds"] = judged_finetune(
+        r.init_model, lambda: Registry().load(r.parent), *personal["all"], r.data, personal["recipe"], progress,
+        cancel)
     return result
 
 
@@ -190,13 +181,14 @@ def _judge_and_save(r: _Run, result) -> Outcome:
     model = keras.models.clone_model(result.model)
     model.set_weights(result.model.get_weights())
     recognizer = Recognizer(model, "new", lite=False)
-    metrics = ev.evaluate(recognizer.predict, data.x_test, data.y_test)
+    metrics = ev.evaluate_data(recognizer.predict, data)  # named: metrics["test_set"]
     active_before = registry.active(job.profile)
-    active_accuracy = _active_accuracy(r, registry, active_before)
+    active_accuracy = _active_accuracy(r, registry, active_before)  # on the same test set
     card = _card(r, model, result, metrics)
+    card["tests"] = ev.other_tests(recognizer.predict, data)  # the held-out pen writers too, for offline comparisons
     verdict = None
     if r.personal is not None:
-        verdict = _personal_end(job.profile, r.personal, recognizer, metrics, result, card)
+        verdict = _personal_end(job.profile, r.personal, metrics, result, card)
     artifacts = render_artifacts(model, metrics, data.x_test, result.history)
     if r.personal is not None:  # the whole job but its save: from the trainer's start to its plots and TF Lite copy
         card["personal"]["wall_seconds"] = round(time.perf_counter() - r.t_start, 2)
@@ -206,16 +198,20 @@ def _judge_and_save(r: _Run, result) -> Outcome:
     vid, card = save_version(registry, model, card, artifacts, activate=activate, profile=job.profile,
                              output=job.output)  # a profile's model goes live for that profile alone
     done = {"version": vid, "card": card, "active_before": active_before, "active_accuracy": active_accuracy,
-            "activated": activate, "profile": job.profile, "personal": card.get("personal")}
+            "test_set": data.test_card(), "activated": activate, "profile": job.profile,
+            "personal": card.get("personal")}
     return Outcome("done", result=done, summary=_summary(r, vid, card, result, metrics, done),
-                   line=f"version {vid}: test accuracy {metrics['accuracy']:.2%} ({metrics['errors']} errors in "
-                        f"{metrics['count']:,}); trained {result.epochs_done} epochs in {result.train_seconds:.1f} s "
+                   line=f"version {vid}: test accuracy {metrics['accuracy']:.2%} on {data.test_name} "
+                        f"({metrics['errors']} errors); trained {result.epochs_done} epochs in "
+                        f"{result.train_seconds:.1f} s "
                         f"(+{result.setup_seconds:.1f} s setup)" + (", activated" if activate else ""),
                    epochs_done=result.epochs_done)
 
 
 def _active_accuracy(r: _Run, registry, active_before: str) -> float | None:
-    """The active model's test accuracy (the parent's, already measured, for a person's fine-tune of it)."""
+    """The active model's accuracy on this run's test set, measured now (never a figure from its card, which may be
+    on other digits); the parent's, already measured, for a person's fine-tune of it. Its checked TF Lite copy
+    through LiteRT when it has one (no Keras load), else its Keras model."""
     from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415
     from mnist_core.train import evaluate as ev  # noqa: PLC0415
 
@@ -224,8 +220,10 @@ def _active_accuracy(r: _Run, registry, active_before: str) -> float | None:
     if not registry.exists(active_before):
         return None
     try:
-        return ev.evaluate(Recognizer(registry.load(active_before), active_before, lite=False).predict,
-                           r.data.x_test, r.data.y_test)["accuracy"]
+        lite = registry.lite_content(active_before)
+        reader = (Recognizer.from_lite(lite, active_before) if lite
+                  else Recognizer(registry.load(active_before), active_before, lite=False))
+        return ev.evaluate_data(reader.predict, r.data)["accuracy"]
     except Exception:  # a broken active model must not lose the new one
         return None
 
@@ -262,6 +260,7 @@ def _summary(r: _Run, vid: str, card: dict, result, metrics: dict, done: dict) -
     summary = {
         "version": vid,
         "test_accuracy": metrics["accuracy"],
+        "test_set": done["test_set"]["name"],
         "train_seconds": round(result.train_seconds, 2),
         "setup_seconds": round(result.setup_seconds, 2),
         "epochs": result.epochs_done,
@@ -331,72 +330,43 @@ def _release_workers(strategy, progress) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ a person's fine-tune
-def half_of_two(progress, second: bool):
-    """Progress of one of two equal fits, reported as that half of one run: epochs 1..E (the first, its time to go
-    counting the second as long as itself) or E+1..2E (the second) of 2E."""
-    def report(p):
-        if second:
-            progress(replace(p, epoch=p.epoch + p.epochs, epochs=2 * p.epochs))
-        else:
-            progress(replace(p, epochs=2 * p.epochs, eta_s=p.eta_s + p.elapsed_s + p.eta_s))
-    return report
-
-
 def _personal_start(job: TrainJob, model, parent: str, extra, data):
-    """A profile's fine-tune: hold out one sample in `holdout_every`, score the parent on them and on MNIST's test
-    set first (the model is trained in place), and the settings the recipe runs with."""
+    """A profile's fine-tune: the parent reads every sample and the data's test set first (the model is trained in
+    place), and the settings the recipe runs with; every sample is judged by cross-validation (personal.py)."""
     import json  # noqa: PLC0415
 
     from mnist_core.digits.recognize import Recognizer  # noqa: PLC0415
     from mnist_core.train import evaluate as ev  # noqa: PLC0415
-    from mnist_core.train.personal import Recipe, held_out, score, train_settings  # noqa: PLC0415
+    from mnist_core.train.personal import Recipe, train_settings  # noqa: PLC0415
 
     try:
         recipe = Recipe(**json.loads(job.recipe)) if job.recipe else Recipe()
+        limit = job.settings.limit
+        if limit:  # a short run (tests): a smaller replay
+            recipe = replace(recipe, replay=min(recipe.replay, limit), validation=min(recipe.validation, limit // 10))
+        recipe.validate()
     except (TypeError, ValueError) as e:
         raise RunError(f"--recipe: {e}") from None
-    limit = job.settings.limit
-    if limit:  # a short run (tests): a smaller replay
-        recipe = replace(recipe, replay=min(recipe.replay, limit), validation=min(recipe.validation, limit // 10))
-    recipe.validate()
     x, y = extra
     if len(y) < recipe.min_samples:
         raise RunError(f"a personal fine-tune needs at least {recipe.min_samples} samples of {job.profile!r} "
-                       f"(it has {len(y)}): one in {recipe.holdout_every} is held out to judge it")
-    mask = held_out(len(y), recipe.holdout_every)
+                       f"(it has {len(y)}): each is read by a fine-tune trained without it to judge it")
     before = Recognizer(model, parent, lite=False).predict
     state = {
         "recipe": recipe,
         "all": (x, y),
-        "held": (x[mask], y[mask]),
-        "before": score(before(x[mask]), y[mask]),
-        "mnist_before": ev.evaluate(before, data.x_test, data.y_test)["accuracy"],
+        "before": before(x),
+        "test_set": data.test_card(),
+        "mnist_before": ev.evaluate_data(before, data)["accuracy"],
     }
-    return state, (x[~mask], y[~mask]), train_settings(model, recipe)
+    return state, (x, y), train_settings(model, recipe)
 
 
-def _personal_end(profile: str, state: dict, recognizer, metrics: dict, result, card: dict):
-    """Score the new model on the held-out samples, judge it, and write it all in the card; returns the Verdict."""
-    from mnist_core.train.personal import judge, score  # noqa: PLC0415
+def _personal_end(profile: str, state: dict, metrics: dict, result, card: dict):
+    """Judge the fine-tune on the cross-validated readings and write it all in the card; returns the Verdict."""
+    from mnist_core.train.personal import personal_card  # noqa: PLC0415
 
-    recipe = state["recipe"]
-    # With a refit, the held-out samples were seen by the saved model: its twin trained without them is judged.
-    after = state["twin_after"] if "twin_after" in state else score(recognizer.predict(state["held"][0]),
-                                                                     state["held"][1])
-    verdict = judge(state["before"], after, state["mnist_before"], metrics["accuracy"], recipe.max_mnist_cost)
     card["profile"] = profile
-    card["personal"] = {
-        "profile": profile,
-        "samples_trained": int(result.extra_size // recipe.repeat),
-        "held_out": after.count,
-        "before": state["before"].to_dict(),
-        "after": after.to_dict(),
-        "mnist_before": state["mnist_before"],
-        "mnist_after": metrics["accuracy"],
-        "verdict": verdict.to_dict(),
-        "recipe": asdict(recipe),
-        "judged": "a twin trained without the held-out samples; this version on all of them"
-                  if "twin_after" in state else "this version, trained without the held-out samples",
-        "finetune_seconds": round(result.train_seconds + result.setup_seconds + state.get("twin_seconds", 0.0), 2),
-    }
+    card["personal"], verdict = personal_card(profile, state, metrics, result, state["recipe"])
+    card["data"]["user_samples"] = card["personal"]["samples"]  # distinct samples, not their weighted copies
     return verdict

@@ -84,7 +84,8 @@ def combine(refs: list[str], data_path: str | None, *, activate: bool, output: s
         raise RunError("combine single models, not ensembles")
     model = build_ensemble([net for net, _ in loaded])
     data = load_mnist(data_path)
-    metrics = ev.evaluate(Recognizer(model, "new", lite=False).predict, data.x_test, data.y_test)
+    reader = Recognizer(model, "new", lite=False)
+    metrics = ev.evaluate_data(reader.predict, data)  # names its test set
     first = loaded[0][1]
     seconds = [c.get("train_seconds") for _, c in loaded]
     card = {
@@ -93,6 +94,7 @@ def combine(refs: list[str], data_path: str | None, *, activate: bool, output: s
         "data": first.get("data"),        # the members' recipe: they are meant to differ by seed alone
         "settings": first.get("settings"),
         "metrics": metrics,
+        "tests": ev.other_tests(reader.predict, data),
         "train_seconds": round(sum(seconds), 2) if all(isinstance(t, (int, float)) for t in seconds) else None,
         "history": first.get("history", []),  # the first member's curves
         "ensemble": {

@@ -31,7 +31,7 @@ def test_help_is_fast_and_imports_no_tensorflow(tmp_path):
             "build_parser().format_help(); print('tensorflow' in sys.modules, 'keras' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.stdout.split() == ["False", "False"]
-    for args in (["--help"], ["train", "--help"], ["predict", "--help"]):
+    for args in (["--help"], ["train", "--help"], ["predict", "--help"], ["train-ink", "--help"]):
         proc = run(*args, home=tmp_path)
         assert proc.returncode == 0 and "usage:" in proc.stdout
 
@@ -45,6 +45,26 @@ def test_help_is_fast_and_imports_no_tensorflow(tmp_path):
 def test_bad_training_parameters(tmp_path, args, words):
     proc = run(*args, home=tmp_path)
     assert proc.returncode == 2 and one_line_error(proc) and words in proc.stderr
+
+
+@pytest.mark.parametrize("args,words", [
+    (["train-ink", "--epochs", "0"], "epochs"),
+    (["train-ink", "--limit", "5"], "limit"),
+    (["train-ink", "--points", "4"], "points"),
+    (["train-ink", "--output", "x/ink", "--activate"], "nothing to activate"),
+])
+def test_bad_ink_training_parameters_fail_before_tensorflow(tmp_path, args, words):
+    proc = run(*args, home=tmp_path)
+    assert proc.returncode == 2 and one_line_error(proc) and words in proc.stderr
+
+
+def test_models_lists_the_ink_versions_apart(tmp_path):
+    proc = run("models", "list", "--kind", "ink", "--json", home=tmp_path)
+    assert proc.returncode == 0
+    cards = json.loads(proc.stdout)
+    assert [(c["id"], c["active"], c["kind"]) for c in cards] == [("default", True, "ink")]
+    proc = run("models", "activate", "20990101-000000-dead", "--kind", "ink", home=tmp_path)
+    assert proc.returncode == 1 and one_line_error(proc) and "no model version" in proc.stderr
 
 
 @pytest.mark.parametrize("content,words", [

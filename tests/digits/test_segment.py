@@ -8,6 +8,8 @@ import pytest
 
 from digit_inputs import assert_mnist_like, ink_box, layer_with, number_layer, paper_photo
 from mnist_core import digits as pp
+from mnist_core.digits.segment import find_candidates
+from mnist_core.digits.settings import DEFAULT
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -86,3 +88,54 @@ def test_split_digits_takes_float_ink():
         abs(a - b) <= 2 for d, (_, box) in zip(got, truth) for a, b in zip(d.box, box)
     )
     assert len(got) == 2
+
+
+# ------------------------------------------------------------------------------------------------------------
+# A photo's pieces of one digit (a light pen's gaps) and digits apart
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _arc(mask, centre, axes, start, end, thickness=12):
+    cv2.ellipse(mask, centre, axes, 0, start, end, 255, thickness, cv2.LINE_AA)
+
+
+def _zero_in_halves(m):  # the two halves of a 0, gaps of 10 px at its top and bottom
+    _arc(m, (300, 300), (90, 150), 95, 265)
+    _arc(m, (300, 300), (90, 150), -85, 85)
+
+
+def _nine_tail_apart(m):  # a 9 whose tail starts a little below its loop and slants far off to the left
+    _arc(m, (330, 220), (60, 75), 0, 360)
+    cv2.line(m, (300, 310), (130, 480), 255, 12, cv2.LINE_AA)
+
+
+def _eleven(m):  # "11" a sixth of their height apart
+    cv2.line(m, (260, 150), (250, 450), 255, 12, cv2.LINE_AA)
+    cv2.line(m, (310, 150), (300, 450), 255, 12, cv2.LINE_AA)
+
+
+def _one_zero(m):  # "10", the 1 close beside the 0's side
+    cv2.line(m, (190, 150), (190, 450), 255, 12, cv2.LINE_AA)
+    _arc(m, (320, 300), (90, 150), 0, 360)
+
+
+def _three_beside_eight(m):  # "83": the 3's open side closed by the 8 (bridges end to side)
+    _arc(m, (230, 220), (65, 70), 0, 360)
+    _arc(m, (230, 375), (75, 80), 0, 360)
+    _arc(m, (390, 225), (70, 75), -160, 90)
+    _arc(m, (390, 375), (75, 75), -90, 160)
+
+
+@pytest.mark.parametrize(
+    "draw, n",
+    [(_zero_in_halves, 1), (_nine_tail_apart, 1), (_eleven, 2), (_one_zero, 2), (_three_beside_eight, 2)],
+    ids=["0-in-halves", "9-tail-apart", "11", "10", "83"],
+)
+def test_a_photos_pieces_of_one_digit_are_joined_and_digits_apart_are_not(draw, n):
+    mask = np.zeros((600, 700), np.uint8)
+    draw(mask)
+    ink = mask.astype(np.float32) / 255
+    _, cands = find_candidates((mask > 127).astype(np.uint8), DEFAULT, 8, ink)
+    assert len(cands) == n, [(c.x0, c.y0, c.x1, c.y1) for c in cands]
+    # The canvas path (no ink map) leaves pieces as they were: a person drawing sees and fixes them.
+    assert len(find_candidates((mask > 127).astype(np.uint8), DEFAULT, 8)[1]) >= n

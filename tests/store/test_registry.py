@@ -179,3 +179,57 @@ def test_a_profiles_pointer_to_a_missing_version_falls_back_to_the_shared_one(re
     pointer.parent.mkdir(parents=True)
     pointer.write_text("20990101-000000-dead\n")
     assert registry.active("alice") == DEFAULT_ID and registry.personal("alice") is None
+
+
+# --- the ink model's versions: Registry(paths, kind="ink") -------------------------------------------------------
+
+@pytest.fixture
+def ink_registry(tmp_path):
+    return Registry(Paths(home=tmp_path / "home"), kind="ink")
+
+
+def tiny_ink_net():
+    from mnist_core.ink.net import build_ink_net
+
+    return build_ink_net(points=16, width=4)
+
+
+def test_ink_versions_keep_their_own_folder_pointer_and_shipped_default(ink_registry):
+    home = ink_registry.paths.home
+    assert ink_registry.active() == DEFAULT_ID
+    assert ink_registry.model_path(DEFAULT_ID) == Paths().default_model.with_name("ink.keras")
+    vid = ink_registry.save(tiny_ink_net(), {"kind": "ink", "metrics": {"accuracy": 0.5}})
+    assert (home / "ink-models" / vid / "model.keras").is_file() and ink_registry.card(vid)["kind"] == "ink"
+    ink_registry.activate(vid)
+    assert ink_registry.active() == vid and (home / "ink-active").read_text().strip() == vid
+    image = Registry(ink_registry.paths)
+    assert image.active() == DEFAULT_ID and vid not in [c["id"] for c in image.versions()]  # apart from the image's
+    assert [c["id"] for c in ink_registry.versions()] == [vid, DEFAULT_ID]
+    with pytest.raises(RegistryError, match="active model"):
+        ink_registry.delete(vid)
+    with pytest.raises(RegistryError, match="cannot be deleted"):
+        ink_registry.delete(DEFAULT_ID)
+    ink_registry.activate(DEFAULT_ID)  # the shipped ink net loads and passes the ink shape check
+    ink_registry.delete(vid)
+    assert not ink_registry.exists(vid) and ink_registry.active() == DEFAULT_ID
+
+
+@pytest.mark.parametrize("kind, model, words", [
+    ("ink", build_mlp, "not an ink model"),
+    ("image", tiny_ink_net, "not a digit model"),
+])
+def test_each_kind_refuses_the_other_kinds_model(tmp_path, kind, model, words):
+    registry = Registry(Paths(home=tmp_path / "home"), kind=kind)
+    vid = registry.save(model(), {})
+    with pytest.raises(RegistryError, match=words):
+        registry.activate(vid)
+    assert registry.active() == DEFAULT_ID
+
+
+def test_ink_versions_are_for_everyone(ink_registry):
+    assert ink_registry.personal("alice") is None and ink_registry.personal_pointers() == {}
+    assert ink_registry.active("alice") == DEFAULT_ID
+    with pytest.raises(RegistryError, match="for everyone"):
+        ink_registry.activate(DEFAULT_ID, profile="alice")
+    with pytest.raises(ValueError, match="kind"):
+        Registry(ink_registry.paths, kind="audio")

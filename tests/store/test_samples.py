@@ -250,9 +250,63 @@ def test_schema_1_file_is_migrated_in_place_and_its_samples_are_mes(tmp_path):
     new = store.add(7, digit(), profile="alice")
     assert new == 3 and store.arrays("me")[1].tolist() == [5, 6]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
     assert SampleStore(path).count() == 3  # a second opening finds it migrated
+
+
+# --- the trash: a deleted sample can be brought back by its profile ---------------------------------------
+
+
+def test_a_deleted_sample_comes_back_with_its_id_and_everything(store):
+    img = np.random.default_rng(1).random((28, 28), dtype=np.float32)
+    first = store.add(4, img, original_png=b"png", source="photo", profile="anna")
+    second = store.add(5, digit(), profile="anna")
+    other = store.add(6, digit(), profile="ben")
+    created = store.get(first)["created"]
+    store.delete(first, profile="anna")
+    store.delete(second)  # (without a profile, as the CLI does: the trash keeps whose it was)
+    assert store.count("anna") == 0 and store.arrays()[1].tolist() == [6]  # training never sees the trash
+    assert (store.trashed("anna"), store.trashed("ben")) == (2, 0)
+    with pytest.raises(SampleNotFound, match="'ben'"):
+        store.restore("ben")
+    assert store.restore("anna") == second and store.restore("anna") == first  # the last deleted first
+    got = store.get(first)
+    assert (got["label"], got["source"], got["original"], got["profile"], got["created"]) == (4, "photo", b"png",
+                                                                                                "anna", created)
+    np.testing.assert_array_equal(got["image"], img)
+    assert store.trashed("anna") == 0 and store.add(7, digit(), profile="anna") > other  # no id is reused
+    store.delete(first, profile="anna")
+    assert store.restore("anna") == first  # deleted again after coming back: still one row in the trash
+
+
+def test_the_trash_forgets_after_its_time(store, monkeypatch):
+    from mnist_core.store import samples_base
+
+    sid = store.add(1, digit(), profile="anna")
+    store.delete(sid)
+    monkeypatch.setattr(samples_base, "TRASH_KEEP_S", -1)  # as if the hour had passed
+    assert store.trashed("anna") == 0
+    with pytest.raises(SampleNotFound):
+        store.restore("anna")
+    with pytest.raises(SampleNotFound):
+        store.get(sid)
+
+
+def test_schema_2_file_gains_the_trash_in_place(tmp_path):
+    path = tmp_path / "v2.sqlite3"
+    SampleStore(path).add(3, digit(), profile="anna")
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("DROP TABLE samples_trash")
+        conn.execute("PRAGMA user_version = 2")
+    conn.close()
+    store = SampleStore(path)
+    store.delete(1)
+    assert store.restore("anna") == 1 and store.get(1)["label"] == 3
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    conn.close()
 
 
 # --- both backends: transactions; PostgreSQL: schema, migration, URLs ---------------------------------------
@@ -325,7 +379,7 @@ def test_pg_schema_1_table_is_migrated_and_its_samples_are_mes(pg_url):
     np.testing.assert_array_equal(got["image"], old)
     assert store.add(7, digit(), profile="alice") == 3 and store.arrays("me")[1].tolist() == [5, 6]
     with _pg_admin(pg_url) as conn:
-        assert conn.execute("SELECT version FROM studio_schema").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("SELECT version FROM studio_schema").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def test_pg_newer_schema_is_refused(pg_url):

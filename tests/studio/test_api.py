@@ -168,7 +168,7 @@ def test_data_directory_is_not_served(served):
 def test_save_sample_and_bad_ids(served, images):
     before = len(served.studio.samples)
     message = served.client.predict(sketch(images["layer_7.png"]), 0, "1", api_name="/save_sample")
-    assert "Saved as a **1**" in message and len(served.studio.samples) == before + 1
+    assert "Saved as a sample labelled **1**" in message and len(served.studio.samples) == before + 1
     with pytest.raises(AppError, match="label must be a digit"):
         served.client.predict(sketch(images["layer_7.png"]), 0, "11", api_name="/save_sample")
     for bad in ("../1", "-1"):
@@ -213,7 +213,7 @@ def test_tiny_training_end_to_end(served, images):
     assert confusion and mistakes  # the CLI's plots, shown on the tab
     points = loss["data"] if isinstance(loss, dict) else loss
     assert points  # the curves came along
-    message, table, pick = c.predict(version, api_name="/activate_model")
+    message, table, pick = c.predict(version, "", True, api_name="/activate_model")  # worse than the default: confirmed
     assert version in message and Registry(served.studio.config.paths).active() == version
     assert served.studio.model.recognizer().version == version
     assert len(c.predict(sketch(images["layer_42.png"]), api_name="/predict_drawing")[1]) == 2
@@ -260,3 +260,67 @@ def test_profiles_over_the_api_by_header(served, images):
     with pytest.raises(AppError, match="profile"):
         Client(served.url, verbose=False, headers={"X-Studio-Profile": "../x"}).predict(
             sketch(images["layer_7.png"]), api_name="/predict_drawing")
+
+
+def _copy_of_default(served, vid: str, card: dict) -> str:
+    """Register a copy of the shipped model (and its checked TF Lite copy) as ``vid`` with ``card``."""
+    from mnist_core.store.registry import file_sha256
+
+    folder = served.studio.config.paths.models / vid
+    folder.mkdir(parents=True)
+    for suffix in (".keras", ".tflite"):
+        (folder / f"model{suffix}").write_bytes((PROJECT_ROOT / "models" / f"default{suffix}").read_bytes())
+    lite_of = file_sha256(folder / "model.keras")
+    (folder / "card.json").write_text(json.dumps({"id": vid, "arch": "cnn", "lite_of": lite_of, **card}))
+    return vid
+
+
+def test_two_profiles_over_the_api(served, images):
+    """Issue 23: a person's versions are theirs (listed, shown, activated for them alone); an admin's share is the
+    one way one becomes everyone's; a worse version goes live only with confirm=True; a deleted sample comes back."""
+    registry = Registry(served.studio.config.paths)
+    before = registry.active()
+    anna = Client(served.url, verbose=False, headers={"X-Studio-Profile": "anna"})
+    ben = Client(served.url, verbose=False, headers={"X-Studio-Profile": "ben"})
+    test_set = {"data": {"source": "MNIST", "subset": False, "test_size": 10000}}
+    mine = _copy_of_default(served, "20990102-000000-a001", {"profile": "anna", **test_set,
+                                                            "metrics": {"accuracy": 0.9990, "count": 10000}})
+    worse = _copy_of_default(served, "20990102-000000-a002", {**test_set, "metrics": {"accuracy": 0.815, "count": 10000}})
+
+    def listed(client) -> list[str]:
+        table = client.predict(api_name="/list_models")[1]
+        return [row[1] for row in (table["data"] if isinstance(table, dict) else table)]
+
+    def serving() -> str:
+        return httpx.get(served.url.rstrip("/") + "/healthz", timeout=10).json()["active_version"]
+
+    try:
+        assert mine in listed(anna) and mine not in listed(ben)
+        for api, args in [("/show_model", (mine,)), ("/show_model_card", (mine,)), ("/activate_model", (mine, "", True)),
+                          ("/share_model", (mine, "", True)), ("/delete_model", (mine, "", True))]:
+            with pytest.raises(AppError, match="no model version"):
+                ben.predict(*args, api_name=api)
+        assert "**anna**'s model" in anna.predict(mine, api_name="/activate_model")[0]
+        assert registry.personal("anna") == mine and registry.active() == before == serving()
+        assert "is now shared" in anna.predict(mine, api_name="/share_model")[0]
+        assert registry.active() == mine and mine in listed(ben)
+        deadline = time.monotonic() + 10
+        while serving() != mine and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert serving() == mine
+        message = ben.predict(worse, api_name="/activate_model")[0]
+        assert "Not activated" in message and "18.40 points" in message and registry.active() == mine
+        assert "is now the active model" in ben.predict(worse, "", True, api_name="/activate_model")[0]
+        assert registry.active() == worse
+        # A deleted sample: anna's undo brings it back with its id; ben's finds nothing of hers.
+        sid = int(re.search(r"#(\d+)", anna.predict(sketch(images["layer_7.png"]), 0, 1, api_name="/save_sample")).group(1))
+        assert anna.predict(sid, api_name="/delete_sample") == f"Deleted sample #{sid}."
+        with pytest.raises(AppError, match="Nothing to undo"):
+            ben.predict(api_name="/undo_delete_sample")
+        assert anna.predict(api_name="/undo_delete_sample") == f"Sample #{sid} is back."
+        assert served.studio.samples.get(sid)["profile"] == "anna"
+    finally:
+        served.client.predict(before, "", True, api_name="/activate_model")
+        registry.forget_personal("anna")
+        for vid in (mine, worse):
+            registry.delete(vid)

@@ -44,8 +44,11 @@ def canvas(path, composite=None) -> dict:
 def test_predict_drawing_reads_digits_and_numbers(studio, images, name, number):
     label, read, html = draw.predict_drawing(canvas(images[name]))
     assert read == number
-    assert len(label) == 3 and max(label, key=label.get) in number
-    assert abs(sum(label.values()) - 1) < 0.05 or max(label.values()) > 0.5
+    if len(number) == 1:  # one digit: its top 3; several: the number (tests/studio/test_draw.py)
+        assert len(label) == 3 and max(label, key=label.get) == number
+        assert abs(sum(label.values()) - 1) < 0.05 or max(label.values()) > 0.5
+    else:
+        assert list(label) == [number] and 0.5 < label[number] <= 1
     assert html.count("<img") == len(number) and "image-rendering:pixelated" in html
 
 
@@ -109,7 +112,7 @@ def test_noop_twin_returns_a_constant(studio, images):
 def test_save_drawing_sample_stores_input_and_strokes(studio, images):
     before = len(studio.samples)
     message = draw.save_drawing_sample(canvas(images["layer_42.png"]), 2, "3")
-    assert "Saved as a **3**" in message
+    assert "Saved as a sample labelled **3**" in message
     saved = studio.samples.list(limit=1)[0]
     assert saved["label"] == 3 and saved["source"] == "draw" and len(studio.samples) == before + 1
     original = studio.samples.get(saved["id"])["original"]
@@ -147,7 +150,7 @@ def test_clear_empties_everything(studio):
 def test_photo_is_read_boxed_and_previewed(studio, images):
     label, number, boxed, html = photo.predict_photo({"path": str(images["photo_2024.jpg"])})
     assert number == "2024"
-    assert max(label, key=label.get) in "2024"
+    assert list(label) == ["2024"]  # several digits: the answer is the number, not its most prominent digit
     assert boxed.ndim == 3 and boxed.shape[2] == 3 and max(boxed.shape[:2]) <= UI.photo_px
     assert html.count("<img") == 4
     assert photo.read_number(str(images["photo_2024.jpg"])) == "2024"
@@ -209,7 +212,7 @@ def test_no_photo_says_so(studio):
 
 def test_save_photo_sample_keeps_the_crop(studio, images):
     message = photo.save_photo_sample(str(images["photo_2024.jpg"]), 4, 4)
-    assert "Saved as a **4**" in message
+    assert "Saved as a sample labelled **4**" in message
     saved = studio.samples.list(limit=1)[0]
     assert saved["source"] == "photo" and saved["label"] == 4
     from PIL import Image
@@ -308,7 +311,7 @@ def test_bad_version_ids_are_refused(studio, version):
     for handler in (models_tab.activate_model, models_tab.delete_model, models_tab.show_model):
         if handler is models_tab.show_model and not version:
             continue
-        with pytest.raises(gr.Error, match="(?i)invalid version id|no model version"):
+        with pytest.raises(gr.Error, match="(?i)invalid version id|no model version|no version chosen"):
             handler(version)
 
 
@@ -392,8 +395,8 @@ def test_api_names_are_stable(studio, tmp_path, monkeypatch):
     assert names == {"predict_drawing", "predict_ink", "noop_drawing", "explain_drawing", "save_sample", "clear_drawing",
                      "predict_photo", "read_number", "read_number_details", "explain_photo", "save_photo_sample",
                      "train", "cancel_training", "training_status", "list_models", "show_model", "show_model_card",
-                     "activate_model", "delete_model", "list_samples", "relabel_sample", "delete_sample",
-                     "personalize", "personal_status", "reset_profile_model"}
+                     "activate_model", "share_model", "delete_model", "list_ink_models", "activate_ink_model", "list_samples", "relabel_sample", "delete_sample",
+                     "undo_delete_sample", "personalize", "personal_status", "reset_profile_model"}
 
 
 def test_samples_live_in_sqlite_wal_in_the_data_directory(studio):
@@ -498,14 +501,14 @@ def test_the_draw_tab_offers_a_finetune_after_enough_corrections(studio, images,
     for _ in range(need):
         draw.save_drawing_sample(canvas(images["layer_7.png"]), 0, 1, as_profile("erin"))
     button, text, _ = personalize.personal_status("erin")
-    assert button.visible is True and button.interactive is True and button.value == f"Fine-tune on my {need} samples (~20 s)"
+    assert button.visible is True and button.interactive is True and button.value == f"Fine-tune on my {need} samples (~40 s)"
     assert "at most 0.2 point" in text
 
 
 @pytest.mark.parametrize("verdict, words", [
     ("helps", "It is now **fay**'s model"),
-    ("no_help", "Not activated: it did not read your held-out samples better"),
-    ("mnist_cost", "Not activated: MNIST's test set lost 0.29 point (at most 0.2 allowed)"),
+    ("no_help", "Not activated: it did not read your samples better"),
+    ("mnist_cost", "Not activated: MNIST test lost 0.29 point (at most 0.2 allowed)"),
 ])
 def test_a_finetune_shows_before_and_after_and_the_verdict(studio, images, fake_jobs, monkeypatch, verdict, words):
     monkeypatch.setenv("FAKE_VERDICT", verdict)
@@ -531,8 +534,9 @@ def test_the_models_tab_says_whose_personal_model_a_version_is(studio):
         card["personal"] = {"before": {"correct": 7, "count": 10}, "after": {"correct": 10, "count": 10},
                             "mnist_before": 0.9964, "mnist_after": 0.9963}
         (studio.config.paths.models / vid / "card.json").write_text(json.dumps(card))
-        md = models_tab.show_model(vid)[0]
-        assert "personal model of** hana (serving it): its held-out samples 7/10 → 10/10, MNIST test 99.64% → 99.63%" in md
+        md = models_tab.show_model(vid, as_profile("hana"))[0]  # only hana sees her versions
+        assert ("personal model of** hana (serving it): its 10 samples, each read by a fine-tune trained without it, "
+                "7/10 → 10/10; MNIST test 99.64% → 99.63%") in md
         assert "personal model" not in models_tab.show_model("default")[0]
     finally:
         (studio.config.paths.home / "profiles" / "hana" / "active").unlink(missing_ok=True)

@@ -162,6 +162,30 @@ def test_draw_a_seven_and_see_the_prediction(page):
     read_becomes(page, "1", "a 1 read alone after Clear")
 
 
+def test_several_digits_answer_with_the_number_and_a_tile_is_corrected(page):
+    """"71" drawn: the answer is 71 (not one of its digits); a click on the 7's tile and a pick of 1 saves the
+    7's 28x28 labelled 1, and the choice is cleared after the save."""
+    draw(page, SEVEN, dx=-100)
+    draw(page, ONE, dx=100)
+    read_becomes(page, "71", "the number 71")
+    label = page.locator("#draw-label")
+    wait_for(lambda: "71" in label.inner_text(), 30, "71 as the answer", lambda: shown(page))
+    tiles = page.locator("#draw-digits figure.studio-digit")
+    assert tiles.count() == 2
+    fix = page.locator("#draw-fix")
+    tiles.nth(0).click()
+    wait_for(lambda: "#1" in fix.inner_text(), 30, "the correction naming digit #1", lambda: fix.inner_text())
+    assert tiles.nth(0).get_attribute("aria-pressed") == "true"
+    before = len(app.services().samples)
+    fix.get_by_label("1", exact=True).check()
+    page.click("#draw-save")
+    wait_for(lambda: len(app.services().samples) == before + 1, 30, "the sample saved")
+    saved = app.services().samples.list(limit=1)[0]
+    seen = app.services().model.recognizer_for(None).predict(saved["image"][None, ..., None].astype("float32"))
+    assert saved["label"] == 1 and int(seen[0].argmax()) == 7  # the 7's tile, not the main digit
+    wait_for(lambda: fix.locator("input:checked").count() == 0, 30, "the choice cleared after the save")
+
+
 def test_the_canvas_trash_keeps_the_brush_and_the_next_stroke_draws(page):
     """Issue 12's snag: after the canvas's own trash button the brush stays chosen and the next stroke draws."""
     draw(page, SEVEN)

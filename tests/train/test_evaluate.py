@@ -37,3 +37,60 @@ def test_metrics_reference():
 def test_plots_are_png(draw):
     png = draw()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+
+# --- every figure names its test set ---------------------------------------------------------------------------
+
+
+def test_evaluate_names_the_test_set_it_measured():
+    from mnist_core.train.evaluate import evaluate_data
+    from mnist_core.train.data import PEN_HELD_OUT, MnistData
+
+    x = np.zeros((4, 28, 28), np.uint8)
+    y = np.array([3, 3, 1, 3], np.uint8)
+    data = MnistData(x, y, x, y, "fake", subset=True, test_set=PEN_HELD_OUT)
+    m = evaluate_data(lambda b: _onehot(np.full(len(b), 3)), data)
+    assert m["accuracy"] == pytest.approx(0.75)
+    name = "held-out pen writers (4 digits, never trained on)"
+    assert m["test_set"] == {"key": PEN_HELD_OUT, "name": name, "count": 4}
+
+
+def test_other_tests_add_the_held_out_pen_writers_to_an_mnist_run_only():
+    from mnist_core.train.data import MNIST_TEST, PEN_HELD_OUT, MnistData
+    from mnist_core.train.evaluate import other_tests
+
+    x = np.zeros((2, 28, 28), np.uint8)
+    y = np.zeros(2, np.uint8)
+    always_0 = lambda b: _onehot(np.zeros(len(b), int))  # noqa: E731
+    extra = other_tests(always_0, MnistData(x, y, x, y, "fake", test_set=MNIST_TEST))
+    assert list(extra) == [PEN_HELD_OUT] and extra[PEN_HELD_OUT]["count"] == 5963
+    assert 0.05 < extra[PEN_HELD_OUT]["accuracy"] < 0.15  # the zeros among all ten digits
+    assert other_tests(always_0, MnistData(x, y, x, y, "fake", test_set=PEN_HELD_OUT)) == {}
+
+
+MNIST_NAMED = {"key": "mnist_test", "name": "MNIST test (10,000 digits)", "count": 10000}
+
+
+@pytest.mark.parametrize("card, expected", [
+    # A new card: its own figure's set named, the held-out pen writers beside it.
+    ({"metrics": {"accuracy": 0.99, "count": 10000, "test_set": MNIST_NAMED},
+      "tests": {"pen_held_out": {"name": "held-out pen writers (5,963 digits, never trained on)", "count": 5963,
+                                 "accuracy": 0.98}}},
+     {"mnist_test": ("MNIST test (10,000 digits)", 0.99), "pen_held_out": ("held-out pen writers (5,963 digits, "
+                                                                           "never trained on)", 0.98)}),
+    # An older card trained on the full MNIST: MNIST's test set.
+    ({"metrics": {"accuracy": 0.9964, "count": 10000}, "data": {"subset": False, "test_size": 10000}},
+     {"mnist_test": ("MNIST test (10,000 digits)", 0.9964)}),
+    # An older offline card: its figure was on the subset's own MNIST training digits: named as unfair.
+    ({"metrics": {"accuracy": 0.989, "count": 1000}, "data": {"subset": True, "test_size": 1000}},
+     {"offline_subset": ("the offline MNIST subset's own 1,000 digits (MNIST training digits: not a fair test)",
+                         0.989)}),
+    ({}, {}),
+    ({"metrics": {"accuracy": None}}, {}),
+])
+def test_card_tests_name_every_figure(card, expected):
+    from mnist_core.train.evaluate import card_tests
+
+    got = card_tests(card)
+    assert {k: (v["name"], v["accuracy"]) for k, v in got.items()} == expected
+    assert list(got) == list(expected)  # the card's own test set first
