@@ -15,7 +15,7 @@ from mnist_core.digits import Digit, ImageError, Ink, canvas_ink
 from mnist_core.numbers.tiles import Tile, number_of
 from mnist_core.ink.canvas import on_canvas
 from studio import personalize
-from studio.actions import explained, predict, read, save_sample
+from studio.actions import explained, predict, read, real_digits, save_sample
 from studio.canvas import StrokesSketchpad, ink_canvas, sketch_value, strokes_value
 from studio.i18n import say, ui, use_language
 from studio.requests import fail, image_error, ink_of, pick, profile_of, read_image, session_of
@@ -85,13 +85,14 @@ def predict_drawing(sketch: dict | None, request: gr.Request = None):
     28x28 input with what each model said). One input, so that clients which send the image alone keep working,
     over HTTP too."""
     use_language(request)
-    tiles, reading, _, _ = _read_tiles(sketch, request)
+    tiles, reading, layers, composite = _read_tiles(sketch, request)
     model = services().model
     shown = [t.digit for t in tiles]
     probs = np.stack([t.probs for t in tiles]) if tiles else np.zeros((0, 10), np.float32)
     model.remember("draw", session_of(request), shown, probs)  # for the page's "Why?" view and tile picks
-    if not tiles:
-        return {}, "", empty_digits("nothing_drawn")
+    if not tiles:  # nothing drawn, or only marks too small to be a digit
+        drawn = any(np.any(layer[..., 3]) for layer in layers) if layers else composite is not None
+        return {}, "", empty_digits("not_a_digit" if drawn and sketch else "nothing_drawn")
     strip = digits_html(shown, probs, "", reading, [t.source for t in tiles], pickable=len(tiles) > 1)
     return headline(tiles), number_of(tiles), strip
 
@@ -102,6 +103,7 @@ def _read_tiles(sketch: dict | None, request) -> tuple[list[Tile], object, list[
     decoded layers and composite (decoded once: a canvas sent as blobs can be read only once)."""
     strokes = ink_of(sketch.get("strokes") if isinstance(sketch, dict) else None)  # bad ink is refused, drawn or not
     digits, alpha, layers, composite = _drawn(sketch)
+    digits = real_digits(digits, alpha)  # a dot or a speck is no digit (it was read as "0" at 83%)
     if not digits:
         return [], None, layers, composite
     reading = read(digits, strokes, profile_of(request))

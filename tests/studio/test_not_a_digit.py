@@ -55,8 +55,6 @@ def test_the_message_is_worded_in_both_languages():
     assert "Not a digit" in en and "不是数字" in zh
 
 
-@pytest.mark.xfail(strict=True, reason="studio/draw.py does not call actions.real_digits yet (issue 23, item 9f): "
-                                       "remove this marker once it does")
 def test_the_draw_tab_answers_a_dot_with_not_a_digit(studio, tmp_path):
     path = tmp_path / "dot.png"
     Image.fromarray(dot_layer(12)).save(path)
