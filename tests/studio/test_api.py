@@ -55,8 +55,8 @@ def top(label: dict) -> str:
 @pytest.mark.parametrize("name, number", [("layer_7.png", "7"), ("layer_42.png", "42")])
 def test_predict_drawing(served, images, name, number):
     label, read, html = served.client.predict(sketch(images[name]), api_name="/predict_drawing")
-    assert read == number and top(label) in number
-    assert len(label["confidences"]) == 3
+    assert read == number and top(label) == (number if len(number) > 1 else top(label)) and top(label) in number
+    assert len(label["confidences"]) == (3 if len(number) == 1 else 1)  # several digits: the number is the answer
     assert html.count("<img") == len(number)
 
 
