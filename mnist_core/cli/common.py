@@ -1,8 +1,10 @@
-"""What the subcommands share: the one-line error, the merge of flags into settings, the model flags."""
+"""What the subcommands share: the one-line error, the merge of flags into settings, the model flags, a training
+run logged to its job."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import fields
 
 from mnist_core.ops.protocol import EXIT_CANCELLED, EXIT_ERROR, EXIT_OK, EXIT_USAGE  # noqa: F401 (the commands')
@@ -38,3 +40,21 @@ def add_model_choice(parser: argparse.ArgumentParser) -> None:
     g = parser.add_mutually_exclusive_group()
     g.add_argument("--version", help="a registered version id (default: the active one)")
     g.add_argument("--model", help="a .keras model file")
+
+
+def logged_run(run, log):
+    """``run()`` (a training job's run, returning its Outcome) with a failure written to the job ``log`` first (a
+    RunError becomes the CLI's one-line error); None when the run was cancelled, which is said on stderr."""
+    from mnist_core.train.job import RunError  # noqa: PLC0415
+
+    try:
+        outcome = run()
+    except Exception as e:
+        log.failed(str(e) or type(e).__name__)
+        if isinstance(e, RunError):
+            raise CliError(str(e)) from None
+        raise
+    if outcome.status == "cancelled":
+        print("cancelled", file=sys.stderr)
+        return None
+    return outcome

@@ -9,7 +9,7 @@ import sys
 import threading
 from dataclasses import replace
 
-from mnist_core.cli.common import EXIT_CANCELLED, EXIT_OK, CliError, merged
+from mnist_core.cli.common import EXIT_CANCELLED, EXIT_OK, CliError, logged_run, merged
 from mnist_core.config import TrainSettings
 from mnist_core.ops.protocol import JobLog, read_request
 from mnist_core.train.job import Note, Outcome, RunError, Started, TrainJob
@@ -142,15 +142,8 @@ def run(args) -> int:
     log = JobLog(job_dir if chief else None, cancel)
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     report = _Reporter(log, _Bar(enabled=not quiet and chief), args.json)
-    try:
-        outcome = run_job(job, report, cancel, log_path=log.path)
-    except Exception as e:
-        log.failed(str(e) or type(e).__name__)
-        if isinstance(e, RunError):
-            raise CliError(str(e)) from None
-        raise
-    if outcome.status == "cancelled":
-        print("cancelled", file=sys.stderr)
+    outcome = logged_run(lambda: run_job(job, report, cancel, log_path=log.path), log)
+    if outcome is None:
         return EXIT_CANCELLED
     if args.json:
         print(json.dumps(outcome.summary))

@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from mnist_core.cli.common import EXIT_CANCELLED, EXIT_OK, CliError, merged
+from mnist_core.cli.common import EXIT_CANCELLED, EXIT_OK, logged_run, merged
 
 # The defaults shown in --help (mnist_core.ink.fit.InkTrainSettings; not imported here, to keep --help light).
 _DEFAULTS = dict(epochs=40, width=96, points=96, batch_size=128)
@@ -87,21 +87,13 @@ def run(args) -> int:
     """Train the ink net, read the test set, calibrate the fusion, register (and maybe activate) the version."""
     from mnist_core.ink.job import run as run_job  # noqa: PLC0415
     from mnist_core.ops.protocol import JobLog  # noqa: PLC0415
-    from mnist_core.train.job import RunError  # noqa: PLC0415
 
     job, job_dir, quiet = job_from(args)  # bad settings fail here, before TensorFlow loads
     cancel = threading.Event()
     log = JobLog(job_dir, cancel)
     signal.signal(signal.SIGTERM, lambda *_: cancel.set())
-    try:
-        outcome = run_job(job, _Reporter(log, args.json, quiet), cancel)
-    except Exception as e:
-        log.failed(str(e) or type(e).__name__)
-        if isinstance(e, RunError):
-            raise CliError(str(e)) from None
-        raise
-    if outcome.status == "cancelled":
-        print("cancelled", file=sys.stderr)
+    outcome = logged_run(lambda: run_job(job, _Reporter(log, args.json, quiet), cancel), log)
+    if outcome is None:
         return EXIT_CANCELLED
     print(json.dumps(outcome.summary) if args.json else outcome.line, flush=True)
     return EXIT_OK

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import re
-import shutil
-import time
-from pathlib import Path
 
 import pytest
 
 import app
+from _browser import chromium, serving, wait_for
 from mnist_core.config import Paths
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,27 +21,13 @@ ONE = [[(0, -110), (0, 110)]]
 @pytest.fixture(scope="module")
 def url(tmp_path_factory, mnist_path):
     """The app on loopback over a fresh data directory."""
-    config = app.StudioConfig(paths=Paths(home=tmp_path_factory.mktemp("home")), data=mnist_path)
-    demo = app.build_app(config)
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_options(config))
-    app.services().warm()
-    try:
-        yield local_url
-    finally:
-        app.services().jobs.cancel()
-        app.services().jobs.wait(30)
-        demo.close()
+    with serving(app.StudioConfig(paths=Paths(home=tmp_path_factory.mktemp("home")), data=mnist_path)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 @pytest.fixture
@@ -80,16 +61,6 @@ def draw(page, strokes, dx: float = 0) -> None:
             page.mouse.move(cx + x, cy + y, steps=4)
         page.mouse.up()
 
-
-def wait_for(predicate, timeout: float, what: str, seen=None):
-    """Poll until predicate() is truthy; on timeout, say what was there instead (seen() describes it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}" + (f"; found {seen()}" if seen else ""))
 
 
 def shown(page) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -21,10 +20,8 @@ from mnist_core.config import Paths
 from mnist_core.digits import canvas_to_mnist
 from mnist_core.store.samples import open_store
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the browser fixtures of test_browser.py
-from test_browser import ARGS, CHROMIUM, wait_for  # noqa: E402
-
-from conftest import ink_layer, paper_photo  # noqa: E402
+from _browser import chromium, serving, wait_for
+from conftest import ink_layer, paper_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -54,25 +51,13 @@ def url(tmp_path_factory, mnist_path):
     """The app on loopback over a seeded data directory."""
     home = tmp_path_factory.mktemp("home")
     seed(home)
-    config = app.StudioConfig(paths=Paths(home=home), data=mnist_path, spare_trainer=False)
-    demo = app.build_app(config)
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_options(config))
-    app.services().warm()
-    try:
-        yield local_url
-    finally:
-        demo.close()
+    with serving(app.StudioConfig(paths=Paths(home=home), data=mnist_path, spare_trainer=False)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 @pytest.fixture

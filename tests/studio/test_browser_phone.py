@@ -7,18 +7,12 @@ out for phones.
 
 from __future__ import annotations
 
-import shutil
-import time
-from pathlib import Path
-
 import pytest
 
 import app
+from _browser import chromium, serving, wait_for
 from mnist_core.config import Paths
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}  # CSS pixels of a common phone held upright
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,26 +24,14 @@ SEVEN = [(-0.23, -0.33), (0.23, -0.33), (-0.05, 0.37)]
 @pytest.fixture(scope="module")
 def url(tmp_path_factory, mnist_path):
     """The app on loopback over a fresh data directory."""
-    config = app.StudioConfig(paths=Paths(home=tmp_path_factory.mktemp("home")), data=mnist_path,
-                              spare_trainer=False)
-    demo = app.build_app(config)
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_options(config))
-    app.services().warm()
-    try:
-        yield local_url
-    finally:
-        demo.close()
+    with serving(app.StudioConfig(paths=Paths(home=tmp_path_factory.mktemp("home")), data=mnist_path,
+                                  spare_trainer=False)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 @pytest.fixture
@@ -78,16 +60,6 @@ def swipe(page, points: list[tuple[float, float]], steps: int = 6) -> None:
     touch("touchEnd", [])
     cdp.detach()
 
-
-def wait_for(predicate, timeout: float, what: str, seen=None):
-    """Poll until predicate() is truthy; on timeout, say what was there instead."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}" + (f"; found {seen()}" if seen else ""))
 
 
 def on_screen(page, selector: str) -> dict:

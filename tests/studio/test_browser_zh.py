@@ -9,21 +9,17 @@ messages a person meets there and reads what the page shows; another switches th
 from __future__ import annotations
 
 import re
-import shutil
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 import app
+from _browser import chromium, serving, wait_for
 from conftest import FAKE_TRAINER
 from mnist_core.config import Paths
 from mnist_core.ops.jobs import JobManager, JobOptions
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 ZH_TABS = ["手写", "照片", "重新训练", "模型", "我的样本"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -57,38 +53,15 @@ def url(tmp_path_factory, mnist_path):
     trainer = folder / "fake_trainer.py"
     trainer.write_text(FAKE_TRAINER.replace('data="fake data"', f"data={RUN_DATA!r}"))
     config = app.StudioConfig(paths=Paths(home=folder / "home"), data=mnist_path)
-    demo = app.build_app(config)
-    app.services().jobs = JobManager(config.paths, command=[sys.executable, str(trainer)], options=JobOptions(nice=0))
-    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_options(config))
-    app.services().warm()
-    try:
-        yield local_url
-    finally:
-        app.services().jobs.cancel()
-        app.services().jobs.wait(30)
-        demo.close()
+    jobs = lambda: JobManager(config.paths, command=[sys.executable, str(trainer)], options=JobOptions(nice=0))  # noqa: E731
+    with serving(config, jobs) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
-
-def wait_for(predicate, timeout: float, what: str, seen=None):
-    """Poll until predicate() is truthy; on timeout, say what was there instead (seen() describes it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}" + (f"; found {seen()}" if seen else ""))
 
 
 def visible_text(page) -> str:

@@ -1,0 +1,55 @@
+"""What the browser tests share: Debian's Chromium through Playwright, the app served on loopback, and polling."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+import app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def chromium():
+    """Headless Chromium for a module's ``browser`` fixture (``yield from chromium()``); a failure when missing."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@contextmanager
+def serving(config: app.StudioConfig, jobs=None):
+    """The app of ``config`` on loopback, warmed, training through ``jobs()`` (a JobManager made once the app is
+    built) when given; its URL. Any training is cancelled and the app closed on the way out."""
+    demo = app.build_app(config)
+    if jobs is not None:
+        app.services().jobs = jobs()
+    _, local_url, _ = demo.launch(prevent_thread_lock=True, quiet=True, **app.launch_options(config))
+    app.services().warm()
+    try:
+        yield local_url
+    finally:
+        app.services().jobs.cancel()
+        app.services().jobs.wait(30)
+        demo.close()
+
+
+def wait_for(predicate, timeout: float, what: str, seen=None):
+    """Poll until predicate() is truthy; on timeout, say what was there instead (seen() describes it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}" + (f"; found {seen()}" if seen else ""))
