@@ -60,12 +60,14 @@ def _trim(blobs: dict) -> None:
 
 
 def _drawn(sketch: dict | None) -> tuple[list[Digit], Ink | None, list[np.ndarray], np.ndarray | None]:
-    """The digits on the canvas, the ink (alpha) they were cut from, and the decoded layers and composite."""
+    """The digits on the canvas (a dot or a speck is none: it was read as "0" at 83%), the ink (alpha) they were
+    cut from, and the decoded layers and composite."""
     try:
         layers, composite = _canvas(sketch)
-        return (*canvas_ink(layers or None, composite), layers, composite)
+        digits, alpha = canvas_ink(layers or None, composite)
     except ImageError as e:
         raise image_error(e) from None
+    return real_digits(digits, alpha), alpha, layers, composite
 
 
 def drawing_digits(sketch: dict | None) -> tuple[list[Digit], list[np.ndarray], np.ndarray | None]:
@@ -84,6 +86,11 @@ def predict_drawing(sketch: dict | None, request: gr.Request = None):
     (the answer: one digit's top 3 or, for several, the number read; the number read; a tile per digit read, its
     28x28 input with what each model said). One input, so that clients which send the image alone keep working,
     over HTTP too."""
+    return _answer(sketch, request)[:3]
+
+
+def _answer(sketch: dict | None, request):
+    """predict_drawing's three outputs, and how many tiles they show."""
     use_language(request)
     tiles, reading, layers, composite = _read_tiles(sketch, request)
     model = services().model
@@ -91,10 +98,10 @@ def predict_drawing(sketch: dict | None, request: gr.Request = None):
     probs = np.stack([t.probs for t in tiles]) if tiles else np.zeros((0, 10), np.float32)
     model.remember("draw", session_of(request), shown, probs)  # for the page's "Why?" view and tile picks
     if not tiles:  # nothing drawn, or only marks too small to be a digit
-        drawn = any(np.any(layer[..., 3]) for layer in layers) if layers else composite is not None
-        return {}, "", empty_digits("not_a_digit" if drawn and sketch else "nothing_drawn")
+        drawn = any(np.any(layer[..., 3]) for layer in layers) or composite is not None
+        return {}, "", empty_digits("not_a_digit" if drawn else "nothing_drawn"), 0
     strip = digits_html(shown, probs, "", reading, [t.source for t in tiles], pickable=len(tiles) > 1)
-    return headline(tiles), number_of(tiles), strip
+    return headline(tiles), number_of(tiles), strip, len(tiles)
 
 
 def _read_tiles(sketch: dict | None, request) -> tuple[list[Tile], object, list[np.ndarray], np.ndarray | None]:
@@ -103,7 +110,6 @@ def _read_tiles(sketch: dict | None, request) -> tuple[list[Tile], object, list[
     decoded layers and composite (decoded once: a canvas sent as blobs can be read only once)."""
     strokes = ink_of(sketch.get("strokes") if isinstance(sketch, dict) else None)  # bad ink is refused, drawn or not
     digits, alpha, layers, composite = _drawn(sketch)
-    digits = real_digits(digits, alpha)  # a dot or a speck is no digit (it was read as "0" at 83%)
     if not digits:
         return [], None, layers, composite
     reading = read(digits, strokes, profile_of(request))
@@ -117,6 +123,7 @@ def predict_strokes(strokes, request: gr.Request = None) -> dict:
     ink = ink_of(strokes, required=True)
     placed, layer = on_canvas(ink, services().config.canvas)  # scaled into the canvas as a person writes there
     digits, alpha = canvas_ink([layer], None)
+    digits = real_digits(digits, alpha)  # as the page: a dot is no digit
     reading = read(digits, placed, profile_of(request)) if digits else None
     if reading is None:
         return {"number": "", "digits": []}
@@ -159,8 +166,8 @@ def _fix_box(tiles: int, clear: bool = False):
 def predict_canvas(ink: dict | None, request: gr.Request = None):
     """The page's canvas after each stroke (its layer and its strokes) -> what predict_drawing answers, with no
     tile picked (the new drawing's tiles are not the old one's) (page only)."""
-    label, number, strip = predict_drawing(_page_sketch(ink), request)
-    return label, number, strip, 0, _fix_box(len(services().model.recalled("draw", session_of(request))[0]))
+    label, number, strip, tiles = _answer(_page_sketch(ink), request)
+    return label, number, strip, 0, _fix_box(tiles)
 
 
 def pick_tile(evt: gr.EventData, request: gr.Request = None):
