@@ -106,15 +106,22 @@ def sweep_uploads(root: str | Path | None = None, older_than_s: float = UPLOADS_
     """Delete cached uploads older than ``older_than_s`` left by a server that was killed; returns how many."""
     root = Path(root or os.environ["GRADIO_TEMP_DIR"])
     now, removed = time.time(), 0
-    for path in sorted(root.rglob("*"), reverse=True) if root.is_dir() else []:  # files before their folders
-        try:
-            if path.is_file() and now - path.stat().st_mtime > older_than_s:
-                path.unlink()
-                removed += 1
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
-        except OSError:
-            continue  # in use by another studio process, or already gone
+    # os.walk, not Path.rglob: another replica sweeping the same folder may remove a directory mid-walk, and
+    # rglob raises FileNotFoundError for it while os.walk skips it. Bottom-up: files before their folders.
+    for folder, dirs, files in os.walk(root, topdown=False):
+        for name in files:
+            path = Path(folder, name)
+            try:
+                if now - path.stat().st_mtime > older_than_s:
+                    path.unlink()
+                    removed += 1
+            except OSError:
+                continue  # in use by another studio process, or already gone
+        if folder != str(root):
+            try:
+                os.rmdir(folder)  # only succeeds when empty
+            except OSError:
+                pass
     return removed
 
 

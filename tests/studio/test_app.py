@@ -427,6 +427,26 @@ def test_uploads_left_by_a_killed_server_are_swept(tmp_path):
     assert not old.parent.exists() and new.exists()
 
 
+def test_a_folder_another_replica_sweeps_away_mid_walk_is_skipped(tmp_path, monkeypatch):
+    # Two replicas start over one upload folder: one removes a folder the other's walk is about to enter (CI saw
+    # FileNotFoundError from Path.rglob kill app.py at start).
+    gone, old = tmp_path / "gone", tmp_path / "c" / "old.png"
+    gone.mkdir()
+    old.parent.mkdir()
+    old.write_bytes(b"x")
+    os.utime(old, (time.time() - 2 * app.UPLOADS_KEPT_S,) * 2)
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path) == str(gone):
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert app.sweep_uploads(tmp_path) == 1
+    assert not old.exists()
+
+
 # --- profiles: each person's samples and model ------------------------------------------------------------
 
 
