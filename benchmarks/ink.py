@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from mnist_core.digits.recognize import LiteFunction  # noqa: E402
-from mnist_core.ink import synth  # noqa: E402
+from mnist_core.train import synth  # noqa: E402
 from mnist_core.ink.format import from_strokes  # noqa: E402
 from mnist_core.ink.fuse import image_probs_on_canvas, read_digits  # noqa: E402
 from mnist_core.ink.reader import InkReader  # noqa: E402

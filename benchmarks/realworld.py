@@ -25,7 +25,7 @@ accuracy on the same digits' strokes and the fused one (the last model's answer 
 ink card's weights, as the Draw tab reads a drawing that comes with its strokes); the ink model reads each
 digit's whole strokes, which is what `ModelServer.read` gives a drawing the segmenter finds as one digit (how many
 drawings came out as several pieces is counted). Then one row per writing convention (`--per` digits each,
-synthesised from the held-out writers' digits by `mnist_core.ink.synth`), read the three ways (benchmarks/ink.py).
+synthesised from the held-out writers' digits by `mnist_core.train.synth`), read the three ways (benchmarks/ink.py).
 """
 
 from __future__ import annotations

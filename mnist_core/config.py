@@ -120,6 +120,10 @@ class TrainSettings:
     # Times each pen digit is also cut tightly from a line between two others (their fragments at the edges),
     # on noisy paper, through the small-image path: what a form box or a cheque gives.
     pen_crops: int = 1
+    # Scale of each writing convention's share (train.synth.CONVENTIONS: continental 1s, crossed 7s, slashed 0s,
+    # one-stroke 4s, ...) when the pen digits are drawn: other populations' shapes that MNIST's writers never used.
+    # 0 draws every pen digit as its writer wrote it.
+    pen_conventions: float = 1.0
     # Weight of each pen digit in the loss relative to an MNIST digit: at 0.5 MNIST's test set reads 0.08 point
     # and USPS 0.19 point better than at 1, for 0.1 point less on the held-out pen writers (benchmarks/REALWORLD.md).
     pen_weight: float = 0.5
@@ -149,6 +153,8 @@ class TrainSettings:
             raise ValueError(f"validation must be a count >= 0, not {self.validation!r}")
         if self.data not in ("mnist+pen", "mnist"):
             raise ValueError(f"data must be 'mnist+pen' or 'mnist', not {self.data!r}")
+        if not (isinstance(self.pen_conventions, (int, float)) and 0 <= self.pen_conventions <= 2):
+            raise ValueError(f"pen conventions must be a number from 0 to 2, not {self.pen_conventions!r}")
         if not (isinstance(self.pen_renders, int) and 1 <= self.pen_renders <= 20):
             raise ValueError(f"pen renders must be an integer from 1 to 20, not {self.pen_renders!r}")
         if not (isinstance(self.pen_weight, (int, float)) and 0.0 < self.pen_weight <= 10.0):

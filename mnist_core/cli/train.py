@@ -32,6 +32,10 @@ def register(sub) -> None:
     t.add_argument("--train-data", choices=("mnist+pen", "mnist"), default=TrainSettings.data,
                    help="mnist+pen (default): MNIST plus real pen handwriting of 260 other writers (UCI pendigits, "
                         "UNIPEN; ships with the project); mnist: MNIST alone, the tutorial's choice")
+    t.add_argument("--pen-conventions", type=float,
+                   help="scale of other populations' writing conventions (continental 1s, crossed 7s, slashed 0s, "
+                        f"one-stroke 4s...) among the drawn pen digits, 0 to 2 (default {TrainSettings.pen_conventions:g}; "
+                        "0: as their writers wrote them)")
     t.add_argument("--limit", type=int, help="train on the first N MNIST digits only (and pen digits in proportion)")
     t.add_argument("--validation", type=int, help=f"digits held out for validation curves (default {TrainSettings.validation})")
     t.add_argument("--seed", type=int, default=0)

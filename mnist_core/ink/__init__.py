@@ -2,9 +2,8 @@
 
 - `format`: JSON / InkML -> a validated `Ink` (no TensorFlow);
 - `features`: an ink -> (N, C) float32 trajectory features, resampled by arc length (no TensorFlow);
-- `synth`: stroke-space augmentation and writing conventions synthesised from real digits (no TensorFlow);
 - `net`: the 1-D convolutional ink net (Keras);
-- `fit`: its training on the training writers only, a checked TF Lite copy and a card;
+- `fit`: its training on the training writers only (stroke-space augmentation and conventions: `train.synth`), a checked TF Lite copy and a card;
 - `reader`: `InkReader`, the TF Lite copy served through LiteRT (no TensorFlow);
 - `fuse`: image and ink probabilities combined; strokes assigned to the segmenter's digit boxes (no TensorFlow).
 

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from mnist_core.ink import features as F
-from mnist_core.ink import synth
+from mnist_core.train import synth
 
 
 @dataclass(frozen=True)

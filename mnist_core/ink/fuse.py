@@ -110,7 +110,7 @@ def calibrate_on_writers(ink_predict, digits, feature_settings=None, seed: int =
     it far more often than the shares); `ink_predict` maps (N, points, C) features to (N, 10). Returns the
     weights and the calibration group's accuracies (image, ink, fused)."""
     from mnist_core.ink import features as F
-    from mnist_core.ink import synth
+    from mnist_core.train import synth
 
     fs = feature_settings or F.FeatureSettings()
     rng = np.random.default_rng(seed)

@@ -232,7 +232,7 @@ def _training_arrays(settings: TrainSettings, data: MnistData, extra, init_model
         limit = None if settings.limit is None else max(10, settings.limit * 2 // 9)
         xp, yp, pen_desc = pen_mod.training_set(settings.pen_renders, settings.seed, limit,
                                                 pen_cache if pen_cache is not None else Paths().home / "cache",
-                                                crops=settings.pen_crops)
+                                                crops=settings.pen_crops, conventions=settings.pen_conventions)
         n_pen = len(xp)
         if n_pen:
             x = np.concatenate([x, to_model_input(xp)])

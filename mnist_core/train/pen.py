@@ -227,13 +227,26 @@ def draw_layer(strokes: tuple[np.ndarray, ...] | list[np.ndarray], rng: np.rando
     return layer
 
 
-def canvas_sample(d: PenDigit, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+def written(d: PenDigit, rng: np.random.Generator, conventions: float = 0.0):
+    """The digit's strokes as written or, with chance `conventions` times each convention's share, redrawn in one
+    of its label's other-population conventions (`synth.with_conventions`: a continental 1, a crossed 7, ...);
+    0 leaves the generator untouched, so the drawings are those of a run without conventions."""
+    if conventions <= 0:
+        return d.strokes
+    from mnist_core.train.synth import with_conventions  # noqa: PLC0415 (numpy only, but not needed without)
+
+    return with_conventions(d.strokes, d.label, rng, conventions)
+
+
+def canvas_sample(d: PenDigit, rng: np.random.Generator, strength: float = 1.0,
+                  conventions: float = 0.0) -> np.ndarray:
     """One random drawing of a pen digit, normalised as the canvas path does: (28, 28) uint8, ink 255.
 
     The pen spans hairline to marker (1.5-25% of the height, what 6-20 px brushes give on 90-340 px digits,
     and beyond); a tight canvas at 48-160 px tall is what the canvas path sees after its own downscale.
+    `conventions`: see `written`.
     """
-    strokes = distort(d.strokes, rng, strength)
+    strokes = distort(written(d, rng, conventions), rng, strength)
     height = rng.uniform(48, 160)
     pen = max(1.0, height * float(np.exp(rng.uniform(np.log(0.015), np.log(0.25)))))
     img = normalize_digit(draw_ink(strokes, height, pen), adjust_stroke=True)
@@ -241,13 +254,13 @@ def canvas_sample(d: PenDigit, rng: np.random.Generator, strength: float = 1.0) 
 
 
 def crop_sample(d: PenDigit, left: PenDigit, right: PenDigit, rng: np.random.Generator,
-                strength: float = 1.0) -> np.ndarray:
+                strength: float = 1.0, conventions: float = 0.0) -> np.ndarray:
     """The digit cut tightly from a line between two others (touching, overlapping or apart) on grey, noisy
     paper, 16-64 px tall, read by the small-image path: (28, 28) uint8 with the neighbours' fragments it keeps.
     """
     h = 48.0
     pen = h * rng.uniform(0.04, 0.14)
-    shapes = [distort(e.strokes, rng, strength) for e in (left, d, right)]
+    shapes = [distort(written(e, rng, conventions), rng, strength) for e in (left, d, right)]
     widths = [float(np.concatenate(s)[:, 0].max()) * h for s in shapes]
     gaps = rng.uniform(-0.15, 0.15, 2) * h
     xs = [pen + 4.0]
@@ -269,14 +282,15 @@ def crop_sample(d: PenDigit, left: PenDigit, right: PenDigit, rng: np.random.Gen
                       interpolation=cv2.INTER_AREA)
     got = bitmap_to_mnist(crop) if crop.shape[1] <= 1.5 * crop.shape[0] else []
     if not got:  # too faint or too wide to be read as one digit: the plain drawing instead
-        return canvas_sample(d, rng, strength)
+        return canvas_sample(d, rng, strength, conventions)
     return (np.clip(got[0].image, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def training_digits(digits: list[PenDigit], renders: int = 2, seed: int = 0, strength: float = 1.0,
-                    crops: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                    crops: int = 0, conventions: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Each digit drawn `renders` times at random (see `canvas_sample`) and cut `crops` times from a line
-    between two random others (see `crop_sample`): x (N, 28, 28) uint8, y (N,) uint8."""
+    between two random others (see `crop_sample`), each time in a convention by `conventions` (see `written`):
+    x (N, 28, 28) uint8, y (N,) uint8."""
     rng = np.random.default_rng(seed)
     n = len(digits) * (renders + crops)
     x = np.zeros((n, 28, 28), np.uint8)
@@ -285,17 +299,17 @@ def training_digits(digits: list[PenDigit], renders: int = 2, seed: int = 0, str
     for r in range(renders + crops):
         for d in digits:
             if r < renders:
-                x[i] = canvas_sample(d, rng, strength)
+                x[i] = canvas_sample(d, rng, strength, conventions)
             else:
                 left, right = (digits[int(k)] for k in rng.integers(0, len(digits), 2))
-                x[i] = crop_sample(d, left, right, rng, strength)
+                x[i] = crop_sample(d, left, right, rng, strength, conventions)
             y[i] = d.label
             i += 1
     return x, y
 
 
 def training_set(renders: int = 2, seed: int = 0, limit: int | None = None, cache: Path | None = None,
-                 crops: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
+                 crops: int = 0, conventions: float = 0.0) -> tuple[np.ndarray, np.ndarray, str]:
     """The shipped pen digits drawn for training: x (N, 28, 28) uint8, y (N,) uint8, and a description.
 
     `limit` keeps that many digits spread evenly over the shipped set (a short run); `cache` is a folder where
@@ -303,12 +317,14 @@ def training_set(renders: int = 2, seed: int = 0, limit: int | None = None, cach
     """
     if not SHIPPED.is_file():
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), "no pen digits (file missing)"
-    key = hashlib.sha256(SHIPPED.read_bytes() + f"{renders}/{crops}/{seed}/{limit}/v2".encode()).hexdigest()[:16]
+    key = hashlib.sha256(SHIPPED.read_bytes() + f"{renders}/{crops}/{seed}/{limit}/{conventions:g}/v2".encode()).hexdigest()[:16]
     digits = load_shipped()
     if limit is not None:  # spread over all writers, not the first few
         digits = digits[:: max(1, len(digits) // limit)][:limit]
     writers = len({d.writer for d in digits})
     desc = f"{len(digits):,} pen digits by {writers} writers (UCI pendigits, UNIPEN) drawn {renders}x" + (
-        f", cut from lines {crops}x" if crops else "")
-    f = cached(cache, f"pen-{key}.npz", lambda: dict(zip("xy", training_digits(digits, renders, seed, crops=crops))))
+        f", cut from lines {crops}x" if crops else "") + (
+        f", other populations' conventions at {conventions:g}x their shares" if conventions else "")
+    f = cached(cache, f"pen-{key}.npz",
+               lambda: dict(zip("xy", training_digits(digits, renders, seed, crops=crops, conventions=conventions))))
     return f["x"], f["y"], desc

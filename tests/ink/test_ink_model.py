@@ -181,7 +181,7 @@ def test_shipped_reader_is_small_checked_and_reads_without_tensorflow():
 
 @needs_shipped
 def test_shipped_reader_tells_a_continental_one_from_a_seven():
-    from mnist_core.ink import synth
+    from mnist_core.train import synth
     from mnist_core.ink.reader import InkReader
 
     r = InkReader.shipped()

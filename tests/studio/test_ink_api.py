@@ -12,7 +12,7 @@ import pytest
 
 import app
 from mnist_core.config import Paths
-from mnist_core.ink import synth
+from mnist_core.train import synth
 from mnist_core.ink.canvas import layer, place
 from mnist_core.ink.format import from_strokes
 from mnist_core.train import pen

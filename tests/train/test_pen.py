@@ -123,3 +123,31 @@ def test_training_set_is_cached(tmp_path):
     cached[0].write_bytes(b"broken")  # a broken cache is drawn again, not an error
     x3, _, _ = pen.training_set(renders=1, seed=0, limit=50, cache=tmp_path)
     np.testing.assert_array_equal(x1, x3)
+
+
+@pytest.mark.parametrize("label, scale, extra_stroke_share", [
+    (7, 4.0, 1.0),    # 0.25 share x 4: every 7 crossed, the bar a stroke of its own
+    (0, 0.0, 0.0),    # no conventions: as written
+])
+def test_written_redraws_in_a_convention_by_its_share(shipped, label, scale, extra_stroke_share):
+    src = [d for d in shipped if d.label == label][:40]
+    rng = np.random.default_rng(0)
+    more = [len(pen.written(d, rng, scale)) > len(d.strokes) for d in src]
+    assert np.mean(more) == pytest.approx(extra_stroke_share)
+
+
+def test_conventions_off_leave_the_drawings_as_they_were(shipped):
+    ones = [d for d in shipped if d.label == 1][:100]
+    plain, _ = pen.training_digits(ones, renders=1, seed=3)
+    again, _ = pen.training_digits(ones, renders=1, seed=3, conventions=0.0)
+    np.testing.assert_array_equal(plain, again)  # 0 leaves the generator and the drawings untouched
+    conv, _ = pen.training_digits(ones, renders=1, seed=3, conventions=1.0)
+    assert not np.array_equal(plain, conv)
+
+
+def test_the_cache_keeps_runs_with_and_without_conventions_apart(tmp_path):
+    x0, _, d0 = pen.training_set(renders=1, seed=0, limit=60, cache=tmp_path)
+    x1, _, d1 = pen.training_set(renders=1, seed=0, limit=60, cache=tmp_path, conventions=1.0)
+    assert len(list(tmp_path.glob("pen-*.npz"))) == 2
+    assert "conventions" in d1 and "conventions" not in d0
+    assert not np.array_equal(x0, x1)

@@ -100,6 +100,8 @@ def test_bad_extra_samples_are_refused():
     ("width", 2, "width"),
     ("width", 16.5, "width"),
     ("limit", 5, "limit"),
+    ("pen_conventions", 3.0, "pen conventions"),
+    ("pen_conventions", -0.5, "pen conventions"),
 ])
 def test_bad_settings_are_refused_before_training(field, value, words):
     with pytest.raises(ValueError, match=words):

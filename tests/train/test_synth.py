@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mnist_core.ink import features as F
-from mnist_core.ink import synth as S
+from mnist_core.train import synth as S
 
 # Hand-made training digits (y down), enough to exercise every generator without the shipped data.
 ONE = [np.array([[10.0, 0.0], [9.0, 50.0], [8.0, 100.0]])]
