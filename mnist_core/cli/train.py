@@ -34,8 +34,8 @@ def register(sub) -> None:
                         "UNIPEN; ships with the project); mnist: MNIST alone, the tutorial's choice")
     t.add_argument("--pen-conventions", type=float,
                    help="scale of other populations' writing conventions (continental 1s, crossed 7s, slashed 0s, "
-                        f"one-stroke 4s...) among the drawn pen digits, 0 to 2 (default {TrainSettings.pen_conventions:g}; "
-                        "0: as their writers wrote them)")
+                        f"one-stroke 4s...) among the drawn pen digits, 0 to 2 (default {TrainSettings.pen_conventions:g}: "
+                        "as their writers wrote them; benchmarks/INK.md measures 1)")
     t.add_argument("--limit", type=int, help="train on the first N MNIST digits only (and pen digits in proportion)")
     t.add_argument("--validation", type=int, help=f"digits held out for validation curves (default {TrainSettings.validation})")
     t.add_argument("--seed", type=int, default=0)
