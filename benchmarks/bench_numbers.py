@@ -45,6 +45,7 @@ from mnist_core.train import pen  # noqa: E402
 from mnist_core.numbers import reader as nr  # noqa: E402
 from mnist_core import digits as pp  # noqa: E402
 from ink import fused_digits  # noqa: E402
+from mnist_core.ink.fuse import ink_for_reader  # noqa: E402
 from realworld import form_paper, lay_ink  # noqa: E402
 from robustness import blend, log, smooth_noise, write_between  # noqa: E402
 
@@ -249,6 +250,8 @@ class Readers:
         self.predict = Recognizer.from_lite((ROOT / "models" / "default.tflite").read_bytes()).predict
         # The ink model and its card's fusion weights (None: numbers are read without their strokes).
         self.ink = InkReader.shipped(ink_stem) if ink_stem else None
+        # Whether the reader's own digits (where its count stands) are fused with their strokes too, as served.
+        self.reader_ink = True
         # The served weights; other widths weigh 1 beside the own width's served weight.
         weights = nr.WIDTH_WEIGHTS if widths == nr.WIDTHS else (nr.WIDTH_WEIGHTS[0],) + (1.0,) * (len(widths) - 1)
         self.reader = nr.NumberReader.load(reader_path, shears, widths, weights)
@@ -272,9 +275,11 @@ class Readers:
         fused = {}
         if inked:
             t = time.perf_counter()
-            both = fused_digits(digits, strokes, probs, self.ink)
+            both, placed = fused_digits(digits, strokes, probs, self.ink)
+            with_ink = ink_for_reader(placed, self.ink) if self.reader_ink else None
+            number = nr.read_numbers(digits, both, ink, self.reader, with_ink)
             self.times["ink"].append(time.perf_counter() - t)
-            fused = {"fused": nr.as_json(nr.read_numbers(digits, both, ink, self.reader))["number"]}
+            fused = {"fused": nr.as_json(number)["number"]}
         alone = []
         for row in nr.rows_of(digits):
             band = nr.band(ink, row) if ink is not None else None
@@ -418,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ink", default=str(ROOT / "models" / "ink"), help="the ink model's stem (.tflite and its card "
                     ".json with the fusion weights): the pen canvas sets are also read fused with their strokes; "
                     "none: not")
+    ap.add_argument("--no-reader-ink", action="store_true", help="fuse the strokes with the segmenter's digits only, "
+                    "not with the reader's where its count stands (as served before)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
     args = ap.parse_args(argv)
@@ -427,6 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     started, load0 = time.perf_counter(), os.getloadavg()
     readers = Readers(Path(args.reader), tuple(float(v) for v in args.shears.split(",")),
                       tuple(float(v) for v in args.widths.split(",")), None if args.ink == "none" else args.ink)
+    readers.reader_ink = not args.no_reader_ink
     sets = build_and_read(args, readers)
     ways = ("segmenter", "reader alone", "served", "fused")
     rows = []

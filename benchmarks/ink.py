@@ -103,11 +103,12 @@ def canvas_points(stroke: np.ndarray) -> np.ndarray:
     return np.stack(kept)
 
 
-def fused_digits(digits, strokes, image_probs: np.ndarray, reader) -> np.ndarray:
-    """(N, 10) fused answers for a drawing's digits (the image model's ``image_probs``) given its strokes (canvas
-    pixels, as the page's canvas records them): `read_digits`, the path of ModelServer.read."""
+def fused_digits(digits, strokes, image_probs: np.ndarray, reader):
+    """((N, 10) fused answers, the strokes as an Ink) for a drawing's digits (the image model's ``image_probs``)
+    given its strokes (canvas pixels, as the page's canvas records them): `read_digits`, the path of
+    ModelServer.read."""
     ink = from_strokes([canvas_points(np.asarray(s, np.float32)) for s in strokes])
-    return read_digits(digits, ink, image_probs, reader)[0]
+    return read_digits(digits, ink, image_probs, reader)[0], ink
 
 
 def mnist_recall(image) -> str:

@@ -113,7 +113,7 @@ def _read_tiles(sketch: dict | None, request) -> tuple[list[Tile], object, list[
     if not digits:
         return [], None, layers, composite
     reading = read(digits, strokes, profile_of(request))
-    return services().model.number_tiles(digits, reading.probs, alpha), reading, layers, composite
+    return services().model.number_tiles(digits, reading.probs, alpha, strokes), reading, layers, composite
 
 
 def predict_strokes(strokes, request: gr.Request = None) -> dict:
@@ -127,7 +127,7 @@ def predict_strokes(strokes, request: gr.Request = None) -> dict:
     reading = read(digits, placed, profile_of(request)) if digits else None
     if reading is None:
         return {"number": "", "digits": []}
-    out = services().model.read_number(digits, reading.probs, alpha)
+    out = services().model.read_number(digits, reading.probs, alpha, placed)
     out["digits"] = [_per_model(d, reading, i) for i, d in enumerate(digits)]
     return out
 

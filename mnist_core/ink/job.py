@@ -192,7 +192,7 @@ def _save(job: InkJob, model, history, metrics, fusion, card_fields, digits, pat
     s, acc = job.settings, metrics["accuracy"]
     summary = {"kind": "ink", "test_accuracy": acc, "test_set": metrics["test_set"],
                "train_seconds": card_fields["train_seconds"], "epochs": card_fields["epochs_done"], "arch": s.arch,
-               "fusion": {k: fusion.get(k) for k in ("w_image", "w_ink")}}
+               "fusion": {k: fusion.get(k) for k in ("w_image", "w_ink", "method")}}
     line = (f"test accuracy {acc:.2%} ({metrics['count']:,} digits of {metrics['test_set']}); trained "
             f"{card_fields['epochs_done']} epochs in {card_fields['train_seconds']:.1f} s")
     if job.output is not None:

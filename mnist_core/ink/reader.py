@@ -37,8 +37,7 @@ class InkReader:
                                           max_strokes=int(inp.get("max_strokes", F.FeatureSettings.max_strokes)))
         if inp.get("channels") not in (None, list(F.CHANNELS)):
             raise ValueError(f"the ink model was trained on channels {inp.get('channels')}, these are {F.CHANNELS}")
-        f = self.card.get("fusion") or {}
-        self.fusion = Fusion(float(f.get("w_image", 1.0)), float(f.get("w_ink", 1.0)))
+        self.fusion = Fusion.from_dict(self.card.get("fusion"))
         self._fn = LiteFunction(content=content, pool=pool, threads=threads)
 
     @classmethod

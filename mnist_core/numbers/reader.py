@@ -391,9 +391,12 @@ def card(path: str | Path = SHIPPED) -> dict:
 
 
 def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
-                 reader: NumberReader | None) -> list[list[ReadDigit]]:
+                 reader: NumberReader | None, with_ink=None) -> list[list[ReadDigit]]:
     """The numbers in a picture, one per row, top to bottom: the reader's where there is one, combined with
-    the segmenter's `digits` and their digit-model odds `probs` ((N, 10), in `digits`' order)."""
+    the segmenter's `digits` and their digit-model odds `probs` ((N, 10), in `digits`' order; for a drawing with
+    its strokes, already fused with the ink model's). ``with_ink(boxes, odds) -> odds``, for a drawing with strokes:
+    where the reader's count stands, its (n, 10) odds for the digits in those boxes fused with the strokes there
+    (`ink.fuse.ink_for_reader`), so that the reader's digits are read from the ink too."""
     index = {id(d): i for i, d in enumerate(digits)}
     rows = [sorted(digits, key=lambda d: d.box[0])] if ink is not None and ink.line and digits else rows_of(digits)
     out = []
@@ -426,7 +429,10 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
             out.append(seg)
         else:
             boxes = _boxes(found, f, origin, bx, ink)
-            out.append([ReadDigit(d, float(p[d]), b, p) for (d, _, _, p), b in zip(found, boxes)])
+            odds = np.stack([p for *_, p in found])  # (n, 10) the reader's own odds
+            if with_ink is not None:
+                odds = with_ink(boxes, odds)
+            out.append([ReadDigit(int(p.argmax()), float(p.max()), b, p) for p, b in zip(odds, boxes)])
     return [r for r in out if r]
 
 

@@ -92,7 +92,12 @@ def read_part(part: list[Path], recognizer, reader, number: bool) -> list[dict]:
         if number:
             from mnist_core.numbers import reader as nr  # noqa: PLC0415
 
-            records.append({"path": str(f), **nr.as_json(nr.read_numbers(digits, fused, ink, reader))})
+            with_ink = None
+            if p_ink is not None:
+                from mnist_core.ink.fuse import ink_for_reader  # noqa: PLC0415
+
+                with_ink = ink_for_reader(strokes, _ink["reader"])
+            records.append({"path": str(f), **nr.as_json(nr.read_numbers(digits, fused, ink, reader, with_ink))})
         else:
             records.append(_digit_record(f, digits, fused, rows if strokes is not None else None, p_ink))
     return records

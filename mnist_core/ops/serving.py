@@ -193,20 +193,30 @@ class ModelServer:
                         self._number_reader = False
         return self._number_reader or None
 
-    def read_number(self, digits: list[Digit], probs: np.ndarray, ink) -> dict:
+    def _with_ink(self, strokes):
+        """`read_numbers`' ``with_ink`` for a drawing's strokes (an ink.format.Ink), or None (no strokes, no ink model)."""
+        reader = self.ink_reader() if strokes is not None else None
+        if reader is None:
+            return None
+        from mnist_core.ink.fuse import ink_for_reader  # noqa: PLC0415
+
+        return ink_for_reader(strokes, reader)
+
+    def read_number(self, digits: list[Digit], probs: np.ndarray, ink, strokes=None) -> dict:
         """{"number", "digits": [{"digit", "confidence", "box"}]}, rows joined top to bottom: the reader's reading
-        of each row, combined with the digit model's ``probs`` of the segmenter's ``digits``."""
+        of each row, combined with the digit model's ``probs`` of the segmenter's ``digits``; with the drawing's
+        ``strokes``, the reader's own digits are fused with the ink model's reading of them too."""
         from mnist_core.numbers import reader as nr  # noqa: PLC0415
 
-        return nr.as_json(nr.read_numbers(digits, probs, ink, self.number_reader()))
+        return nr.as_json(nr.read_numbers(digits, probs, ink, self.number_reader(), self._with_ink(strokes)))
 
-    def number_tiles(self, digits: list[Digit], probs: np.ndarray, ink) -> list:
+    def number_tiles(self, digits: list[Digit], probs: np.ndarray, ink, strokes=None) -> list:
         """One ``numbers.tiles.Tile`` per digit of the number read (as ``read_number`` reads it), rows joined; the
         segmenter's digits when the reader found none, so that a drawing always shows what was read."""
         from mnist_core.numbers import reader as nr, tiles as nt  # noqa: PLC0415
 
-        tiles = nt.tiles_of(nr.read_numbers(digits, probs, ink, self.number_reader()), digits, ink)
-        return tiles or nt.segment_tiles(digits, probs)
+        number = nr.read_numbers(digits, probs, ink, self.number_reader(), self._with_ink(strokes))
+        return nt.tiles_of(number, digits, ink) or nt.segment_tiles(digits, probs)
 
     def explain(self, digits: list[Digit], probs: np.ndarray, profile: str | None = None) -> np.ndarray:
         """(N, 28, 28) occlusion maps in [-1, 1] of what pushed each digit to its answer in ``probs``."""

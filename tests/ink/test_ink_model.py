@@ -12,7 +12,8 @@ import pytest
 
 from mnist_core.ink import features as F
 from mnist_core.ink.format import parse_json
-from mnist_core.ink.fuse import Fusion, assign_strokes, calibrate, fuse, inks_for_boxes, nll
+from mnist_core.ink.fuse import (Fusion, assign_strokes, calibrate, calibrate_matrix, choose_fusion, fuse,
+                                 inks_for_boxes, nll)
 
 from _shared import ROOT  # noqa: E402 (the repository root)
 SHIPPED = ROOT / "models" / "ink"
@@ -59,6 +60,71 @@ def test_calibrate_trusts_the_model_that_is_right():
     f = calibrate(bad, good, y)
     assert f.w_ink > f.w_image
     assert nll(fuse(bad, good, f), y) <= nll(fuse(bad, good, Fusion()), y) + 1e-9
+
+
+def _confused_ones(n: int, rng):
+    """Digits where the image model, never shown a continental 1, is sure of 7 whenever the ink (right, less
+    sure) says 1, and where elsewhere the ink is often wrong and the image sure and right: the case one pair of
+    weights cannot settle (trusting the ink loses the others, trusting the image loses the 1s)."""
+    y = rng.integers(0, 10, n)
+    pi, pk = onehotish(y, 0.97), onehotish(y, 0.8)
+    inkwrong = (y != 1) & (y != 7) & (rng.random(n) < 0.3)
+    pk[inkwrong] = onehotish((y[inkwrong] + 1) % 10, 0.75)
+    cont = (y == 1) & (rng.random(n) < 0.5)
+    pi[cont] = onehotish(np.full(cont.sum(), 7), 0.97)
+    pk[cont] = 0.01
+    pk[cont, 1], pk[cont, 7] = 0.75, 0.17
+    return pi, pk, y, np.array([f"w{i % 40}" for i in range(n)])
+
+
+def test_a_learned_matrix_reads_what_the_weights_cannot():
+    pi, pk, y, _ = _confused_ones(2000, np.random.default_rng(1))
+    w = calibrate(pi, pk, y)
+    m = calibrate_matrix(pi, pk, y, w, shrink=0.01)
+    assert np.shape(m.matrix) == (10, 20) and np.shape(m.bias) == (10,)
+    read_w, read_m = fuse(pi, pk, w).argmax(1), fuse(pi, pk, m).argmax(1)
+    ones = y == 1
+    assert (read_m[ones] == 1).mean() > (read_w[ones] == 1).mean() + 0.2  # the 1s the weights lose
+    assert (read_m == y).mean() > 0.99
+    assert nll(fuse(pi, pk, m), y) < nll(fuse(pi, pk, w), y)
+
+
+def test_a_matrix_shrunk_hard_is_the_weights():
+    pi, pk, y, _ = _confused_ones(600, np.random.default_rng(2))
+    w = calibrate(pi, pk, y)
+    m = calibrate_matrix(pi, pk, y, w, shrink=1e4)
+    np.testing.assert_allclose(fuse(pi, pk, m), fuse(pi, pk, w), atol=2e-3)
+
+
+def test_choose_fusion_keeps_the_weights_when_a_matrix_does_not_pay():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 10, 800)
+    pi, pk = onehotish(y, 0.7), onehotish(y, 0.9)  # nothing for a matrix to learn
+    f, how = choose_fusion(pi, pk, y, [f"w{i % 20}" for i in range(800)], shrinks=(0.1,))
+    assert set(how["cv_nll"]) == {"weights", "matrix, shrink 0.1"}
+    assert how["method"] == min(how["cv_nll"], key=how["cv_nll"].get)
+    assert (f.matrix is None) == (how["method"] == "weights")
+
+
+def test_choose_fusion_takes_the_matrix_where_it_pays_across_writers():
+    pi, pk, y, writers = _confused_ones(2000, np.random.default_rng(4))
+    f, how = choose_fusion(pi, pk, y, writers, shrinks=(0.01,))
+    assert how["method"] == "matrix, shrink 0.01" and f.matrix is not None
+    assert how["cv_nll"]["matrix, shrink 0.01"] < how["cv_nll"]["weights"]
+
+
+@pytest.mark.parametrize("card, learned", [
+    ({"w_image": 0.7, "w_ink": 1.3}, False),
+    ({"w_image": 0.7, "w_ink": 1.3, "matrix": np.eye(10, 20).tolist(), "bias": [0.0] * 10}, True),
+    ({"w_image": 0.7, "w_ink": 1.3, "matrix": [[1.0] * 20] * 9, "bias": [0.0] * 10}, False),  # malformed: ignored
+    ({"w_image": 0.7, "w_ink": 1.3, "matrix": [[float("nan")] * 20] * 10, "bias": [0.0] * 10}, False),
+    (None, False),
+])
+def test_a_cards_fusion_round_trips(card, learned):
+    f = Fusion.from_dict(card)
+    assert (f.matrix is not None) == learned
+    again = Fusion.from_dict(json.loads(json.dumps(f.as_dict())))
+    assert again == f
 
 
 # ---------------------------------------------------------------------------------------- assignment
@@ -193,3 +259,18 @@ def test_shipped_reader_tells_a_continental_one_from_a_seven():
     assert (r.predict(ones).argmax(1) == 1).mean() >= 0.9
     assert (r.predict(sevens).argmax(1) == 7).all()
     assert r.predict([]).shape == (0, 10)
+
+
+@needs_shipped
+def test_ink_for_reader_fuses_the_strokes_in_each_box_and_leaves_an_empty_box_alone():
+    from mnist_core.ink.fuse import ink_for_reader
+    from mnist_core.ink.reader import InkReader
+
+    r = InkReader.shipped()
+    # A 7 drawn in the first box; nothing in the second.
+    ink = parse_json([[[0, 0, 0], [60, 0, 40], [20, 100, 90]]])
+    odds = np.stack([onehotish([1], 0.6)[0], onehotish([3], 0.6)[0]]).astype(np.float32)  # the reader: 1, 3
+    got = ink_for_reader(ink, r)([(0, 0, 60, 100), (300, 0, 360, 100)], odds)
+    assert got.shape == (2, 10) and got[0].argmax() == 7  # the strokes outvote an unsure reader
+    np.testing.assert_allclose(got[1], odds[1], rtol=1e-5)
+    assert (r.card.get("fusion") or {}).get("method")  # the card says how its fusion was chosen

@@ -135,6 +135,38 @@ def test_a_merged_pair_is_split_by_the_reader_with_boxes_from_its_alignment():
     assert a0 < a1 <= b0 < b1 and a0 >= 10 and b1 <= 110
 
 
+def test_the_reader_s_own_digits_are_fused_with_the_strokes_in_their_boxes():
+    # A merged pair the reader splits into 0 7: with the drawing's strokes, each of its digits is read from the
+    # strokes in its box too (with_ink), here an ink model sure the second is a 1 (a continental 1).
+    ink = np.zeros((60, 120), np.uint8)
+    ink[10:50, 10:110] = 255
+    symbols = [0] * 30
+    symbols[8], symbols[22] = 1 + 0, 1 + 7
+    seen = []
+
+    def with_ink(boxes, odds):
+        seen.append((list(boxes), odds.copy()))
+        out = odds.copy()
+        out[1] = _odds(1, 0.95)
+        return out
+
+    plain = nr.read_numbers([_digit(10, 10, 110, 50)], _odds(0)[None], Ink(ink, 1.0, 1.0), FakeReader(symbols))[0]
+    got = nr.read_numbers([_digit(10, 10, 110, 50)], _odds(0)[None], Ink(ink, 1.0, 1.0), FakeReader(symbols),
+                          with_ink)[0]
+    assert [d.digit for d in plain] == [0, 7] and [d.digit for d in got] == [0, 1]
+    (boxes, odds), = seen
+    assert boxes == [d.box for d in got] and odds.shape == (2, 10) and odds[1].argmax() == 7
+    assert got[1].confidence == pytest.approx(0.95)
+
+
+def test_with_ink_is_not_asked_where_the_segmenter_s_digits_stand():
+    digits, ink = _picture(2)
+    asked = []
+    got = nr.read_numbers(digits, np.stack([_odds(4), _odds(2)]), ink, FakeReader([0, 5, 0, 3, 0]),
+                          lambda b, o: asked.append(b) or o)[0]
+    assert [d.digit for d in got] == [4, 2] and asked == []  # same count: the fused digits already carry the ink
+
+
 def test_scale_maps_boxes_back_to_the_input():
     digits, ink = _picture(2)
     half = Ink(ink.image[::2, ::2].copy(), 2.0, 2.0)  # ink at half the input's resolution
