@@ -126,6 +126,11 @@ STRINGS: dict[str, tuple[str, str]] = {
                          "在 {n} 个数字（{test_set}）上的准确率为 **{acc}**。"),
     "res_ink_fusion": ("Fused with the image model by the weights {w_image} (image) and {w_ink} (ink).",
                        "与图像模型融合的权重：图像 {w_image}，笔迹 {w_ink}。"),
+    "res_ink_fusion_matrix": ("A learned correction of the two models' answers goes with them: it read the "
+                              "calibration writers better than the weights alone, each group of writers read by "
+                              "a correction fitted on the others.",
+                              "另有一个学习得到的两模型答案修正：在校准书写者上按书写者分组交叉验证，它比单用权重读得更好。"),
+    "ink_fusion_matrix": (" + learned", " + 学习修正"),
     "msg_activated_ink": ("`{vid}` is now the active ink model.", "`{vid}` 现在是当前笔迹模型。"),
     "models_ink": ("Ink model versions", "笔迹模型版本"),
     "models_ink_version": ("Ink version", "笔迹模型版本"),

@@ -43,7 +43,8 @@ def _row(card: dict, active: str) -> list:
         card.get("arch", "?") if "broken" not in card else say("arch_broken"),
         f"{acc:.2%}" if isinstance(acc, (int, float)) else "",
         where,
-        f"{f['w_image']:g} / {f['w_ink']:g}" if "w_image" in f and "w_ink" in f else "",
+        (f"{f['w_image']:g} / {f['w_ink']:g}" + (say("ink_fusion_matrix") if f.get("matrix") else ""))
+        if "w_image" in f and "w_ink" in f else "",
     ]
 
 

@@ -191,6 +191,8 @@ def _ink_result(res: dict) -> str:
             lines.append(say(verdict, before=before, before_acc=f"{before_acc:.2%}", diff=f"{diff:+.2f}"))
     if "w_image" in f and "w_ink" in f:
         lines.append(say("res_ink_fusion", w_image=f"{f['w_image']:g}", w_ink=f"{f['w_ink']:g}"))
+        if str(f.get("method", "")).startswith("matrix"):
+            lines.append(say("res_ink_fusion_matrix"))
     lines.append(say("res_activated" if res.get("activated") else "res_press_activate"))
     return "\n\n".join(lines)
 

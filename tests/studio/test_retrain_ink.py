@@ -54,6 +54,14 @@ def test_the_tab_trains_the_ink_model_and_shows_its_result(studio, ink_jobs):
     assert request["job"]["settings"]["epochs"] == 2 and request["job"]["settings"]["limit"] == 300
 
 
+@pytest.mark.parametrize("method, said", [("matrix, shrink 1", True), ("weights", False), (None, False)])
+def test_the_result_says_when_a_learned_correction_goes_with_the_weights(studio, method, said):
+    fusion = {"w_image": 0.7, "w_ink": 1.3, **({"method": method} if method else {})}
+    md = retrain._ink_result({"version": VID, "card": {"fusion": fusion}})
+    assert "0.7 (image) and 1.3 (ink)" in md
+    assert ("learned correction" in md) == said
+
+
 @pytest.mark.parametrize("change, message", [
     ({"epochs": 0}, "epochs"),
     ({"epochs": 2.5}, "whole number"),
@@ -79,6 +87,8 @@ def test_the_models_tab_lists_the_ink_versions(studio):
     if SHIPPED.with_suffix(".keras").is_file():
         row = table[table["version"] == DEFAULT_ID].iloc[0]
         assert row["active"] == "●" and row["accuracy"].endswith("%") and pick.value == DEFAULT_ID
+        learned = bool(json.loads(SHIPPED.with_suffix(".json").read_text())["fusion"].get("matrix"))
+        assert row["fusion"].startswith("0.") and row["fusion"].endswith(" + learned") == learned
     with pytest.raises(gr.Error, match="invalid version id"):
         ink_versions.activate_ink_model("../etc")
 
