@@ -187,6 +187,9 @@ def main() -> int:
     everyone = writers(args.min_digits)
     lite = ROOT / "models" / "default.tflite"  # the shipped model: the shared model the studio fine-tunes
     base = Recognizer.from_lite(lite.read_bytes(), "base")
+    from mnist_core.ink.reader import InkReader  # noqa: PLC0415
+
+    ink = InkReader.shipped()  # the same digits' strokes, fused as a drawing with its strokes is served
     drawn = {w: on_canvas(ds, args.seed + i) for i, (w, ds) in enumerate(sorted(everyone.items()))}
     ranked = sorted(drawn, key=lambda w: (base.predict(drawn[w][0]).argmax(1) == drawn[w][1]).mean())
     chosen = ranked[: args.writers] if args.writers else ranked
@@ -218,10 +221,13 @@ def main() -> int:
             before = float((base.predict(other_x).argmax(1) == other_y).mean())
             after = float((mine.predict(other_x).argmax(1) == other_y).mean())
             info = summary["personal"]
+            p_ink = ink.predict([d.strokes for d in everyone[w]])[~saved]
+            fused = [int((ink.fuse(m.predict(other_x), p_ink).argmax(1) != other_y).sum()) for m in (base, mine)]
             errors = (int(round((1 - before) * len(other_y))), int(round((1 - after) * len(other_y))))
             cut = 1 - errors[1] / errors[0] if errors[0] else None  # nothing to cut when none was wrong
             rows.append({"writer": w, "other": int(len(other_y)), "before": before, "after": after, "cut": cut,
                          "errors_before": errors[0], "errors_after": errors[1],
+                         "fused_errors_before": fused[0], "fused_errors_after": fused[1],
                          "mnist_before": info["mnist_before"], "mnist_after": info["mnist_after"],
                          "verdict": info["verdict"]["reason"], "activated": summary["activated"],
                          "held_before": info["before"]["accuracy"], "held_after": info["after"]["accuracy"],
@@ -232,7 +238,8 @@ def main() -> int:
                 folder = ROOT / "benchmarks" / "out" / f"personalize-{time.strftime('%Y%m%d')}"
                 folder.mkdir(parents=True, exist_ok=True)
                 cv2.imwrite(str(folder / f"{profile}.png"), sheet)
-            log(f"{w}: {before:.1%} -> {after:.1%} (errors {errors[0]} -> {errors[1]}); MNIST {info['mnist_before']:.2%} -> "
+            log(f"{w}: {before:.1%} -> {after:.1%} (errors {errors[0]} -> {errors[1]}; fused with the ink "
+                f"{fused[0]} -> {fused[1]}); MNIST {info['mnist_before']:.2%} -> "
                 f"{info['mnist_after']:.2%}; {info['verdict']['reason']}; fit {info['finetune_seconds']} s, "
                 f"wall {wall:.1f} s")
     if jobs is not None:
@@ -283,14 +290,15 @@ def render(rows: list[dict], args) -> str:
              f"digit; {how_run(args)}"
              f"; load average {os.getloadavg()[0]:.2f} at the end.",
              "",
-             "| writer | other digits | before | after | errors | cut | held-out before → after | MNIST before → after "
-             "| the app would | fit s | job s | start → done s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| writer | other digits | before | after | errors | cut | errors fused with the ink | held-out before → after "
+             "| MNIST before → after | the app would | fit s | job s | start → done s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cut = "—" if r["cut"] is None else f"{r['cut']:.0%}"
         lines.append(
             f"| {r['writer']} | {r['other']} | {r['before']:.1%} | {r['after']:.1%} | "
             f"{r['errors_before']} → {r['errors_after']} | {cut} | "
+            f"{r.get('fused_errors_before', '-')} → {r.get('fused_errors_after', '-')} | "
             f"{r['held_before']:.0%} → {r['held_after']:.0%} | {r['mnist_before']:.2%} → {r['mnist_after']:.2%} | "
             f"{'activate' if r['activated'] else 'keep the shared model'} ({r['verdict']}) | {r['fit_s']:.1f} | "
             f"{r['job_wall_s']:.1f} | {r['wall_s']:.1f} |")
@@ -301,7 +309,9 @@ def render(rows: list[dict], args) -> str:
         lines += ["",
                   f"Median over the {len(cuts)} writers with an error before: errors on their other digits cut by "
                   f"**{statistics.median(cuts):.0%}** (target ≥ 90%); all writers together {before} → {after} errors "
-                  f"(cut {1 - after / max(before, 1):.0%}); MNIST test after "
+                  f"(cut {1 - after / max(before, 1):.0%}); read with their strokes too (image x ink, as a drawing "
+                  f"is served): {sum(r['fused_errors_before'] for r in rows)} errors with the shared model, "
+                  f"{sum(r['fused_errors_after'] for r in rows)} with the personal one; MNIST test after "
                   f"**{med('mnist_after'):.2%}** (worst {min(r['mnist_after'] for r in rows):.2%}; target ≥ 99.5%); "
                   f"fit {med('fit_s'):.1f} s, the whole job {med('job_wall_s'):.1f} s (target ≤ 30 s); activated for "
                   f"{sum(r['activated'] for r in rows)} of {len(rows)} writers."]

@@ -182,7 +182,9 @@ def tables(rows, conv_rows, recall, t, reader, args, load0, seconds) -> str:
     cmd = f"python benchmarks/ink.py --n {args.n} --per {args.per} --seed {args.seed}" + (
         f" --out {os.path.relpath(args.out, ROOT)}" if args.out else "")
     lines = [f"Command: `{cmd}` ({seconds / 60:.1f} min; load averages {loads(load0)} at the start, "
-             f"{loads(os.getloadavg())} at the end). Fusion: w_image {f.w_image:g}, w_ink {f.w_ink:g} (the card's).",
+             f"{loads(os.getloadavg())} at the end). Fusion (the card's): w_image {f.w_image:g}, w_ink {f.w_ink:g}"
+             + (f", with the learned matrix ({reader.card['fusion'].get('method')})."
+                if f.matrix is not None else "."),
              "",
              "| held-out writers, canvas | digits | writers | image | ink | fused | fused's misreads, true→read |",
              "|---|---:|---:|---:|---:|---:|---|"]

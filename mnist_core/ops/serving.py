@@ -194,7 +194,7 @@ class ModelServer:
         return self._number_reader or None
 
     def _with_ink(self, strokes):
-        """`read_numbers`' ``with_ink`` for a drawing's strokes (an ink.format.Ink), or None (no strokes, no ink model)."""
+        """`read_numbers`' ``with_ink`` for a drawing's strokes (an ink.format.Ink); None without strokes or model."""
         reader = self.ink_reader() if strokes is not None else None
         if reader is None:
             return None
