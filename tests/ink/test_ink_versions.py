@@ -171,7 +171,9 @@ def test_train_ink_registers_activates_and_serves_a_version(tmp_path):
     assert card["kind"] == "ink" and card["input"]["points"] == 32 and card["settings"]["limit"] == 300
     assert 0 <= card["metrics"]["accuracy"] <= 1 and card["metrics"]["count"] > 1000
     assert card["test_set"] == card["metrics"]["test_set"] and "writers" in card["test_set"]
-    assert {"w_image", "w_ink", "image_version"} <= set(card["fusion"]) and card["lite_of"]
+    assert {"w_image", "w_ink", "image_version", "method", "cv_nll"} <= set(card["fusion"]) and card["lite_of"]
+    assert card["fusion"]["calibration_digits"] == 2883 and card["fusion"]["draws"] == 1  # a short run's calibration
+    assert card["fusion"]["method"] == min(card["fusion"]["cv_nll"], key=card["fusion"]["cv_nll"].get)
     assert summary["active_before"] == DEFAULT_ID and isinstance(summary["active_accuracy"], float)
     reader = InkReader.from_registry(registry)
     assert reader.version == vid and reader.settings.points == 32
