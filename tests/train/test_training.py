@@ -13,7 +13,7 @@ from mnist_core.config import TrainSettings  # noqa: E402
 from mnist_core.train.nets import build_mlp  # noqa: E402
 from mnist_core.train.fit import TrainingFailed, fit  # noqa: E402
 
-from _shared import small_mnist  # noqa: E402
+from _shared import HAVE_MNIST, small_mnist  # noqa: E402
 
 # MNIST alone and no step floor: these tests look at the loop itself (the default recipe's extra data and its
 # small batches for short runs are tested below).
@@ -122,8 +122,8 @@ def test_finetune_starts_from_given_weights():
 @pytest.mark.parametrize("data,floor", [
     # The Retrain tab's quick run: 3,000 digits, one epoch. With 23 steps of 128 it ended at 14.8%; with the
     # step floor (batches of 9 -> 300 steps) measured 94.0% (MNIST alone) and 95.6% (with pen digits) on the
-    # full MNIST.
-    ("mnist", 0.85),
+    # full MNIST; offline (the 5,000-digit subset, its own test split) 83.1% for MNIST alone, every run the same.
+    ("mnist", 0.85 if HAVE_MNIST else 0.75),
     ("mnist+pen", 0.85),
 ])
 def test_a_short_run_still_learns(data, floor, tmp_path):
