@@ -307,9 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-fusion", action="store_true", help="skip calibrating the fusion with the image model")
     ap.add_argument("--calibrate-only", action="store_true", help="refit the fusion of the model at --output "
                     "(its .tflite through LiteRT) and rewrite its card; no training")
+    ap.add_argument("--image", default=None, help="with --calibrate-only: the image model (.tflite) to calibrate "
+                    "against, e.g. a twin trained without the calibration writers (benchmarks/calibration_twin.py); "
+                    "default: the shipped models/default.tflite")
     args = ap.parse_args(argv)
     if args.calibrate_only:
-        return recalibrate(Path(args.output), args.version)
+        return recalibrate(Path(args.output), args.version, args.image)
     s = InkTrainSettings(epochs=args.epochs, limit=args.limit, seed=args.seed, width=args.width, arch=args.arch,
                          features=F.FeatureSettings(points=args.points))
 
@@ -329,8 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def recalibrate(output: Path, version: bool = False) -> int:
-    """Refit the fusion of a saved ink model on the calibration writers and write it into its card."""
+def recalibrate(output: Path, version: bool = False, image: str | Path | None = None) -> int:
+    """Refit the fusion of a saved ink model on the calibration writers and write it into its card; ``image``: the
+    image model's .tflite to calibrate against (None: the shipped one)."""
+    from mnist_core.digits.recognize import LiteFunction
     from mnist_core.ink.fuse import calibrate_on_writers
     from mnist_core.ink.reader import InkReader
 
@@ -338,7 +343,11 @@ def recalibrate(output: Path, version: bool = False) -> int:
                        else (output.with_suffix(".tflite"), output.with_suffix(".json")))
     reader = InkReader.from_files(lite, card_path)
     card = json.loads(card_path.read_text())
-    card["fusion"] = calibrate_on_writers(reader.predict_features, training_writers()[1], reader.settings)
+    predict = LiteFunction(content=Path(image).read_bytes()) if image else None
+    card["fusion"] = calibrate_on_writers(reader.predict_features, training_writers()[1], reader.settings,
+                                          image_predict=predict)
+    if image:
+        card["fusion"]["calibrated_with"] = Path(image).name
     card_path.write_text(json.dumps(card, indent=2))
     print(json.dumps({"fusion": card["fusion"]}), flush=True)
     return 0

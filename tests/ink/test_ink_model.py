@@ -274,3 +274,19 @@ def test_ink_for_reader_fuses_the_strokes_in_each_box_and_leaves_an_empty_box_al
     assert got.shape == (2, 10) and got[0].argmax() == 7  # the strokes outvote an unsure reader
     np.testing.assert_allclose(got[1], odds[1], rtol=1e-5)
     assert (r.card.get("fusion") or {}).get("method")  # the card says how its fusion was chosen
+
+
+@pytest.mark.slow
+@needs_shipped
+def test_calibrate_only_against_another_image_model_says_which(tmp_path):
+    # A copy of the shipped ink model, its fusion refitted against a given image model's TF Lite copy (here the
+    # shipped one: a twin trained without the calibration writers is what benchmarks/calibration_twin.py makes).
+    for ext in (".tflite", ".json"):
+        (tmp_path / f"ink{ext}").write_bytes(SHIPPED.with_suffix(ext).read_bytes())
+    proc = subprocess.run([sys.executable, "-m", "mnist_core.ink.fit", "--output", str(tmp_path / "ink"),
+                           "--calibrate-only", "--image", str(ROOT / "models" / "default.tflite")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    fusion = json.loads((tmp_path / "ink.json").read_text())["fusion"]
+    assert fusion["calibrated_with"] == "default.tflite" and fusion["calibration_digits"] == 6866
+    assert fusion["method"] in fusion["cv_nll"] and 0.9 < fusion["fused_accuracy"] <= 1
