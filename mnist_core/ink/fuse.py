@@ -133,31 +133,25 @@ def choose_fusion(p_image: np.ndarray, p_ink: np.ndarray, labels: np.ndarray, gr
     fold of whole writers (`groups`, (N,) writer names) is read by a fusion fitted on the others; then refitted on
     all. Returns the fusion and the cross-validated NLL of every candidate."""
     labels, groups = np.asarray(labels), np.asarray(groups)
-    names = np.unique(groups)
-    fold_of = dict(zip(names[np.random.default_rng(0).permutation(len(names))], np.arange(len(names)) % folds))
+    writers = np.unique(groups)
+    fold_of = dict(zip(writers[np.random.default_rng(0).permutation(len(writers))], np.arange(len(writers)) % folds))
     fold = np.array([fold_of[g] for g in groups])
-    fitters = {"weights": lambda a, b, y: calibrate(a, b, y)}
-    for k in shrinks:
-        fitters[f"matrix, shrink {k:g}"] = lambda a, b, y, k=k: calibrate_matrix(a, b, y, calibrate(a, b, y), k)
-    scores = {}
-    for name, fit in fitters.items():
-        p = np.zeros((len(labels), 10))
-        for f in range(folds):
-            out = fold == f
-            if out.any() and (~out).any():
-                p[out] = fuse(p_image[out], p_ink[out], fit(p_image[~out], p_ink[~out], labels[~out]))
-        scores[name] = nll(p, labels)
+    candidates = ["weights"] + [f"matrix, shrink {k:g}" for k in shrinks]
+    p = {name: np.zeros((len(labels), 10)) for name in candidates}
+    for f in range(folds):
+        out = fold == f
+        if not (out.any() and (~out).any()):
+            continue
+        a, b, y = p_image[~out], p_ink[~out], labels[~out]
+        w = calibrate(a, b, y)  # the fold's weights: a candidate, and where each matrix starts
+        for name, fitted in zip(candidates, [w] + [calibrate_matrix(a, b, y, w, k) for k in shrinks]):
+            p[name][out] = fuse(p_image[out], p_ink[out], fitted)
+    scores = {name: nll(p[name], labels) for name in candidates}
     best = min(scores, key=scores.get)
-    return fitters[best](p_image, p_ink, labels), {"method": best, "cv_nll": scores, "folds": folds}
-
-
-def _canvas_path():
-    """(canvas_to_mnist, most_prominent) from the digits package (or its older single preprocess module)."""
-    try:
-        from mnist_core.digits import canvas_to_mnist, most_prominent
-    except ImportError:
-        from mnist_core.digits.preprocess import canvas_to_mnist, most_prominent
-    return canvas_to_mnist, most_prominent
+    fusion = calibrate(p_image, p_ink, labels)
+    if best != "weights":
+        fusion = calibrate_matrix(p_image, p_ink, labels, fusion, shrinks[candidates.index(best) - 1])
+    return fusion, {"method": best, "cv_nll": scores, "folds": folds}
 
 
 def image_probs_on_canvas(strokes_list, rng: np.random.Generator, predict) -> np.ndarray:
@@ -260,12 +254,19 @@ def read_digits(digits, ink, image_probs: np.ndarray, reader) -> tuple[np.ndarra
     """(fused, ink) (N, 10) for digits the image model read as ``image_probs``, their strokes taken from ``ink`` by
     box (`inks_for_boxes`) and read by ``reader`` (an InkReader); a digit no stroke went with keeps the image
     model's answer and gets a NaN ink row."""
-    inks = inks_for_boxes(ink, [d.box for d in digits])
-    p_ink = np.full((len(digits), 10), np.nan, np.float32)
+    p_ink = ink_of_boxes(ink, [d.box for d in digits], reader)
+    return reader.fuse(image_probs, p_ink), p_ink
+
+
+def ink_of_boxes(ink, boxes, reader) -> np.ndarray:
+    """(N, 10) the ink model's reading of the strokes in each box (`inks_for_boxes`); NaN rows for a box no stroke
+    went with."""
+    inks = inks_for_boxes(ink, boxes)
+    p_ink = np.full((len(boxes), 10), np.nan, np.float32)
     have = [i for i, k in enumerate(inks) if k is not None]
     if have:
         p_ink[have] = reader.predict([inks[i] for i in have])
-    return reader.fuse(image_probs, p_ink), p_ink
+    return p_ink
 
 
 def ink_for_reader(ink, reader):
@@ -275,11 +276,6 @@ def ink_for_reader(ink, reader):
     the reader's odds."""
 
     def with_ink(boxes, odds: np.ndarray) -> np.ndarray:
-        inks = inks_for_boxes(ink, boxes)
-        p_ink = np.full((len(boxes), 10), np.nan, np.float32)
-        have = [i for i, k in enumerate(inks) if k is not None]
-        if have:
-            p_ink[have] = reader.predict([inks[i] for i in have])
-        return reader.fuse(odds, p_ink)
+        return reader.fuse(odds, ink_of_boxes(ink, boxes, reader))
 
     return with_ink
