@@ -1,4 +1,5 @@
-"""What the browser tests share: Debian's Chromium through Playwright, the app served on loopback, and polling."""
+"""What the browser tests share: Debian's Chromium through Playwright, the app served on loopback, drawing on the
+Draw tab's canvas with the mouse, and polling."""
 
 from __future__ import annotations
 
@@ -53,3 +54,28 @@ def wait_for(predicate, timeout: float, what: str, seen=None):
             return value
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {what}" + (f"; found {seen()}" if seen else ""))
+
+
+# The Draw tab's pad with the brush chosen, whatever the page's language (the buttons' labels are translated).
+BRUSH_READY = '#sketch .ink-pad[data-tool="brush"]'
+
+
+def centre(page) -> tuple[float, float]:
+    """The middle of the drawing area, in page pixels."""
+    box = page.locator("#sketch canvas").first.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def draw(page, strokes, dx: float = 0, ready: str = BRUSH_READY) -> None:
+    """Mouse strokes on the canvas, as a person would draw them (`dx` px right of the middle), once ``ready`` (a
+    selector: the brush chosen) is on the page."""
+    page.wait_for_selector(ready, state="attached", timeout=60_000)
+    cx, cy = centre(page)
+    cx += dx
+    for stroke in strokes:
+        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(cx + x, cy + y, steps=4)
+        page.mouse.up()
+

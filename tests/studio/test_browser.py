@@ -7,7 +7,8 @@ import re
 import pytest
 
 import app
-from _browser import chromium, serving, wait_for
+from _browser import centre, chromium, serving, wait_for
+from _browser import draw as draw_strokes
 from mnist_core.config import Paths
 
 
@@ -43,24 +44,9 @@ def page(browser, url):
 BRUSH_CHOSEN = '#sketch button[aria-label="Brush"][aria-pressed="true"]'
 
 
-def centre(page) -> tuple[float, float]:
-    """The middle of the drawing area, in page pixels."""
-    box = page.locator("#sketch canvas").first.bounding_box()
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
 def draw(page, strokes, dx: float = 0) -> None:
-    """Mouse strokes on the canvas, as a person would draw them (`dx` px right of the middle), with the brush."""
-    page.wait_for_selector(BRUSH_CHOSEN, state="attached", timeout=60_000)
-    cx, cy = centre(page)
-    cx += dx
-    for stroke in strokes:
-        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(cx + x, cy + y, steps=4)
-        page.mouse.up()
-
+    """Mouse strokes on the canvas (`dx` px right of the middle), once the Brush button shows itself chosen."""
+    draw_strokes(page, strokes, dx, ready=BRUSH_CHOSEN)
 
 
 def shown(page) -> str:

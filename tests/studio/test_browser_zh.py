@@ -15,7 +15,7 @@ import time
 import pytest
 
 import app
-from _browser import chromium, serving, wait_for
+from _browser import chromium, draw, serving, wait_for
 from conftest import FAKE_TRAINER
 from mnist_core.config import Paths
 from mnist_core.ops.jobs import JobManager, JobOptions
@@ -61,7 +61,6 @@ def url(tmp_path_factory, mnist_path):
 @pytest.fixture(scope="module")
 def browser():
     yield from chromium()
-
 
 
 def visible_text(page) -> str:
@@ -115,18 +114,6 @@ class Walk:
 
 def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
-
-
-def draw(page, strokes) -> None:
-    page.wait_for_selector('#sketch .ink-pad[data-tool="brush"]', state="attached", timeout=60_000)
-    box = page.locator("#sketch canvas").first.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    for stroke in strokes:
-        page.mouse.move(cx + stroke[0][0], cy + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(cx + x, cy + y, steps=4)
-        page.mouse.up()
 
 
 def test_every_tab_and_message_of_the_chinese_page_is_chinese(browser, url, images):
