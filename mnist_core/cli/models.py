@@ -23,7 +23,8 @@ def run(args) -> int:
 
     registry = Registry(kind=args.kind)
     if args.action == "list":
-        return (_list_ink if args.kind == "ink" else _list)(registry, args.json)
+        ink = args.kind == "ink"
+        return _list(registry, args.json, INK_HEADER if ink else IMAGE_HEADER, _ink_line if ink else _image_line)
     if not args.id:
         raise CliError(f"models {args.action} needs a version id")
     if args.action == "activate":
@@ -35,30 +36,39 @@ def run(args) -> int:
     return EXIT_OK
 
 
-def _list(registry, as_json: bool) -> int:
+def _list(registry, as_json: bool, header: str, line) -> int:
+    """Every version: JSON cards, or ``header`` and a ``line(card, mark)`` for each (a broken one says so)."""
     active = registry.active()
     cards = registry.versions()
     if as_json:
         print(json.dumps([{**c, "active": c["id"] == active} for c in cards]))
         return EXIT_OK
-    print(f"{'':2}{'version':22}{'arch':5} {'accuracy':>9} {'train s':>8}  data")
+    print(header)
     for c in cards:
-        if "broken" in c:
-            print(f"  {c['id']:22}BROKEN: {c['broken']}")
-            continue
-        acc = (c.get("metrics") or {}).get("accuracy")
-        print(f"{'*' if c['id'] == active else ' '} {c['id']:22}{c.get('arch', '?'):5} "
-              f"{acc:9.2%} {c.get('train_seconds', 0):8.1f}  {(c.get('data') or {}).get('source', '?')}"
-              if acc is not None else f"  {c['id']:22}{c.get('arch', '?')}")
+        print(f"  {c['id']:22}BROKEN: {c['broken']}" if "broken" in c else line(c, "*" if c["id"] == active else " "))
     return EXIT_OK
 
 
-def _list_ink(registry, as_json: bool) -> int:
-    active = registry.active()
-    cards = registry.versions()
-    if as_json:
-        print(json.dumps([{**c, "active": c["id"] == active} for c in cards]))
-        return EXIT_OK
+IMAGE_HEADER = f"{'':2}{'version':22}{'arch':5} {'accuracy':>9} {'train s':>8}  data"
+INK_HEADER = f"{'':2}{'version':22}{'arch':8} {'accuracy':>9} {'fusion':>9}  test set"
+
+
+def _image_line(c: dict, mark: str) -> str:
+    acc = (c.get("metrics") or {}).get("accuracy")
+    if acc is None:
+        return f"  {c['id']:22}{c.get('arch', '?')}"
+    return (f"{mark} {c['id']:22}{c.get('arch', '?'):5} {acc:9.2%} {c.get('train_seconds', 0):8.1f}  "
+            f"{(c.get('data') or {}).get('source', '?')}")
+
+
+def _ink_line(c: dict, mark: str) -> str:
+    m, f = c.get("metrics") or {}, c.get("fusion") or {}
+    # The shipped card reports its calibration writers; a trained version, its test set (card's test_set).
+    acc = m.get("accuracy", m.get("calibration_accuracy"))
+    where = c.get("test_set") or ("calibration writers" if "calibration_accuracy" in m else "?")
+    weights = f"{f['w_image']:g}/{f['w_ink']:g}" if "w_image" in f and "w_ink" in f else "-"
+    acc_text = f"{acc:9.2%}" if isinstance(acc, (int, float)) else f"{'?':>9}"
+    return f"{mark} {c['id']:22}{c.get('arch', '?'):8} {acc_text} {weights:>9}  {where}"
     print(f"{'':2}{'version':22}{'arch':8} {'accuracy':>9} {'fusion':>9}  test set")
     for c in cards:
         if "broken" in c:
