@@ -271,10 +271,47 @@ def _nine_loop(strokes) -> np.ndarray | None:
     return main[i:i + n] if n >= 4 else None
 
 
+def has_loop(strokes, above: float = 0.75, px: int = 40, thick: int = 4) -> bool:
+    """Whether the digit encloses a hole whose top is in the upper `above` of its height, drawn `px` tall with a
+    pen `thick` px wide (10% of the height: a gap narrower than the pen is closed, as it is on paper)."""
+    import cv2  # the one OpenCV use here; cv2 is a dependency of the core anyway
+
+    u = unit(strokes)
+    w = int(np.ceil(max(float(np.concatenate(u)[:, 0].max()), 0.05) * px)) + 2 * thick + 2
+    img = np.zeros((px + 2 * thick + 2, w), np.uint8)
+    for s in u:
+        p = np.round((s * px + thick + 1) * 16).astype(np.int32)
+        cv2.polylines(img, [p.reshape(-1, 1, 2)], False, 255, thickness=thick, shift=4)
+    cv2.floodFill(img, np.zeros((img.shape[0] + 2, img.shape[1] + 2), np.uint8), (0, 0), 128)
+    ys = np.nonzero(img == 0)[0]  # background the outside cannot reach: holes
+    return bool(((ys - thick - 1) / px < above).sum() >= 2)
+
+
+def _drawn_loop(strokes, rng: np.random.Generator) -> np.ndarray:
+    """A closed loop for a 9 in the box of the writer's upper part, drawn as most 9s are: from the right side,
+    over the top to the left, round the bottom and back up the right (a little past the start)."""
+    allp = np.concatenate(unit(strokes))
+    upper = allp[allp[:, 1] <= 0.55]
+    x0, x1 = (float(upper[:, 0].min()), float(upper[:, 0].max())) if len(upper) else (0.0, 0.5)
+    rx, ry = max((x1 - x0) / 2, 0.15), rng.uniform(0.2, 0.27)
+    c = np.array([x0 + rx, ry])
+    a = np.deg2rad(rng.uniform(-40, 10)) - np.linspace(0, np.deg2rad(360 + rng.uniform(0, 25)), 18)
+    return c + np.stack([rx * np.cos(a), ry * np.sin(a)], 1)
+
+
 def _nine(strokes, rng: np.random.Generator, curl: bool) -> Strokes:
+    """The writer's loop with a new tail; where that leaves no closed loop (the writer's loop ran below the top
+    58%, or the longest stroke was the stem), a loop drawn in the box of the writer's upper part."""
     loop = _nine_loop(strokes)
-    if loop is None:
-        return unit(strokes)
+    if loop is not None:
+        out = _nine_tail(loop, rng, curl)
+        if has_loop(out):
+            return out
+    return _nine_tail(_drawn_loop(strokes, rng), rng, curl)
+
+
+def _nine_tail(loop: np.ndarray, rng: np.random.Generator, curl: bool) -> Strokes:
+    """The loop and a tail from its right side to the foot, straight or curled left."""
     x_right = float(loop[:, 0].max())
     end = loop[-1]
     start = np.array([max(end[0], x_right - 0.05), end[1]])

@@ -114,6 +114,27 @@ def test_nines_keep_the_loop_and_reach_the_foot(make):
     assert curled[-1, 0] < curled[-8, 0]  # the tail ends going left
 
 
+# A 9 whose loop runs below the top 58% of its height: the run there is an open arc, a "?" once a tail is put on.
+_b = np.linspace(0, 2 * np.pi, 40)
+DEEP_NINE = [np.concatenate([np.stack([30 + 20 * np.cos(_b), 38 + 36 * np.sin(-_b)], 1),
+                             np.array([[50.0, 40.0], [48.0, 100.0]])])]
+
+
+@pytest.mark.parametrize("digit, loop", [(ZERO, True), (NINE, True), (DEEP_NINE, True), (ONE, False),
+                                         (SEVEN, False), (FOUR, False)])
+def test_has_loop_finds_a_closed_ring(digit, loop):
+    assert S.has_loop(digit) is loop
+
+
+@pytest.mark.parametrize("make", [S.nine_straight, S.nine_curled])
+@pytest.mark.parametrize("digit", [NINE, DEEP_NINE, ONE], ids=["nine", "deep-loop nine", "stem only"])
+def test_every_synthesised_nine_has_a_closed_loop(make, digit):
+    for seed in range(10):
+        out = make(digit, rng(seed))
+        assert S.has_loop(out), seed  # before: the deep loop gave "?" shapes and a stem-only 9 a "J"
+        assert np.concatenate(out)[:, 1].max() == pytest.approx(1.0)
+
+
 def test_augment_keeps_unit_strokes_and_moves_them():
     out = S.augment(SEVEN, rng(0))
     assert is_unit(out)
