@@ -50,7 +50,7 @@ def _list(registry, as_json: bool, header: str, line) -> int:
 
 
 IMAGE_HEADER = f"{'':2}{'version':22}{'arch':5} {'accuracy':>9} {'train s':>8}  data"
-INK_HEADER = f"{'':2}{'version':22}{'arch':8} {'accuracy':>9} {'fusion':>9}  test set"
+INK_HEADER = f"{'':2}{'version':22}{'arch':8} {'accuracy':>9} {'fusion':>9}  test set"  # fusion: w_image/w_ink
 
 
 def _image_line(c: dict, mark: str) -> str:
@@ -68,18 +68,5 @@ def _ink_line(c: dict, mark: str) -> str:
     where = c.get("test_set") or ("calibration writers" if "calibration_accuracy" in m else "?")
     weights = f"{f['w_image']:g}/{f['w_ink']:g}" if "w_image" in f and "w_ink" in f else "-"
     acc_text = f"{acc:9.2%}" if isinstance(acc, (int, float)) else f"{'?':>9}"
-    return f"{mark} {c['id']:22}{c.get('arch', '?'):8} {acc_text} {weights:>9}  {where}"
-    print(f"{'':2}{'version':22}{'arch':8} {'accuracy':>9} {'fusion':>9}  test set")
-    for c in cards:
-        if "broken" in c:
-            print(f"  {c['id']:22}BROKEN: {c['broken']}")
-            continue
-        m, f = c.get("metrics") or {}, c.get("fusion") or {}
-        # The shipped card reports its calibration writers; a trained version, its test set (card's test_set).
-        acc = m.get("accuracy", m.get("calibration_accuracy"))
-        where = c.get("test_set") or ("calibration writers" if "calibration_accuracy" in m else "?")
-        weights = f"{f['w_image']:g}/{f['w_ink']:g}" if "w_image" in f and "w_ink" in f else "-"
-        acc_text = f"{acc:9.2%}" if isinstance(acc, (int, float)) else f"{'?':>9}"
-        mark = "*" if c["id"] == active else " "
-        print(f"{mark} {c['id']:22}{c.get('arch', '?'):8} {acc_text} {weights:>9}  {where}")
-    return EXIT_OK
+    learned = " + learned" if f.get("matrix") else ""  # the (10, 20) correction kept beside the weights
+    return f"{mark} {c['id']:22}{c.get('arch', '?'):8} {acc_text} {weights:>9}{learned}  {where}"

@@ -63,6 +63,11 @@ def test_models_lists_the_ink_versions_apart(tmp_path):
     assert proc.returncode == 0
     cards = json.loads(proc.stdout)
     assert [(c["id"], c["active"], c["kind"]) for c in cards] == [("default", True, "ink")]
+    f = cards[0]["fusion"]
+    proc = run("models", "list", "--kind", "ink", home=tmp_path)
+    line = proc.stdout.splitlines()[1]  # the shipped card: its weights, and "+ learned" where it has the matrix
+    assert line.startswith("* default") and f"{f['w_image']:g}/{f['w_ink']:g}" in line
+    assert ("+ learned" in line) == bool(f.get("matrix"))
     proc = run("models", "activate", "20990101-000000-dead", "--kind", "ink", home=tmp_path)
     assert proc.returncode == 1 and one_line_error(proc) and "no model version" in proc.stderr
 
