@@ -1,31 +1,12 @@
-"""What the browser tests share: Debian's Chromium through Playwright, the app served on loopback, drawing on the
-Draw tab's canvas with the mouse, and polling."""
+"""What the browser tests share: the app served on loopback, drawing on the Draw tab's canvas with the mouse, and
+polling (the ``browser`` fixture, Debian's Chromium through Playwright, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from contextlib import contextmanager
-from pathlib import Path
-
-import pytest
 
 import app
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-
-
-def chromium():
-    """Headless Chromium for a module's ``browser`` fixture (``yield from chromium()``); a failure when missing."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @contextmanager

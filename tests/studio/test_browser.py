@@ -7,7 +7,7 @@ import re
 import pytest
 
 import app
-from _browser import centre, chromium, serving, wait_for
+from _browser import centre, serving, wait_for
 from _browser import draw as draw_strokes
 from mnist_core.config import Paths
 
@@ -24,11 +24,6 @@ def url(tmp_path_factory, mnist_path):
     """The app on loopback over a fresh data directory."""
     with serving(app.StudioConfig(paths=Paths(home=tmp_path_factory.mktemp("home")), data=mnist_path)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from mnist_core.config import Paths
 from mnist_core.digits import canvas_to_mnist
 from mnist_core.store.samples import open_store
 
-from _browser import chromium, serving, wait_for
+from _browser import serving, wait_for
 from conftest import ink_layer, paper_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -53,11 +53,6 @@ def url(tmp_path_factory, mnist_path):
     seed(home)
     with serving(app.StudioConfig(paths=Paths(home=home), data=mnist_path, spare_trainer=False)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 import app
-from _browser import chromium, serving, wait_for
+from _browser import serving, wait_for
 from mnist_core.config import Paths
 
 PHONE = {"width": 390, "height": 844}  # CSS pixels of a common phone held upright
@@ -27,11 +27,6 @@ def url(tmp_path_factory, mnist_path):
     with serving(app.StudioConfig(paths=Paths(home=tmp_path_factory.mktemp("home")), data=mnist_path,
                                   spare_trainer=False)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import time
 import pytest
 
 import app
-from _browser import chromium, draw, serving, wait_for
+from _browser import draw, serving, wait_for
 from conftest import FAKE_TRAINER
 from mnist_core.config import Paths
 from mnist_core.ops.jobs import JobManager, JobOptions
@@ -56,11 +56,6 @@ def url(tmp_path_factory, mnist_path):
     jobs = lambda: JobManager(config.paths, command=[sys.executable, str(trainer)], options=JobOptions(nice=0))  # noqa: E731
     with serving(config, jobs) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from chromium()
 
 
 def visible_text(page) -> str:
