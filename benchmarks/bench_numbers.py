@@ -243,7 +243,7 @@ class Readers:
     """The digit model, the number reader and the ink model, and the ways of reading a picture's numbers."""
 
     def __init__(self, reader_path: Path, shears: tuple[float, ...] = nr.SHEARS,
-                 widths: tuple[float, ...] = nr.WIDTHS, ink_stem: str | None = None):
+                 widths: tuple[float, ...] = nr.WIDTHS, ink_stem: str | None = None, reader_ink: bool = True):
         from mnist_core.digits.recognize import Recognizer
         from mnist_core.ink.reader import InkReader
 
@@ -251,7 +251,7 @@ class Readers:
         # The ink model and its card's fusion weights (None: numbers are read without their strokes).
         self.ink = InkReader.shipped(ink_stem) if ink_stem else None
         # Whether the reader's own digits (where its count stands) are fused with their strokes too, as served.
-        self.reader_ink = True
+        self.reader_ink = reader_ink
         # The served weights; other widths weigh 1 beside the own width's served weight.
         weights = nr.WIDTH_WEIGHTS if widths == nr.WIDTHS else (nr.WIDTH_WEIGHTS[0],) + (1.0,) * (len(widths) - 1)
         self.reader = nr.NumberReader.load(reader_path, shears, widths, weights)
@@ -433,8 +433,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started, load0 = time.perf_counter(), os.getloadavg()
     readers = Readers(Path(args.reader), tuple(float(v) for v in args.shears.split(",")),
-                      tuple(float(v) for v in args.widths.split(",")), None if args.ink == "none" else args.ink)
-    readers.reader_ink = not args.no_reader_ink
+                      tuple(float(v) for v in args.widths.split(",")), None if args.ink == "none" else args.ink,
+                      reader_ink=not args.no_reader_ink)
     sets = build_and_read(args, readers)
     ways = ("segmenter", "reader alone", "served", "fused")
     rows = []
