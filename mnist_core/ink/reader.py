@@ -2,7 +2,7 @@
 
     reader = InkReader.shipped()              # models/ink.tflite and its card models/ink.json
     reader = InkReader.from_registry(Registry(paths, kind="ink"))   # the active ink version (reader.version)
-    probs = reader.predict([ink, ...])        # (N, 10) float32
+    probs = reader.predict([ink, ...])        # (N, 10) float32; a loop begun low is also read begun at its top
     fused = reader.fuse(p_image, probs)       # with the card's calibrated fusion weights
 
 A copy whose card's `lite_of` does not match the `.keras` file beside it is refused (like the image model's:
@@ -19,6 +19,7 @@ import numpy as np
 
 from mnist_core.ink import features as F
 from mnist_core.ink.fuse import Fusion, fuse
+from mnist_core.ink.loops import begun_at_the_top
 
 SHIPPED_STEM = Path(__file__).resolve().parent.parent.parent / "models" / "ink"
 
@@ -90,11 +91,18 @@ class InkReader:
         return self._fn(x)
 
     def predict(self, inks) -> np.ndarray:
-        """A list of inks -> (N, 10) float32 probabilities (N may be 0)."""
+        """A list of inks -> (N, 10) float32 probabilities (N may be 0). An ink with a loop begun low (a 0 or an 8
+        begun at its bottom) is read twice, as written and begun at the top (`loops`), and the two averaged."""
         inks = list(inks)
         if not inks:
             return np.zeros((0, 10), np.float32)
-        return self.predict_features(self.features(inks))
+        p = self.predict_features(self.features(inks))
+        again = {i: top for i, ink in enumerate(inks) if (top := begun_at_the_top(F.strokes_of(ink))) is not None}
+        if again:
+            q = self.predict_features(self.features(list(again.values())))
+            idx = np.fromiter(again, np.int64, len(again))
+            p[idx] = (p[idx] + q) / 2
+        return p
 
     def fuse(self, p_image: np.ndarray, p_ink: np.ndarray | None) -> np.ndarray:
         """The image model's (N, 10) answer combined with this reader's, by the card's calibrated weights."""

@@ -16,7 +16,9 @@ FOUR = [np.array([[10.0, 0.0], [5.0, 60.0], [70.0, 60.0]]), np.array([[50.0, 5.0
 _a = np.linspace(0, 2 * np.pi, 30)
 NINE = [np.concatenate([np.stack([30 + 20 * np.cos(_a), 25 + 22 * np.sin(-_a)], 1),
                         np.array([[50.0, 40.0], [48.0, 100.0]])])]
-DIGIT = {0: ZERO, 1: ONE, 4: FOUR, 7: SEVEN, 9: NINE}
+_t = np.linspace(0, 2 * np.pi, 60)
+EIGHT = [np.stack([30 - 22 * np.sin(2 * _t) / 2, 50 - 48 * np.cos(_t)], 1)]  # begun at the top, one closed stroke
+DIGIT = {0: ZERO, 1: ONE, 4: FOUR, 7: SEVEN, 8: EIGHT, 9: NINE}
 
 
 def rng(seed=0):
@@ -143,7 +145,7 @@ def test_augment_keeps_unit_strokes_and_moves_them():
 
 
 def test_augment_with_nothing_on_is_the_identity():
-    off = S.AugmentSettings(0, 0, 0, 0, 0, 0, 0, 0, 0)
+    off = S.AugmentSettings(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
     np.testing.assert_allclose(F.ink_features(S.augment(FOUR, rng(0), off)), F.ink_features(FOUR), atol=1e-6)
 
 
@@ -152,12 +154,14 @@ def test_augment_with_nothing_on_is_the_identity():
     ("reorder", lambda src, out: np.allclose(out[0][0], src[1][0], atol=1e-6)),
     ("split", lambda src, out: len(out) == 3),
     ("merge", lambda src, out: len(out) == 1),
+    ("restart", lambda src, out: len(out) == 3 and not np.allclose(out[2][0], src[2][0], atol=1e-3)),
 ])
 def test_pen_accidents(setting, check):
-    base = dict(slant=0, rotation=0, aspect=0, wobble=0, jitter=0, reverse=0, reorder=0, split=0, merge=0)
+    base = dict(slant=0, rotation=0, aspect=0, wobble=0, jitter=0, reverse=0, reorder=0, split=0, merge=0,
+                restart=0)
     s = S.AugmentSettings(**{**base, setting: 1.0})
     src = S.unit([np.array([[10.0, 0.0], [5.0, 60.0], [70.0, 60.0], [80, 62], [90, 64], [95, 65]]),
-                  np.array([[50.0, 5.0], [48.0, 100.0]])])
+                  np.array([[50.0, 5.0], [48.0, 100.0]])] + ([EIGHT[0] * 0.8 + 20] if setting == "restart" else []))
     hits = sum(bool(check(src, S.augment(src, rng(k), s))) for k in range(20))
     assert hits >= 5
 
@@ -177,3 +181,11 @@ def test_shares_per_label_leave_room_for_the_writers_own_shapes():
         assert sum(c.share for c in S.CONVENTIONS if c.label == label) < 0.6
     with pytest.raises(KeyError):
         S.by_name("no such")
+
+
+def test_eight_restarted_begins_away_from_the_writers_start():
+    for seed in range(10):
+        out = S.eight_restarted(EIGHT, rng(seed))
+        src = S.unit(EIGHT)[0]
+        assert len(out) == 1 and S.is_closed(out[0])
+        assert np.hypot(*(out[0][0] - src[0])) > 0.2  # not at the top, where this writer began
