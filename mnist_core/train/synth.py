@@ -12,7 +12,8 @@ digit's height.
   7s...) and a generator to the strokes of the same digit written in another population's convention: the
   continental 1 (an up-stroke flag into the stem, with and without a base), the 1 with a serif, the crossed 7,
   the slashed and the dotted 0, 4s open in one stroke and closed in one or two, 9s with a straight and a curled
-  tail, the 8 begun elsewhere on its loops. `share` is the part of a label's training digits drawn in that convention (`with_conventions`).
+  tail, the 0 and the 8 begun elsewhere on their loops. `share` is the part of a label's training digits drawn
+  in that convention (`with_conventions`).
 
 No TensorFlow here.
 """
@@ -357,12 +358,14 @@ class Convention:
     share: float  # fraction of the label's training digits redrawn in this convention
 
 
-def eight_restarted(strokes, rng: np.random.Generator) -> Strokes:
-    """The 8 begun elsewhere on its loops (at the bottom, at the crossing, on the left: schools teach several
-    starts): the writer's longest stroke begun 20-80% of the way along it, its ends joined."""
+def loop_begun_elsewhere(strokes, rng: np.random.Generator) -> Strokes:
+    """A 0 or an 8 begun elsewhere on its loop (at the bottom, at the crossing, on the left: schools teach several
+    starts): the writer's longest closed stroke begun 20-80% of the way along it, its ends joined; a digit
+    without a closed stroke (an 8 in two strokes) as written."""
     u = unit(strokes)
-    i = _longest(u)
-    if len(u[i]) >= 4:
+    closed = [i for i, s in enumerate(u) if is_closed(s)]
+    if closed:
+        i = max(closed, key=lambda j: len(u[j]))
         u[i] = restart(u[i], int(np.clip(round(rng.uniform(0.2, 0.8) * len(u[i])), 1, len(u[i]) - 2)))
     return unit(u)
 
@@ -381,7 +384,8 @@ CONVENTIONS: tuple[Convention, ...] = (
     Convention("9 curled tail", 9, nine_curled, 0.08),
     # read, not taught (share 0): the reader reads a loop begun low again begun at its top (ink.loops); taught
     # at 0.12 with restart 0.1, the net lost 0.23 points on the calibration writers as written (INK.md)
-    Convention("8 begun elsewhere on its loops", 8, eight_restarted, 0.0),
+    Convention("0 begun elsewhere on its loop", 0, loop_begun_elsewhere, 0.0),
+    Convention("8 begun elsewhere on its loops", 8, loop_begun_elsewhere, 0.0),
 )
 
 

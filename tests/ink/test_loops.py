@@ -68,7 +68,7 @@ def test_the_reader_reads_eights_begun_low_as_well_as_eights_begun_at_the_top():
         pytest.skip("the shipped pen digits are missing")
     r = InkReader.shipped()
     rng = np.random.default_rng(0)
-    begun_low = [synth.eight_restarted(d.strokes, rng) for d in eights]  # training-side writers: a check
+    begun_low = [synth.loop_begun_elsewhere(d.strokes, rng) for d in eights]  # training-side writers: a check
     net_alone = float((r.predict_features(r.features(begun_low)).argmax(1) == 8).mean())
     as_written = float((r.predict([d.strokes for d in eights]).argmax(1) == 8).mean())
     read = float((r.predict(begun_low).argmax(1) == 8).mean())

@@ -183,9 +183,17 @@ def test_shares_per_label_leave_room_for_the_writers_own_shapes():
         S.by_name("no such")
 
 
-def test_eight_restarted_begins_away_from_the_writers_start():
+@pytest.mark.parametrize("label", [0, 8])
+def test_a_loop_begun_elsewhere_begins_away_from_the_writers_start(label):
+    src = S.unit(DIGIT[label])[0]
     for seed in range(10):
-        out = S.eight_restarted(EIGHT, rng(seed))
-        src = S.unit(EIGHT)[0]
+        out = S.loop_begun_elsewhere(DIGIT[label], rng(seed))
         assert len(out) == 1 and S.is_closed(out[0])
         assert np.hypot(*(out[0][0] - src[0])) > 0.2  # not at the top, where this writer began
+
+
+def test_a_digit_without_a_loop_is_left_as_written():
+    for digit in (SEVEN, FOUR):
+        out = S.loop_begun_elsewhere(digit, rng(0))
+        for a, b in zip(out, S.unit(digit)):
+            np.testing.assert_allclose(a, b)
