@@ -1,6 +1,6 @@
 """Past the generators' ranges: shapes the convention generators never draw, read by image, ink and fused.
 
-    python benchmarks/ink_variants.py [--per 300] [--seed 5] [--writers calibration|held-out]
+    python benchmarks/ink_variants.py [--per 300] [--seed 5] [--writers calibration|held-out] [--ink STEM]
 
 The conventions the ink net was taught (`synth.CONVENTIONS`) have ranges: a slash at most 15% past the ring, a flag
 20-60 degrees below the horizontal, straight segments in a 4. A population not seen writes past them. Each variant
@@ -83,9 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--per", type=int, default=300, help="digits per variant (default 300)")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--writers", choices=("calibration", "held-out"), default="calibration")
+    ap.add_argument("--ink", default=None, help="an ink model's stem (.tflite, .json; default: the shipped one)")
     args = ap.parse_args(argv)
     digits, rng = writers_digits(args.writers), np.random.default_rng(args.seed)
-    reader, image = InkReader.shipped(), default_image_predict()
+    reader = InkReader.from_files(f"{args.ink}.tflite", f"{args.ink}.json") if args.ink else InkReader.shipped()
+    image = default_image_predict()
     print(f"Command: `python benchmarks/ink_variants.py --per {args.per} --seed {args.seed} --writers {args.writers}`\n")
     print("| variant (never taught) | digits | image | ink | fused | fused's misreads |\n|---|---:|---:|---:|---:|---|")
     for name, (label, make) in VARIANTS.items():
