@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
-import threading
-import time
+import signal
 
 # First: importing the studio package sets the environment that Gradio reads when it is imported.
 from studio import draw, models_tab, photo, retrain, samples  # isort: skip
@@ -44,6 +42,12 @@ def build_app(config: StudioConfig | None = None) -> gr.Blocks:
     return demo
 
 
+def stop_on_ctrl_c() -> None:
+    """Ctrl+C and `kill -INT` stop the studio however it was started: a shell starts a script's background jobs
+    with SIGINT ignored, and Python then leaves it ignored (a studio started so ran on after `kill -INT`)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse flags, build the app, warm the model in the background, serve."""
     parser = argparse.ArgumentParser(description="MNIST studio: draw, photograph, retrain, manage models.")
@@ -58,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="do not keep a trainer waiting with TensorFlow imported (it starts a training 4-5 s "
                              "sooner and holds ~0.7 GB of memory; env MNIST_STUDIO_SPARE_TRAINER=0)")
     args = parser.parse_args(argv)
+    stop_on_ctrl_c()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     config = StudioConfig(host=args.host, data=args.data, spare_trainer=not args.no_spare_trainer)
     if config.paths.database and not is_database_url(config.paths.database):
@@ -82,26 +87,6 @@ def main(argv: list[str] | None = None) -> None:
     # within a second).
     here.warm()
     demo.block_thread()
-    exit_after(threading.enumerate(), grace_s=20.0)
-
-
-def exit_after(threads: list[threading.Thread], grace_s: float) -> None:
-    """After Ctrl+C: wait up to `grace_s` for the background threads that are not daemons (a TF Lite copy being
-    built), then end the process with the logs written. The interpreter's own exit waits for such threads without
-    a limit; in one full run of the tests a studio had not exited a minute after Ctrl+C (not reproduced since).
-    The trainer is a process apart and runs on either way."""
-    deadline = time.monotonic() + grace_s
-    waiting = [t for t in threads if t is not threading.current_thread() and not t.daemon and t.is_alive()]
-    for t in waiting:
-        t.join(max(0.0, deadline - time.monotonic()))
-    left = [t.name for t in waiting if t.is_alive()]
-    if left:
-        log.warning("stopping with %d background thread(s) unfinished after %.0f s: %s", len(left), grace_s,
-                    ", ".join(left))
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 if __name__ == "__main__":
