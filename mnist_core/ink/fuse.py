@@ -199,7 +199,9 @@ def calibrate_on_writers(ink_predict, digits, feature_settings=None, seed: int =
         labels += [d.label for d in digits]
         writers += [d.writer for d in digits]
     for c in synth.CONVENTIONS:
-        pool = [d for d in digits if d.label == c.label and c.share > 0]  # a convention read, not taught: none
+        if c.share == 0:  # a convention read, not taught (the reader's own doing): not calibrated on
+            continue
+        pool = [d for d in digits if d.label == c.label]
         for i in rng.integers(0, len(pool), per_convention if pool else 0):
             strokes.append(c.make(pool[int(i)].strokes, rng))
             labels.append(c.label)

@@ -7,6 +7,7 @@ not have to learn every start: it also reads such a loop begun at its top (`begu
 net knows, and averages the two readings (on the calibration writers, 8s begun again at a random point of their
 loop: 56.75% read right by the ink net alone, 99.25% so; the digits as written lose nothing).
 
+- `ink_box(strokes)`: the ink box's top-left and height (what `is_closed` measures gaps against);
 - `is_closed(stroke, height)`: whether a stroke is a loop (its ends meet);
 - `restart(stroke, k)`: the same loop begun at its k-th point;
 - `begun_at_the_top(strokes)`: the ink with each loop begun low restarted at its topmost point, or None.
@@ -19,11 +20,11 @@ from __future__ import annotations
 import numpy as np
 
 
-def _height(strokes) -> float:
-    """The ink box's height (at least a millionth of its width, and above 0)."""
+def ink_box(strokes) -> tuple[np.ndarray, float]:
+    """(K, 2+) strokes' box: its top-left (2,) and its height (at least a thousandth of its width, and above 0)."""
     allp = np.concatenate([np.asarray(s, np.float64)[:, :2] for s in strokes])
-    span = allp.max(axis=0) - allp.min(axis=0)
-    return max(float(span[1]), 1e-3 * float(span[0]), 1e-6)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    return lo, max(float(hi[1] - lo[1]), 1e-3 * float(hi[0] - lo[0]), 1e-6)
 
 
 def is_closed(stroke: np.ndarray, height: float = 1.0, gap: float = 0.25) -> bool:
@@ -49,7 +50,7 @@ def begun_at_the_top(strokes, low: float = 0.3) -> list[np.ndarray] | None:
     strokes = [np.asarray(s, np.float64)[:, :2] for s in strokes if len(s)]
     if not strokes:
         return None
-    height, out, moved = _height(strokes), [], False
+    height, out, moved = ink_box(strokes)[1], [], False
     for s in strokes:
         if is_closed(s, height):
             top, y0, y1 = int(np.argmin(s[:, 1])), float(s[:, 1].min()), float(s[:, 1].max())

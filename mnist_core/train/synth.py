@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from mnist_core.ink.loops import is_closed, restart
+from mnist_core.ink.loops import ink_box, is_closed, restart
 
 Strokes = list[np.ndarray]
 
@@ -33,9 +33,7 @@ Strokes = list[np.ndarray]
 def unit(strokes) -> Strokes:
     """Strokes shifted and scaled so the ink box's top-left is 0 and its height 1 (x in proportion)."""
     strokes = [np.asarray(s, np.float64)[:, :2] for s in strokes if len(s)]
-    allp = np.concatenate(strokes)
-    lo, hi = allp.min(axis=0), allp.max(axis=0)
-    h = max(float(hi[1] - lo[1]), 1e-3 * max(float(hi[0] - lo[0]), 1e-6), 1e-6)
+    lo, h = ink_box(strokes)
     return [(s - lo) / h for s in strokes]
 
 
@@ -109,8 +107,8 @@ def _order(strokes: Strokes, rng: np.random.Generator, s: AugmentSettings) -> St
     """The pen's habits and accidents: a loop begun elsewhere, a stroke reversed, strokes reordered, split or
     merged."""
     strokes = list(strokes)
-    loops = [i for i, st in enumerate(strokes) if is_closed(st)]
-    if s.restart > 0 and loops and rng.random() < s.restart:  # where the pen starts a 0 or an 8 is taught, not seen
+    loops = [i for i, st in enumerate(strokes) if is_closed(st)] if s.restart > 0 else []  # off: no search
+    if loops and rng.random() < s.restart:  # where the pen starts a 0 or an 8 is taught, not seen
         i = loops[int(rng.integers(len(loops)))]
         strokes[i] = restart(strokes[i], int(rng.integers(1, len(strokes[i]) - 1)))
     if rng.random() < s.reverse:

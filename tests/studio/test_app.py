@@ -562,7 +562,6 @@ def test_the_models_tab_says_whose_personal_model_a_version_is(studio):
         (studio.config.paths.home / "profiles" / "hana" / "active").unlink(missing_ok=True)
 
 
-
 @pytest.mark.parametrize("take, stopped", [(True, True), (False, False)],
                          ids=["the studio takes Ctrl+C back", "without it a background start ignores it"])
 def test_ctrl_c_stops_a_studio_started_with_sigint_ignored(take, stopped):
