@@ -1,6 +1,6 @@
 """Past the generators' ranges: shapes the convention generators never draw, read by image, ink and fused.
 
-    python benchmarks/ink_variants.py [--per 300] [--seed 5] [--writers calibration|held-out] [--ink STEM]
+    python benchmarks/ink_variants.py [--per 300] [--seed 5] [--writers calibration|held-out] [--ink STEM] [--only TEXT]
 
 The conventions the ink net was taught (`synth.CONVENTIONS`) have ranges: a slash at most 15% past the ring, a flag
 20-60 degrees below the horizontal, straight segments in a 4. A population not seen writes past them. Each variant
@@ -64,6 +64,7 @@ VARIANTS = {  # name: (label, make(strokes, rng) -> strokes)
     "0 with a near-vertical slash": (0, lambda s, g: _slash(s, g, (0.05, 0.1), steep=True)),
     "1 with a base, flag 10-20 degrees": (1, lambda s, g: synth._flagged_one(s, g, (0.15, 0.4), (10, 20), base=1.0)),
     "continental 1, flag 10-20 degrees": (1, lambda s, g: synth._flagged_one(s, g, (0.2, 0.55), (10, 20), base=0.0)),
+    "crossed 7 in one stroke (looped back up from the foot)": (7, synth.crossed_seven_looped),
 }
 
 
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--writers", choices=("calibration", "held-out"), default="calibration")
     ap.add_argument("--ink", default=None, help="an ink model's stem (.tflite, .json; default: the shipped one)")
+    ap.add_argument("--only", default="", help="only the variants whose name contains this")
     args = ap.parse_args(argv)
     digits, rng = writers_digits(args.writers), np.random.default_rng(args.seed)
     reader = InkReader.from_files(f"{args.ink}.tflite", f"{args.ink}.json") if args.ink else InkReader.shipped()
@@ -91,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Command: `python benchmarks/ink_variants.py --per {args.per} --seed {args.seed} --writers {args.writers}`\n")
     print("| variant (never taught) | digits | image | ink | fused | fused's misreads |\n|---|---:|---:|---:|---:|---|")
     for name, (label, make) in VARIANTS.items():
+        if args.only not in name:
+            continue
         pool = [d for d in digits if d.label == label]
         inks = [make(pool[int(i)].strokes, rng) for i in rng.integers(0, len(pool), args.per)]
         p_img = image_probs_on_canvas(inks, rng, image)

@@ -76,6 +76,19 @@ def test_crossed_seven_bar_is_a_separate_short_stroke_through_the_stem():
         assert np.ptp(bar[:, 0]) < 0.7  # short
 
 
+def test_looped_crossed_seven_is_one_stroke_that_comes_back_up_and_crosses_the_stem():
+    for seed in range(10):
+        out = S.crossed_seven_looped(SEVEN, rng(seed))
+        assert len(out) == 1 and is_unit(out)
+        s = out[0]
+        foot = int(np.argmax(s[:, 1]))
+        assert s[foot, 1] > 0.95 and foot < len(s) - 8  # the pen reaches the foot, then goes on
+        bar = s[-8:]  # the last 8 points: the bar, left to right at mid-height
+        assert bar[-1, 0] > bar[0, 0] and 0.35 < bar[:, 1].mean() < 0.75
+        assert np.ptp(bar[:, 0]) > 2 * np.ptp(bar[:, 1])
+        assert s[foot:, 1].min() < 0.7  # back up from the foot
+
+
 def test_slashed_zero_adds_a_diagonal_through_the_ring():
     out = S.slashed_zero(ZERO, rng(1))
     assert len(out) == 2
