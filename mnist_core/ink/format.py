@@ -7,7 +7,10 @@ An `Ink` is what a pen client sends for one drawing: its strokes in drawing orde
   ``p``, pressure, is accepted and dropped);
 - compact JSON: ``[[[x, y, t], ...], ...]`` or ``[[[x, y], ...], ...]`` (also under ``{"strokes": ...}``);
 - InkML: ``<ink><trace>x y t, x y t, ...</trace>...</ink>``, with an optional ``<traceFormat>`` naming the
-  channels (X, Y, T, F, ...); without one the channels are X Y [T].
+  channels (X, Y, T, F, ...); without one the channels are X Y [T]. Values may be differences as InkML writes
+  them (``'`` first, ``"`` second, ``!`` explicit again; an order stays in force for its channel until another
+  is given), hex (``#1F``) or T/F; a trace written ``x,y x,y ...`` (commas inside the points, as some exporters
+  write) is read too; a channel with ``orientation="-ve"`` (a tablet's Y growing upwards) is turned to y down.
 
 Anything else is refused with an `InkError` that says what is wrong (empty, NaN/inf, too many points or strokes,
 time going backwards within a stroke, a wrong shape), never a traceback. Without times, points get a uniform
@@ -19,6 +22,7 @@ No TensorFlow here: numpy and the standard library only.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
@@ -189,19 +193,78 @@ def _channels(root: ET.Element) -> tuple[list[str], bool]:
     return ["X", "Y", "T"], False
 
 
+# One InkML value (W3C InkML 2011, trace grammar): an optional difference order ("!" explicit, "'" first
+# difference, '"' second difference), then a number (decimal, exponent, or "#" hex), or T / F (booleans).
+# Values need no space between them where a qualifier or a sign starts the next: "'23'43" is two.
+_VALUE = re.compile(r"""\s*([!'"]?)\s*([-+]?\s*(?:\#[0-9A-Fa-f]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|[TF])""")
+_PAIR = re.compile(r"[-+.\deE]+(?:,[-+.\deE]+)+")  # "x,y" or "x,y,t": a point written with commas (not InkML)
+
+
+def _flips(root: ET.Element) -> tuple[float, float]:
+    """(x, y) signs from the trace format's channel orientations: -1 where a channel says orientation="-ve"
+    (its values grow the other way: a tablet's Y up), else 1 (InkML's default, y down as on a screen)."""
+    signs = {"X": 1.0, "Y": 1.0}
+    for el in root.iter():
+        if _local(el.tag) == "traceFormat":
+            for c in el:
+                name = c.get("name", "").upper()
+                if _local(c.tag) == "channel" and name in signs and c.get("orientation", "+ve").strip() == "-ve":
+                    signs[name] = -1.0
+            break
+    return signs["X"], signs["Y"]
+
+
+def _values(chunk: str, i: int, j: int) -> list[tuple[str, float]]:
+    """One point's text -> [(difference order or "", value)]."""
+    out, pos, chunk = [], 0, chunk.strip()
+    while pos < len(chunk):
+        m = _VALUE.match(chunk, pos)
+        if not m or m.end() == pos:
+            raise InkError(f"trace {i}, point {j}: {chunk[:40]!r} is not numbers")
+        tok = m.group(2).replace(" ", "")
+        v = (1.0 if tok == "T" else 0.0) if tok in "TF" else (
+            float(int(tok.replace("#", ""), 16)) if "#" in tok else float(tok))
+        out.append((m.group(1), v))
+        pos = m.end()
+        while pos < len(chunk) and chunk[pos].isspace():
+            pos += 1
+    return out
+
+
+def _points(text: str) -> list[str]:
+    """A trace's points as texts: split at commas (InkML), or, where every space-separated item is itself
+    "x,y[,t]" (the commas inside the points, as some exporters write), at the spaces."""
+    items = text.split()
+    if items and all(_PAIR.fullmatch(it) for it in items):
+        return [it.replace(",", " ") for it in items]
+    return [c for c in text.replace("\n", " ").split(",") if c.strip()]
+
+
 def _trace(text: str, channels: list[str], i: int, declared: bool = True) -> list[list[float]]:
-    """One <trace>'s text ("x y t, x y t, ...") -> points [x, y] or [x, y, t] by the channel names."""
+    """One <trace>'s text ("x y t, x y t, ...", with InkML's difference orders) -> points [x, y] or [x, y, t]
+    by the channel names."""
     if "X" not in channels or "Y" not in channels:
         raise InkError("the InkML trace format has no X and Y channels")
     ix, iy = channels.index("X"), channels.index("Y")
     it = channels.index("T") if "T" in channels else None
+    mode: dict[int, str] = {}  # per channel: the difference order in force ("!" until a qualifier says otherwise)
+    last: dict[int, float] = {}  # per channel: the last value, and its last first difference
+    step: dict[int, float] = {}
     out = []
-    for j, chunk in enumerate(c for c in text.replace("\n", " ").split(",") if c.strip()):
-        parts = chunk.split()
-        try:
-            v = [float(p) for p in parts]
-        except ValueError:
-            raise InkError(f"trace {i}, point {j}: {chunk.strip()[:40]!r} is not numbers") from None
+    for j, chunk in enumerate(_points(text)):
+        v = []
+        for c, (q, x) in enumerate(_values(chunk, i, j)):
+            mode[c] = q or mode.get(c, "!")
+            if mode[c] != "!" and c not in last:
+                raise InkError(f"trace {i}, point {j}: a difference ({mode[c]}) with no value before it")
+            if mode[c] == "'":
+                step[c] = x
+            elif mode[c] == '"':
+                step[c] = step.get(c, 0.0) + x
+            else:
+                step[c] = x - last[c] if c in last else 0.0
+            last[c] = x if mode[c] == "!" else last[c] + step[c]
+            v.append(last[c])
         if len(v) < 2:
             raise InkError(f"trace {i}, point {j}: needs at least x and y")
         t = [v[it]] if it is not None and it < len(v) else []
@@ -234,6 +297,9 @@ def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
     if len(traces) > limits.max_strokes:
         raise InkError(f"too many strokes: {len(traces)} (at most {limits.max_strokes})")
     rows = [_trace(el.text or "", channels, i, declared) for i, el in enumerate(traces)]
+    sx, sy = _flips(root)
+    if (sx, sy) != (1.0, 1.0):
+        rows = [[[p[0] * sx, p[1] * sy] + p[2:] for p in r] for r in rows]
     if len({len(p) for r in rows for p in r}) > 1:
         raise InkError("either every point has a time or none does")
     return from_strokes(rows, limits=limits)
@@ -248,7 +314,12 @@ def to_inkml(ink: Ink) -> str:
 
 
 def parse(data: str | bytes | dict | list, limits: InkLimits = LIMITS) -> Ink:
-    """Ink in any supported form: InkML when the text starts with '<', else JSON."""
+    """Ink in any supported form: InkML when the text starts with '<', else JSON (a leading UTF-8 byte-order mark,
+    as Windows editors write, is dropped)."""
+    if isinstance(data, (bytes, bytearray)) and data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    elif isinstance(data, str) and data[:1] == "\ufeff":
+        data = data[1:]
     if isinstance(data, (str, bytes, bytearray)):
         head = (data[:64].decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data[:64])
         if head.lstrip().startswith("<"):

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from _shared import ROOT
@@ -22,6 +23,20 @@ def run(*args, home):
                           capture_output=True, text=True, timeout=300)
 
 
+def tablet_inkml(ink) -> str:
+    """The ink as a tablet's exporter might write it: Y growing upwards (declared "-ve"), every point after the
+    first as first differences, under the inkml: prefix (written with a byte-order mark by the caller)."""
+    fmt = ('<inkml:traceFormat><inkml:channel name="X"/><inkml:channel name="Y" orientation="-ve"/>'
+           '<inkml:channel name="T"/></inkml:traceFormat>')
+    traces = []
+    for s in ink.strokes:
+        q = np.round(s.astype(np.float64) * [1, -1, 1], 2)
+        d = np.diff(q, axis=0)
+        pts = [" ".join(f"{v:g}" for v in q[0])] + ["".join(f"'{v:g}" for v in row) for row in d]
+        traces.append("<inkml:trace>" + ", ".join(pts) + "</inkml:trace>")
+    return f'<inkml:ink xmlns:inkml="http://www.w3.org/2003/InkML">{fmt}{"".join(traces)}</inkml:ink>'
+
+
 @pytest.fixture(scope="module")
 def inks(tmp_path_factory):
     """A training writer's 0, 4 and 7 as JSON (with times) and InkML (without), and a file of bad ink."""
@@ -32,6 +47,7 @@ def inks(tmp_path_factory):
         timed = from_strokes([s[:, :2] for s in d.strokes])
         (folder / f"digit_{label}.json").write_text(json.dumps(timed.to_json()))
         (folder / f"digit_{label}.inkml").write_text(to_inkml(timed))
+        (folder / f"digit_{label}_tablet.inkml").write_bytes(tablet_inkml(timed).encode("utf-8-sig"))
     (folder / "backwards.json").write_text(json.dumps({"strokes": [[[0, 0, 5], [1, 1, 5]]]}))
     return folder
 
@@ -40,8 +56,8 @@ def test_ink_files_are_read_by_both_models(inks, tmp_path):
     proc = run("--json", inks, home=tmp_path)
     records = {os.path.basename(r["path"]): r for r in map(json.loads, proc.stdout.splitlines())}
     for label in (0, 4, 7):
-        for suffix in ("json", "inkml"):
-            r = records[f"digit_{label}.{suffix}"]
+        for suffix in ("json", "inkml", "_tablet.inkml"):
+            r = records[f"digit_{label}{'' if suffix.startswith('_') else '.'}{suffix}"]
             assert r["digit"] == label and r["ink"]["digit"] == label and r["image"]["digit"] == label, r
             assert abs(sum(r["probabilities"]) - 1) < 1e-3
     assert "time does not increase" in records["backwards.json"]["error"]

@@ -56,6 +56,8 @@ def test_points_without_time_get_an_increasing_clock():
     ("{not json", "not JSON"),
     ('"a string"', "'strokes' must be a list"),
     ("<ink><trace>1 a, 2 3</trace></ink>", "not numbers"),
+    ("<ink><trace>'1 2, 3 4</trace></ink>", "a difference (') with no value before it"),
+    ("<ink><trace>1 2, 3 4 ?</trace></ink>", "not numbers"),
     ("<ink></ink>", "no <trace>"),
     ("<svg><trace>1 2</trace></svg>", "root element"),
     ("<ink><trace>1 2", "well-formed"),
@@ -86,6 +88,42 @@ def test_limits_are_settings():
     assert parse_json(data).points == 3
     with pytest.raises(InkError, match="at most 2"):
         parse_json(data, InkLimits(max_points=2))
+
+
+@pytest.mark.parametrize("trace", [
+    "1125 18432, 1148 18475, 1178 18510, 1211 18540, 1251 18567",  # explicit
+    "1125 18432,'23'43,\"7\"-8,3-5,7 -3",  # first then second differences, in force until changed
+    "1125 18432,'23 '43,'30'35,\"3\"-5,!1251 !18567",  # spaces after qualifiers, back to explicit
+    "1125,18432 1148,18475 1178,18510 1211,18540 1251,18567",  # commas inside the points (not InkML)
+    "#465 #4800, 1148 18475, 1178 +18510, 1211 18540, 1251 18567",  # hex, a plus sign
+])
+def test_inkml_difference_orders_hex_and_comma_points_read_the_same_points(trace):
+    ink = parse_inkml(f'<inkml:ink xmlns:inkml="http://www.w3.org/2003/InkML"><inkml:trace>{trace}</inkml:trace>'
+                      "</inkml:ink>")
+    np.testing.assert_allclose(ink.strokes[0][:, :2], [[1125, 18432], [1148, 18475], [1178, 18510], [1211, 18540],
+                                                        [1251, 18567]])
+
+
+def test_inkml_time_channel_in_differences_and_booleans():
+    ink = parse_inkml('<ink><traceFormat><channel name="X"/><channel name="Y"/><channel name="T"/>'
+                      '<channel name="S" type="boolean"/></traceFormat>'
+                      "<trace>0 0 100 T,'1'2'16 F,1 2 16 T</trace></ink>")
+    np.testing.assert_allclose(ink.strokes[0], [[0, 0, 100], [1, 2, 116], [2, 4, 132]])
+    assert ink.timed
+
+
+@pytest.mark.parametrize("text", [INKML, json.dumps(OBJ), json.dumps(COMPACT)])
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_a_leading_byte_order_mark_is_dropped(text, as_bytes):
+    ink = parse(("\ufeff" + text).encode("utf-8") if as_bytes else "\ufeff" + text)
+    np.testing.assert_allclose(ink.strokes[1], [[5, 25, 300], [20, 25, 320]])
+
+
+@pytest.mark.parametrize("orient, sign", [("", 1), (' orientation="+ve"', 1), (' orientation="-ve"', -1)])
+def test_inkml_y_channel_orientation(orient, sign):
+    ink = parse_inkml(f'<ink><traceFormat><channel name="X"/><channel name="Y"{orient}/></traceFormat>'
+                      "<trace>0 10, 0 20</trace></ink>")
+    np.testing.assert_allclose(ink.strokes[0][:, :2], [[0, 10 * sign], [0, 20 * sign]])
 
 
 def test_round_trips_through_json_and_inkml():
