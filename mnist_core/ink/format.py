@@ -6,6 +6,9 @@ An `Ink` is what a pen client sends for one drawing: its strokes in drawing orde
 - JSON objects: ``{"strokes": [[{"x": 10, "y": 20, "t": 0, "p": 0.5}, ...], ...]}`` (``t`` and ``p`` optional;
   ``p``, pressure, is accepted and dropped);
 - compact JSON: ``[[[x, y, t], ...], ...]`` or ``[[[x, y], ...], ...]`` (also under ``{"strokes": ...}``);
+- the same with each stroke an object ``{"points": [...]}`` (as ML Kit's ``Ink.Stroke``), or each stroke as
+  columns ``[[x0, x1, ...], [y0, y1, ...], [t0, t1, ...]]`` (Quick, Draw! and Google's handwriting input, whose
+  ``{"ink": ...}`` key is accepted beside ``"strokes"``), told from points once a column has more than 4 values;
 - InkML: ``<ink><trace>x y t, x y t, ...</trace>...</ink>``, with an optional ``<traceFormat>`` naming the
   channels (X, Y, T, F, ...); without one the channels are X Y [T]. Values may be differences as InkML writes
   them (``'`` first, ``"`` second, ``!`` explicit again; an order stays in force for its channel until another
@@ -143,6 +146,35 @@ def _point(p: Any, i: int, j: int) -> list:
     return [float(k) for k in v]
 
 
+def _is_columns(s: Any) -> bool:
+    """Whether a JSON stroke is written as columns, [[x0, x1, ...], [y0, y1, ...](, [t0, t1, ...])], as Quick,
+    Draw! and Google's handwriting input write it: unmistakable only once a column is longer than a point can be
+    (more than 4 values)."""
+    return (isinstance(s, list) and len(s) in (2, 3) and all(isinstance(c, list) for c in s)
+            and len({len(c) for c in s}) == 1 and len(s[0]) > 4)
+
+
+def _strokes_of(data: Any) -> list:
+    """The list of strokes of a parsed JSON ink: bare, under "strokes" (or "ink"), each stroke a list of points,
+    an object with "points" (as ML Kit's Ink.Stroke), or columns (`_is_columns`: then every stroke is)."""
+    strokes = data
+    if isinstance(data, dict):
+        key = next((k for k in ("strokes", "ink") if k in data), None)
+        if key is None:
+            raise InkError("a JSON ink object needs a 'strokes' list")
+        strokes = data[key]
+    if not isinstance(strokes, list):
+        raise InkError("'strokes' must be a list of strokes, each a list of points")
+    strokes = [s.get("points") if isinstance(s, dict) and "points" in s else s for s in strokes]
+    if any(_is_columns(s) for s in strokes):
+        for i, s in enumerate(strokes):
+            if isinstance(s, list) and s and all(isinstance(c, list) for c in s):
+                if len({len(c) for c in s}) != 1:
+                    raise InkError(f"stroke {i}: its columns (x, y, t) differ in length")
+                strokes[i] = [list(p) for p in zip(*s)]
+    return strokes
+
+
 def parse_json(data: str | bytes | dict | list, limits: InkLimits = LIMITS) -> Ink:
     """Ink from JSON text or an already-parsed value (either form; see the module's docstring)."""
     if isinstance(data, (str, bytes, bytearray)):
@@ -150,11 +182,7 @@ def parse_json(data: str | bytes | dict | list, limits: InkLimits = LIMITS) -> I
             data = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise InkError(f"not JSON: {e}") from None
-    strokes = data.get("strokes") if isinstance(data, dict) else data
-    if isinstance(data, dict) and "strokes" not in data:
-        raise InkError("a JSON ink object needs a 'strokes' list")
-    if not isinstance(strokes, list):
-        raise InkError("'strokes' must be a list of strokes, each a list of points")
+    strokes = _strokes_of(data)
     if not strokes:
         raise InkError("the ink is empty: no strokes")
     if len(strokes) > limits.max_strokes:

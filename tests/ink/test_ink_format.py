@@ -18,8 +18,11 @@ INKML_FMT = ('<ink><traceFormat><channel name="Y"/><channel name="X"/><channel n
              '</traceFormat><trace>20 10 0 1, 30 12 16 1</trace><trace>25 5 300 1, 25 20 320 1</trace></ink>')
 
 
+POINTS = {"strokes": [{"points": stroke} for stroke in OBJ["strokes"]]}  # ML Kit's Ink.Stroke, as JSON
+
+
 @pytest.mark.parametrize("source", [OBJ, json.dumps(OBJ), COMPACT, json.dumps(COMPACT), {"strokes": COMPACT},
-                                    INKML, INKML_FMT, INKML.encode()])
+                                    POINTS, json.dumps(POINTS), INKML, INKML_FMT, INKML.encode()])
 def test_every_form_reads_the_same_ink(source):
     ink = parse(source)
     assert isinstance(ink, Ink) and ink.timed
@@ -27,6 +30,18 @@ def test_every_form_reads_the_same_ink(source):
     np.testing.assert_allclose(ink.strokes[0], [[10, 20, 0], [12, 30, 16]])
     np.testing.assert_allclose(ink.strokes[1], [[5, 25, 300], [20, 25, 320]])
     assert all(s.dtype == np.float32 and s.shape[1] == 3 for s in ink.strokes)
+
+
+@pytest.mark.parametrize("key", ["strokes", "ink"])
+def test_strokes_as_columns_once_a_column_is_longer_than_a_point(key):
+    xs, ys, ts = [0, 1, 2, 3, 4, 5], [9, 8, 7, 6, 5, 4], [0, 10, 20, 30, 40, 50]
+    ink = parse_json({key: [[xs, ys, ts], [[7, 8], [1, 2], [90, 99]]]})  # the short second stroke: columns too
+    np.testing.assert_allclose(ink.strokes[0], np.stack([xs, ys, ts], 1))
+    np.testing.assert_allclose(ink.strokes[1], [[7, 1, 90], [8, 2, 99]])
+    with pytest.raises(InkError, match="differ in length"):
+        parse_json([[xs, ys, ts], [[7, 8], [1, 2, 3]]])
+    short = parse_json([[[0, 1], [2, 3]]])  # two 2-value lists and nothing longer: two points, as before
+    np.testing.assert_allclose(short.strokes[0][:, :2], [[0, 1], [2, 3]])
 
 
 def test_points_without_time_get_an_increasing_clock():
