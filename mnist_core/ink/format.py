@@ -52,7 +52,8 @@ LIMITS = InkLimits()
 
 @dataclass(frozen=True)
 class Ink:
-    """One drawing's strokes in drawing order: each (K, 3) float32 (x, y, t), y down, t in ms (increasing)."""
+    """One drawing's strokes in drawing order: each (K, 3) float32 (x, y, t), y down, t in ms from the first point
+    (increasing within a stroke)."""
 
     strokes: tuple[np.ndarray, ...]
     timed: bool = True  # False when the client sent no times (t is a synthetic clock)
@@ -105,6 +106,9 @@ def _checked(arrays: list[np.ndarray], timed: bool, limits: InkLimits) -> Ink:
     if total > limits.max_points:
         raise InkError(f"too many points: {total:,} (at most {limits.max_points:,})")
     out, clock = [], 0.0
+    # times from the ink's first point: a client's clock (epoch milliseconds, ~1.7e12) would lose every step in
+    # float32 (spacing ~1e5 ms there) and come back "not increasing" when the ink is read again
+    t0 = float(arrays[0][0, 2]) if timed and np.isfinite(arrays[0][0, 2]) else 0.0
     for i, a in enumerate(arrays):
         if not np.isfinite(a).all():
             raise InkError(f"stroke {i}: a coordinate or time is NaN or infinite")
@@ -116,7 +120,7 @@ def _checked(arrays: list[np.ndarray], timed: bool, limits: InkLimits) -> Ink:
                 j = int(np.argmax(d <= 0)) + 1
                 raise InkError(f"stroke {i}: time does not increase at point {j} "
                                f"({a[j - 1, 2]:g} ms then {a[j, 2]:g} ms)")
-            s = a
+            s = np.column_stack([a[:, :2], a[:, 2] - t0])
         else:
             t = clock + limits.clock_ms * np.arange(len(a))
             clock = float(t[-1]) + 10 * limits.clock_ms  # a pause between strokes

@@ -44,6 +44,16 @@ def test_strokes_as_columns_once_a_column_is_longer_than_a_point(key):
     np.testing.assert_allclose(short.strokes[0][:, :2], [[0, 1], [2, 3]])
 
 
+def test_a_clock_in_epoch_milliseconds_keeps_every_step_and_reads_again():
+    t0 = 1_733_500_000_123  # what Date.now() gives: too large for float32's steps of milliseconds
+    ink = parse_json({"strokes": [[{"x": i, "y": 2 * i, "t": t0 + 7 * i} for i in range(5)],
+                                  [{"x": 9, "y": 9, "t": t0 + 100}, {"x": 9, "y": 12, "t": t0 + 108}]]})
+    np.testing.assert_allclose(ink.strokes[0][:, 2], [0, 7, 14, 21, 28])
+    np.testing.assert_allclose(ink.strokes[1][:, 2], [100, 108])
+    again = parse(json.dumps(ink.to_json()))
+    np.testing.assert_allclose(again.strokes[1], ink.strokes[1])
+
+
 def test_points_without_time_get_an_increasing_clock():
     ink = parse_json({"strokes": [[{"x": 1, "y": 2}, {"x": 3, "y": 4}], [{"x": 0, "y": 0}]]})
     assert not ink.timed
@@ -123,7 +133,7 @@ def test_inkml_time_channel_in_differences_and_booleans():
     ink = parse_inkml('<ink><traceFormat><channel name="X"/><channel name="Y"/><channel name="T"/>'
                       '<channel name="S" type="boolean"/></traceFormat>'
                       "<trace>0 0 100 T,'1'2'16 F,1 2 16 T</trace></ink>")
-    np.testing.assert_allclose(ink.strokes[0], [[0, 0, 100], [1, 2, 116], [2, 4, 132]])
+    np.testing.assert_allclose(ink.strokes[0], [[0, 0, 0], [1, 2, 16], [2, 4, 32]])  # times from the first point
     assert ink.timed
 
 
