@@ -108,6 +108,7 @@ def _checked(arrays: list[np.ndarray], timed: bool, limits: InkLimits) -> Ink:
     out, clock = [], 0.0
     # times from the ink's first point: a client's clock (epoch milliseconds, ~1.7e12) would lose every step in
     # float32 (spacing ~1e5 ms there) and come back "not increasing" when the ink is read again
+    timed = timed and all(a.shape[1] == 3 for a in arrays)  # asked for times, but none came: a synthetic clock
     t0 = float(arrays[0][0, 2]) if timed and np.isfinite(arrays[0][0, 2]) else 0.0
     for i, a in enumerate(arrays):
         if not np.isfinite(a).all():
