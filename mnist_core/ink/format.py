@@ -215,15 +215,18 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _channels(root: ET.Element) -> tuple[list[str], bool]:
-    """The trace format's channel names upper-cased, and whether a <traceFormat> declared them (default X, Y
-    and an optional T)."""
+def _channels(root: ET.Element) -> tuple[list[str], bool, tuple[float, float]]:
+    """The trace format's channel names upper-cased, whether a <traceFormat> declared them (default X, Y and an
+    optional T), and the (x, y) signs: -1 where the channel says orientation="-ve" (its values grow the other way:
+    a tablet's Y up), else 1 (InkML's default, y down as on a screen)."""
     for el in root.iter():
         if _local(el.tag) == "traceFormat":
-            names = [c.get("name", "").upper() for c in el if _local(c.tag) == "channel"]
+            chans = [c for c in el if _local(c.tag) == "channel"]
+            names = [c.get("name", "").upper() for c in chans]
             if names:
-                return names, True
-    return ["X", "Y", "T"], False
+                flip = {n for n, c in zip(names, chans) if c.get("orientation", "+ve").strip() == "-ve"}
+                return names, True, (-1.0 if "X" in flip else 1.0, -1.0 if "Y" in flip else 1.0)
+    return ["X", "Y", "T"], False, (1.0, 1.0)
 
 
 # One InkML value (W3C InkML 2011, trace grammar): an optional difference order ("!" explicit, "'" first
@@ -231,20 +234,6 @@ def _channels(root: ET.Element) -> tuple[list[str], bool]:
 # Values need no space between them where a qualifier or a sign starts the next: "'23'43" is two.
 _VALUE = re.compile(r"""\s*([!'"]?)\s*([-+]?\s*(?:\#[0-9A-Fa-f]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|[TF])""")
 _PAIR = re.compile(r"[-+.\deE]+(?:,[-+.\deE]+)+")  # "x,y" or "x,y,t": a point written with commas (not InkML)
-
-
-def _flips(root: ET.Element) -> tuple[float, float]:
-    """(x, y) signs from the trace format's channel orientations: -1 where a channel says orientation="-ve"
-    (its values grow the other way: a tablet's Y up), else 1 (InkML's default, y down as on a screen)."""
-    signs = {"X": 1.0, "Y": 1.0}
-    for el in root.iter():
-        if _local(el.tag) == "traceFormat":
-            for c in el:
-                name = c.get("name", "").upper()
-                if _local(c.tag) == "channel" and name in signs and c.get("orientation", "+ve").strip() == "-ve":
-                    signs[name] = -1.0
-            break
-    return signs["X"], signs["Y"]
 
 
 def _values(chunk: str, i: int, j: int) -> list[tuple[str, float]]:
@@ -258,9 +247,7 @@ def _values(chunk: str, i: int, j: int) -> list[tuple[str, float]]:
         v = (1.0 if tok == "T" else 0.0) if tok in "TF" else (
             float(int(tok.replace("#", ""), 16)) if "#" in tok else float(tok))
         out.append((m.group(1), v))
-        pos = m.end()
-        while pos < len(chunk) and chunk[pos].isspace():
-            pos += 1
+        pos = m.end()  # the next value's leading spaces are _VALUE's own
     return out
 
 
@@ -323,14 +310,13 @@ def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
         raise InkError(f"not well-formed InkML: {e}") from None
     if _local(root.tag) != "ink":
         raise InkError(f"the root element must be <ink>, not <{_local(root.tag)}>")
-    channels, declared = _channels(root)
+    channels, declared, (sx, sy) = _channels(root)
     traces = [el for el in root.iter() if _local(el.tag) == "trace"]
     if not traces:
         raise InkError("the ink is empty: no <trace>")
     if len(traces) > limits.max_strokes:
         raise InkError(f"too many strokes: {len(traces)} (at most {limits.max_strokes})")
     rows = [_trace(el.text or "", channels, i, declared) for i, el in enumerate(traces)]
-    sx, sy = _flips(root)
     if (sx, sy) != (1.0, 1.0):
         rows = [[[p[0] * sx, p[1] * sy] + p[2:] for p in r] for r in rows]
     if len({len(p) for r in rows for p in r}) > 1:

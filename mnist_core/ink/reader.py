@@ -96,8 +96,9 @@ class InkReader:
         inks = list(inks)
         if not inks:
             return np.zeros((0, 10), np.float32)
-        p = self.predict_features(self.features(inks))
-        again = {i: top for i, ink in enumerate(inks) if (top := begun_at_the_top(F.strokes_of(ink))) is not None}
+        strokes = [F.strokes_of(ink) for ink in inks]  # once: the features and the loop check both read them
+        p = self.predict_features(self.features(strokes))
+        again = {i: top for i, st in enumerate(strokes) if (top := begun_at_the_top(st)) is not None}
         if again:
             q = self.predict_features(self.features(list(again.values())))
             idx = np.fromiter(again, np.int64, len(again))

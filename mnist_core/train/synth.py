@@ -188,8 +188,8 @@ def serif_one(strokes, rng: np.random.Generator) -> Strokes:
     return _flagged_one(strokes, rng, (0.08, 0.22), (10, 50), base=0.5)
 
 
-def _cross(main: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, float]:
-    """A crossed 7's bar through the middle of `main`'s stem: its (8, 2) points, left to right, and its width."""
+def _cross(main: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A crossed 7's bar through the middle of `main`'s stem: its (8, 2) points, left to right."""
     top = main[:, 1] < 0.4
     corner = int(np.argmax(np.where(top, main[:, 0] - 0.3 * main[:, 1], -np.inf)))
     stem = main[corner:] if len(main) - corner >= 2 else main
@@ -198,13 +198,13 @@ def _cross(main: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, floa
     xb = float(np.interp(yb, stem[order, 1], stem[order, 0]))
     w = rng.uniform(0.12, 0.28)
     left = np.array([xb - w * rng.uniform(0.4, 0.6), yb])
-    return _line(left, left + np.array([w * 2, rng.uniform(-0.06, 0.06)]), 8, bow=rng.uniform(-0.05, 0.05)), w
+    return _line(left, left + np.array([w * 2, rng.uniform(-0.06, 0.06)]), 8, bow=rng.uniform(-0.05, 0.05))
 
 
 def crossed_seven(strokes, rng: np.random.Generator) -> Strokes:
     """The crossed 7: the writer's 7 and a short bar through the middle of its stem, a separate last stroke."""
     u = unit(strokes)
-    bar, _ = _cross(u[_longest(u)], rng)
+    bar = _cross(u[_longest(u)], rng)
     return unit(u + [bar if rng.random() < 0.9 else bar[::-1]])
 
 
@@ -214,7 +214,7 @@ def crossed_seven_looped(strokes, rng: np.random.Generator) -> Strokes:
     u = unit(strokes)
     k = _longest(u)
     main = u[k]
-    bar, w = _cross(main, rng)
+    bar = _cross(main, rng)
     foot, left = main[-1], bar[0]
     d = left - foot
     side = 1.0 if -d[1] > 0 else -1.0  # bow towards -x: the normal of d is (-dy, dx)
