@@ -25,6 +25,7 @@ from mnist_core.digits.recognize import LiteFunction  # noqa: E402
 from mnist_core.ink.fuse import image_probs_on_canvas  # noqa: E402
 from mnist_core.ink.reader import InkReader  # noqa: E402
 from mnist_core.train import synth  # noqa: E402
+from ink_variants import writers_digits  # noqa: E402 (the held-out or the calibration writers' digits)
 
 
 class Recorded:
@@ -44,13 +45,7 @@ class Recorded:
 
 def ones(writers: str) -> list:
     """The 1s of the held-out or of the calibration writers."""
-    if writers == "calibration":
-        from mnist_core.ink.fit import training_writers
-
-        return [d for d in training_writers()[1] if d.label == 1]
-    from realworld import held_out
-
-    return [d for ds in held_out().values() for d in ds if d.label == 1]
+    return [d for d in writers_digits(writers) if d.label == 1]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from mnist_core.ink.fuse import default_image_predict, image_probs_on_canvas  # noqa: E402
 from mnist_core.ink.reader import InkReader  # noqa: E402
 from mnist_core.train import synth  # noqa: E402
+from ink_variants import writers_digits  # noqa: E402 (the held-out or the calibration writers' digits)
 
 
 def start_of(strokes) -> str:
@@ -41,25 +42,12 @@ def start_of(strokes) -> str:
     return kind + (" + stroke" if len(u) > 1 else "")
 
 
-def digits_of(writers: str) -> list:
-    """The 1s and 7s of the held-out or of the calibration writers."""
-    if writers == "calibration":
-        from mnist_core.ink.fit import training_writers
-
-        pool = list(training_writers()[1])
-    else:
-        from realworld import held_out
-
-        pool = [d for ds in held_out().values() for d in ds]
-    return [d for d in pool if d.label in (1, 7)]
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--writers", choices=("held-out", "calibration"), default="held-out")
     ap.add_argument("--seed", type=int, default=2)
     args = ap.parse_args(argv)
-    digits = digits_of(args.writers)
+    digits = [d for d in writers_digits(args.writers) if d.label in (1, 7)]
     reader, image = InkReader.shipped(), default_image_predict()
     strokes = [d.strokes for d in digits]
     p_img = image_probs_on_canvas(strokes, np.random.default_rng(args.seed), image)

@@ -132,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{model.count_params():,} parameters\n")
     print("| calibration writers, the net alone | digits | shipped CNN | signatures + MLP |\n|---|---:|---:|---:|")
     conv = {"cnn": [], "sig": []}
-    for name, (x, y) in calibration_sets(calib, s).items():
+    sets = calibration_sets(calib, s)
+    for name, (x, y) in sets.items():
         a = float((cnn.predict_features(x).argmax(1) == y).mean())
         b = float((model.predict((signature_features(x, args.windows) - mu) / sd, batch_size=512,
                                  verbose=0).argmax(1) == y).mean())
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {len(y):,} | {a:.2%} | {b:.2%} |")
     print(f"| mean of the {len(conv['cnn'])} taught conventions | | {np.mean(conv['cnn']):.2%} | "
           f"{np.mean(conv['sig']):.2%} |")
-    xs = calibration_sets(calib, s)["as written"][0][:1]
+    xs = sets["as written"][0][:1]
     times = []
     for _ in range(200):
         t = time.perf_counter()
