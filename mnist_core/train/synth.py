@@ -376,7 +376,7 @@ class Convention:
 
 def loop_begun_elsewhere(strokes, rng: np.random.Generator) -> Strokes:
     """A 0 or an 8 begun elsewhere on its loop (at the bottom, at the crossing, on the left: schools teach several
-    starts): the writer's longest closed stroke begun 20-80% of the way along it, its ends joined; a digit
+    starts): the writer's closed stroke with the most points begun 20-80% of the way along it, its ends joined; a digit
     without a closed stroke (an 8 in two strokes) as written."""
     u = unit(strokes)
     closed = [i for i, s in enumerate(u) if is_closed(s)]
