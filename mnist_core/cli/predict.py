@@ -1,4 +1,5 @@
-"""``predict``: read digits (or numbers) from image files, ink files (JSON, InkML) and folders, one line per file."""
+"""``predict``: read digits (or numbers) from image files, ink files (JSON, InkML, UNIPEN) and folders, one line per
+file (per segment of a UNIPEN file, with its label; the labelled ones are tallied on stderr at the end)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def register(sub) -> None:
                    help="read the files in N processes, each loading the model once; output in input order "
                         "(default 1)")
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif), ink "
-                   "files (.json strokes of x, y, t points; .inkml), read by the image and the ink model together, "
+                   "files (.json strokes of x, y, t points; .inkml; UNIPEN .unp/.tra/.tes/.dat, one line per "
+                   "segment, shown as FILE#N with its label), read by the image and the ink model together, "
                    "or folders")
     r.set_defaults(func=run)
 
@@ -36,27 +38,50 @@ def run(args) -> int:
     quiet_tensorflow()
     files = predict.expand(args.paths)
     options = {"version": args.version, "model": args.model, "number": args.number, "no_reader": args.no_reader}
-    failed = False
+    failed, tally = False, [0, 0]  # labelled digits read, and read as labelled
     if args.jobs > 1 and len(files) > 1:
         from mnist_core.ops.parallel import predict_in_processes  # noqa: PLC0415
 
-        for record in predict_in_processes(options, files, args.jobs):
-            failed |= show(record, args.number, args.json)
-            sys.stdout.flush()
-        return EXIT_ERROR if failed else EXIT_OK
-    recognizer, reader = predict.setup(n_files=len(files), **options)
-    size = PART_NUMBERS if args.number else PART_DIGITS
-    for start in range(0, len(files), size):
-        for record in predict.read_part(files[start:start + size], recognizer, reader, args.number):
-            failed |= show(record, args.number, args.json)
+        records = predict_in_processes(options, files, args.jobs)
+    else:
+        records = _in_parts(files, predict.setup(n_files=len(files), **options), args.number)
+    for record in records:
+        failed |= show(record, args.number, args.json)
+        count(record, args.number, tally)
+        sys.stdout.flush()
+    if tally[0]:
+        print(f"labelled digits: {tally[0]:,}, read as labelled: {tally[1]:,} ({tally[1] / tally[0]:.2%})",
+              file=sys.stderr)
     return EXIT_ERROR if failed else EXIT_OK
 
 
+def _in_parts(files: list, setup, number: bool):
+    """The records of `files`, read a part at a time in this process."""
+    from mnist_core.ops import predict  # noqa: PLC0415
+
+    recognizer, reader = setup
+    size = PART_NUMBERS if number else PART_DIGITS
+    for start in range(0, len(files), size):
+        yield from predict.read_part(files[start:start + size], recognizer, reader, number)
+
+
+def count(record: dict, number: bool, tally: list) -> None:
+    """Add a record with a label of digits (a UNIPEN segment's) to ``tally``: [read, read as labelled]."""
+    label = record.get("label")
+    if not (isinstance(label, str) and label.isdigit() and label.isascii()):
+        return
+    tally[0] += 1
+    read = record.get("number") if number else record.get("digit")
+    tally[1] += str(read) == label if read is not None else 0
+
+
 def show(record: dict, number: bool, as_json: bool) -> bool:
-    """Print one file's record (its line, or its error also on stderr); True for an error."""
+    """Print one file's record (its line, or its error also on stderr; a UNIPEN segment's label as a last column);
+    True for an error."""
     path = record["path"]
+    label = f"\t{record['label']}" if record.get("label") is not None else ""
     if "error" in record:
-        print(json.dumps(record) if as_json else f"{path}\terror\t{record['error']}")
+        print(json.dumps(record) if as_json else f"{path}\terror\t{record['error']}{label}")
         print(f"error: {path}: {record['error']}", file=sys.stderr)
         return True
     if number:
@@ -64,12 +89,12 @@ def show(record: dict, number: bool, as_json: bool) -> bool:
             print(json.dumps(record))
         else:
             conf = min((x["confidence"] for x in record["digits"]), default=0.0)
-            print(f"{path}\t{record['number']}\t{conf:.4f}")
+            print(f"{path}\t{record['number']}\t{conf:.4f}{label}")
     elif record["digit"] is None:
-        print(json.dumps(record) if as_json else f"{path}\t-\t0.0000")
+        print(json.dumps(record) if as_json else f"{path}\t-\t0.0000{label}")
     elif as_json:
         print(json.dumps({**record, "confidence": round(record["confidence"], 4),
                           "probabilities": [round(v, 6) for v in record["probabilities"]]}))
     else:
-        print(f"{path}\t{record['digit']}\t{record['confidence']:.4f}")
+        print(f"{path}\t{record['digit']}\t{record['confidence']:.4f}{label}")
     return False

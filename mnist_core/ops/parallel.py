@@ -12,7 +12,6 @@ import math
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 from mnist_core.ops import predict
 
@@ -29,18 +28,18 @@ def parts_of(files: list, jobs: int) -> list[list]:
     return [files[i:i + size] for i in range(0, len(files), size)]
 
 
-def _read_part(options: dict, n_files: int, part: list[str]) -> list[dict]:
+def _read_part(options: dict, n_files: int, part: list) -> list[dict]:
     """In a worker: read one part as --jobs 1 would; its records."""
     if "setup" not in _state:
         _state["setup"] = predict.setup(n_files=n_files, **options)  # errors reach the parent as raised
     recognizer, reader = _state["setup"]
-    return predict.read_part([Path(f) for f in part], recognizer, reader, options["number"])
+    return predict.read_part(part, recognizer, reader, options["number"])
 
 
-def predict_in_processes(options: dict, files: list[Path], jobs: int) -> Iterator[dict]:
-    """The records of `files` read in `jobs` processes, in input order; ``options``: predict.setup's version,
-    model, number and no_reader."""
-    parts = parts_of([str(f) for f in files], jobs)
+def predict_in_processes(options: dict, files: list, jobs: int) -> Iterator[dict]:
+    """The records of `files` (predict.expand's items: paths and UNIPEN parts) read in `jobs` processes, in input
+    order; ``options``: predict.setup's version, model, number and no_reader."""
+    parts = parts_of(list(files), jobs)
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(parts)), mp_context=context)
     try:

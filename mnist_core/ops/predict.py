@@ -3,37 +3,98 @@ read as one batch, returned as result records (``python -m mnist_core predict`` 
 parts in several processes).
 
 An ink file (.json or .inkml, see mnist_core.ink.format) is drawn on the canvas as the page would draw it and read
-like a drawing with its strokes: by the image model and by the ink model, the two fused.
+like a drawing with its strokes: by the image model and by the ink model, the two fused. A UNIPEN file (.unp, .tra,
+.tes, or .dat holding UNIPEN text; see mnist_core.ink.unipen) holds many labelled digits: each of its segments is
+an item of its own (a `Part`, shown as ``path#n``), read like an ink file, its record carrying the file's label.
 
 A record is a dict: ``{"path", "error"}`` for a file that could not be read; ``{"path", "number", "digits", ...}``
 (numbers.reader.as_json) with ``number``; else ``{"path", "digit", "confidence", "probabilities", "box"}``
 (``digit`` None and no box when the image holds no ink), floats unrounded; an ink file's record also has
-``"image"`` and ``"ink"``: what each model said alone (``{"digit", "confidence"}``).
+``"image"`` and ``"ink"``: what each model said alone (``{"digit", "confidence"}``); a UNIPEN segment's also
+``"label"`` when the file labels it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 INK_SUFFIXES = {".json", ".inkml"}
+UNIPEN_SUFFIXES = {".unp", ".tra", ".tes"}  # mnist_core.ink.unipen.SUFFIXES (not imported here: kept light)
 # Converting to TF Lite pays off past a few thousand digits (it takes seconds); a version's stored copy is used at
 # once, without importing TensorFlow.
 LITE_FROM_FILES = 3000
 
 
-def expand(paths: list[str]) -> list[Path]:
-    """Files and folders to image and ink files: a folder's (by suffix, recursively, sorted), files as given."""
-    out = []
-    wanted = IMAGE_SUFFIXES | INK_SUFFIXES
+@dataclass(frozen=True)
+class Part:
+    """One segment of a UNIPEN file, read as an ink file of its own; shown as ``path#n`` (n from 1)."""
+
+    path: Path
+    index: int
+
+    def __str__(self) -> str:
+        return f"{self.path}#{self.index + 1}"
+
+
+def expand(paths: list[str]) -> list:
+    """Files and folders to the items to read: image and ink files (a folder's by suffix, recursively, sorted; files
+    as given), a UNIPEN file as its segments (`Part`s; in a folder, a .dat file only when it has segments)."""
+    out: list = []
+    wanted = IMAGE_SUFFIXES | INK_SUFFIXES | UNIPEN_SUFFIXES | {".dat"}
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted))
+            for f in sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted):
+                if f.suffix.lower() != ".dat" or _is_unipen(f, segmented=True):
+                    out.extend(_items(f))
         else:
-            out.append(p)
+            out.extend(_items(p))
     return out
+
+
+def _is_unipen(path: Path, segmented: bool = False) -> bool:
+    """Whether a file is UNIPEN: by suffix, or a .dat whose text is (with `segmented`: and has a .SEGMENT)."""
+    from mnist_core.ink.unipen import SUFFIXES, looks_like_unipen  # noqa: PLC0415
+
+    suffix = path.suffix.lower()
+    if suffix in SUFFIXES and not segmented:
+        return True
+    if suffix not in SUFFIXES | {".dat"}:
+        return False
+    try:
+        text = path.read_text(encoding="latin-1") if segmented else path.open(encoding="latin-1").read(8192)
+    except OSError:
+        return suffix in SUFFIXES  # unreadable: the reading says why
+    return looks_like_unipen(text[:8192]) and (not segmented or ".SEGMENT" in text.upper())
+
+
+def _items(path: Path) -> list:
+    """A file's items: its segments when it is a readable UNIPEN file, else the file (whose reading says why not)."""
+    if not _is_unipen(path):
+        return [path]
+    try:
+        return [Part(path, i) for i in range(len(_pieces(path)))]
+    except (OSError, ValueError):
+        return [path]
+
+
+_unipen: dict = {}  # the last few UNIPEN files' pieces, {path: [Piece]}: items are read in order, a part at a time
+KEEP_UNIPEN = 4
+
+
+def _pieces(path: Path) -> list:
+    """The segments of a UNIPEN file (mnist_core.ink.unipen.Piece), kept for the next items of the same file."""
+    if path not in _unipen:
+        from mnist_core.ink.unipen import read_file  # noqa: PLC0415
+
+        pieces = read_file(path)
+        while len(_unipen) >= KEEP_UNIPEN:
+            _unipen.pop(next(iter(_unipen)))
+        _unipen[path] = pieces
+    return _unipen[path]
 
 
 def model_of(version: str | None, model_file: str | None):
@@ -84,8 +145,9 @@ def read_part(part: list[Path], recognizer, reader, number: bool) -> list[dict]:
     probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
     records = []
     for f, (first, digits, ink, strokes) in zip(part, per_file):
+        label = {"label": _pieces(f.path)[f.index].label} if isinstance(f, Part) else {}
         if digits is None:
-            records.append({"path": str(f), "error": first})
+            records.append({"path": str(f), "error": first, **label})
             continue
         rows = probs[first:first + len(digits)]
         fused, p_ink = _with_ink(digits, strokes, rows)
@@ -97,9 +159,11 @@ def read_part(part: list[Path], recognizer, reader, number: bool) -> list[dict]:
                 from mnist_core.ink.fuse import ink_for_reader  # noqa: PLC0415
 
                 with_ink = ink_for_reader(strokes, _ink["reader"])
-            records.append({"path": str(f), **nr.as_json(nr.read_numbers(digits, fused, ink, reader, with_ink))})
+            records.append({"path": str(f), **nr.as_json(nr.read_numbers(digits, fused, ink, reader, with_ink)),
+                            **label})
         else:
-            records.append(_digit_record(f, digits, fused, rows if strokes is not None else None, p_ink))
+            records.append({**_digit_record(f, digits, fused, rows if strokes is not None else None, p_ink),
+                            **label})
     return records
 
 
@@ -114,13 +178,29 @@ def _digits_of(path: Path):
     """(digits, their ink map, the strokes placed on the canvas or None) of an image or an ink file."""
     from mnist_core.digits import canvas_ink, load_image, photo_ink  # noqa: PLC0415
 
-    if path.suffix.lower() not in INK_SUFFIXES:
+    if isinstance(path, Part) or _is_unipen(path):
+        ink = _unipen_ink(path)
+    elif path.suffix.lower() in INK_SUFFIXES:
+        from mnist_core.ink.format import parse  # noqa: PLC0415
+
+        ink = parse(path.read_bytes())  # InkError (a ValueError) says what is wrong
+    else:
         return (*photo_ink(load_image(path)), None)
     from mnist_core.ink.canvas import on_canvas  # noqa: PLC0415
-    from mnist_core.ink.format import parse  # noqa: PLC0415
 
-    placed, layer = on_canvas(parse(path.read_bytes()))  # InkError (a ValueError) says what is wrong
+    placed, layer = on_canvas(ink)
     return (*canvas_ink([layer], None), placed)
+
+
+def _unipen_ink(item):
+    """The ink of a UNIPEN segment (a `Part`), or of a UNIPEN file given whole (its one piece); InkError if none."""
+    from mnist_core.ink.format import InkError  # noqa: PLC0415
+
+    pieces = _pieces(item.path if isinstance(item, Part) else item)  # a file's own error is raised here
+    piece = pieces[item.index if isinstance(item, Part) else 0]
+    if piece.ink is None:
+        raise InkError(piece.error)
+    return piece.ink
 
 
 _ink: dict = {}  # the ink reader, loaded on the first ink file

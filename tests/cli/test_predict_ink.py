@@ -79,3 +79,55 @@ def test_an_ink_number_is_read_with_number(inks, tmp_path):
     proc = run("--number", path, home=tmp_path)
     assert proc.returncode == 0, proc.stderr[-500:]
     assert proc.stdout.split("\t")[1] == "305"
+
+
+def unipen_digits(per: int = 2) -> list:
+    """A training writer's first `per` digits of each label (pen.load_shipped's, y down)."""
+    digits = pen.load_shipped()
+    return [[x for x in digits if x.label == label][7 + k] for label in range(10) for k in range(per)]
+
+
+def unipen_lines(digits, first: int = 0) -> tuple[list[str], list[str]]:
+    """(stroke lines, segment lines) of `digits` in UNIPEN (y up), components numbered from `first`."""
+    strokes, segments, k = [], [], first
+    for d in digits:
+        for s in d.strokes:
+            strokes += [".PEN_DOWN", *(f"{x:.1f} {-y:.1f}" for x, y in np.asarray(s)[:, :2]), ".PEN_UP"]
+        segments.append(f'.SEGMENT DIGIT {k}-{k + len(d.strokes) - 1} ? "{d.label}"')
+        k += len(d.strokes)
+    return strokes, segments
+
+
+def test_unipen_files_are_read_segment_by_segment_with_their_labels(tmp_path):
+    """A pendigits-style file (segments inline) and UNIPEN's layout (a data file including its strokes from
+    include/), read in one call and with --jobs 2: one line per segment, FILE#N, the label last, the tally."""
+    digits = unipen_digits()
+    strokes, segments = unipen_lines(digits)
+    inline = []
+    for seg, d in zip(segments, digits):  # each segment before its own strokes, as pendigits writes them
+        own, _ = unipen_lines([d])
+        inline += [seg, *own]
+    (tmp_path / "writer.tes").write_text("\n".join(inline) + "\n")
+    data = tmp_path / "collection" / "data" / "1a" / "lab" / "w1.dat"
+    include = tmp_path / "collection" / "include" / "lab" / "data" / "w1.dat"
+    data.parent.mkdir(parents=True)
+    include.parent.mkdir(parents=True)
+    include.write_text("\n".join([".COORD X Y", *strokes]) + "\n")  # no segments: skipped in a folder
+    data.write_text("\n".join([".VERSION 1.0", ".INCLUDE lab/data/w1.dat", *segments,
+                               '.SEGMENT DIGIT 999 ? "5"']) + "\n")
+    for jobs in ("1", "2"):
+        proc = run("--jobs", jobs, tmp_path / "writer.tes", tmp_path / "collection", home=tmp_path)
+        lines = [ln.split("\t") for ln in proc.stdout.splitlines()]
+        assert [ln[0] for ln in lines] == ([f"{tmp_path / 'writer.tes'}#{i}" for i in range(1, 21)]
+                                           + [f"{data}#{i}" for i in range(1, 22)])
+        assert [ln[-1] for ln in lines] == [str(d.label) for d in digits] * 2 + ["5"]
+        good = [ln for ln in lines if ln[1] != "error"]
+        assert len(good) == 40 and sum(ln[1] == ln[-1] for ln in good) >= 38, lines
+        assert lines[-1][1] == "error" and "component 999 is not in the file" in lines[-1][2]
+        tally = [ln for ln in proc.stderr.splitlines() if ln.startswith("labelled digits")]
+        right = sum(ln[1] == ln[-1] for ln in good)
+        assert tally == [f"labelled digits: 41, read as labelled: {right} ({right / 41:.2%})"]
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the bad segment is an error line
+    proc = run("--json", data, home=tmp_path)
+    first = json.loads(proc.stdout.splitlines()[0])
+    assert first["label"] == "0" and first["ink"] is not None and first["path"].endswith("w1.dat#1")
