@@ -1,5 +1,5 @@
 """``predict``: read digits (or numbers) from image files, ink files (JSON, InkML, UNIPEN) and folders, one line per
-file (per segment of a UNIPEN file, with its label; the labelled ones are tallied on stderr at the end)."""
+file (per digit of a file of many labelled digits, with its label; those are tallied on stderr at the end)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def register(sub) -> None:
                    help="read the files in N processes, each loading the model once; output in input order "
                         "(default 1)")
     r.add_argument("paths", nargs="+", metavar="PATH", help="image files (png, jpg, bmp, webp, tiff, gif), ink "
-                   "files (.json strokes of x, y, t points; .inkml; UNIPEN .unp/.tra/.tes/.dat, one line per "
-                   "segment, shown as FILE#N with its label), read by the image and the ink model together, "
+                   "files (.json strokes of x, y, t points; .inkml; UNIPEN .unp/.tra/.tes/.dat; a file of many "
+                   "labelled digits gives a line per digit, FILE#N with its label), read by the image and the ink "
+                   "model together, "
                    "or folders")
     r.set_defaults(func=run)
 
@@ -66,7 +67,7 @@ def _in_parts(files: list, setup, number: bool):
 
 
 def count(record: dict, number: bool, tally: list) -> None:
-    """Add a record with a label of digits (a UNIPEN segment's) to ``tally``: [read, read as labelled]."""
+    """Add a record with a label of digits (a `Part`'s) to ``tally``: [read, read as labelled]."""
     label = record.get("label")
     if not (isinstance(label, str) and label.isdigit() and label.isascii()):
         return

@@ -76,6 +76,17 @@ class Ink:
         return {"strokes": [[{"x": float(x), "y": float(y), "t": float(t)} for x, y, t in s] for s in self.strokes]}
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One labelled ink of a file that holds many (a UNIPEN segment, an InkML trace group): its label (None when the
+    file gives none) and its ink, or why it has none."""
+
+    name: str  # where it is in its file (a UNIPEN delineation "4-5", an InkML group's id or number)
+    label: str | None
+    ink: Ink | None
+    error: str | None = None
+
+
 def from_strokes(strokes, timed: bool | None = None, limits: InkLimits = LIMITS) -> Ink:
     """Validate strokes given as arrays: each (K, 2) (x, y) or (K, 3) (x, y, t). Raises InkError."""
     arrays = []
@@ -298,20 +309,24 @@ def _trace(text: str, channels: list[str], i: int, declared: bool = True) -> lis
     return out
 
 
-def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
-    """Ink from InkML text: every <trace> in document order is a stroke."""
-    if isinstance(text, (bytes, bytearray)) and len(text) > 64 * limits.max_points * 8:
+def inkml_root(text: str | bytes, max_bytes: int) -> ET.Element:
+    """The <ink> element of an InkML document of at most `max_bytes` (a DOCTYPE refused: no entity expansion)."""
+    if isinstance(text, (bytes, bytearray)) and len(text) > max_bytes:
         raise InkError("the InkML document is too large")
     if "<!DOCTYPE" in (text.decode("utf-8", "replace") if isinstance(text, (bytes, bytearray)) else text):
-        raise InkError("InkML with a DOCTYPE is refused")  # no entity expansion
+        raise InkError("InkML with a DOCTYPE is refused")
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:
         raise InkError(f"not well-formed InkML: {e}") from None
     if _local(root.tag) != "ink":
         raise InkError(f"the root element must be <ink>, not <{_local(root.tag)}>")
+    return root
+
+
+def traces_ink(root: ET.Element, traces: list[ET.Element], limits: InkLimits = LIMITS) -> Ink:
+    """The ink of some <trace> elements of a document (its trace format and orientation), in the order given."""
     channels, declared, (sx, sy) = _channels(root)
-    traces = [el for el in root.iter() if _local(el.tag) == "trace"]
     if not traces:
         raise InkError("the ink is empty: no <trace>")
     if len(traces) > limits.max_strokes:
@@ -322,6 +337,12 @@ def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
     if len({len(p) for r in rows for p in r}) > 1:
         raise InkError("either every point has a time or none does")
     return from_strokes(rows, limits=limits)
+
+
+def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
+    """Ink from InkML text: every <trace> in document order is a stroke."""
+    root = inkml_root(text, 64 * limits.max_points * 8)
+    return traces_ink(root, [el for el in root.iter() if _local(el.tag) == "trace"], limits)
 
 
 def to_inkml(ink: Ink) -> str:

@@ -15,7 +15,8 @@ joined by commas, before or after the strokes themselves (pendigits writes each 
 labs in a separate file that includes the strokes). UNIPEN's y grows upwards; an ink's grows down, so y is negated.
 
 What is read: the segments at the level ``DIGIT`` or ``CHARACTER`` when the file has any, else every segment, else
-the whole file as one ink (less its empty-box marks). Each is a `Piece` holding its ink or, where that segment cannot be read (a component the
+the whole file as one ink (less its empty-box marks). Each is a `format.Piece` (named by its delineation, "all"
+for a whole file) holding its ink or, where that segment cannot be read (a component the
 file does not have, an empty ink), the reason: one bad segment never stops the others. Keywords not listed above
 (``.COMMENT``, ``.DT``, ``.X_POINTS_PER_INCH`` ...) are skipped.
 
@@ -25,27 +26,16 @@ No TensorFlow here: numpy and the standard library only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from mnist_core.ink.format import LIMITS, Ink, InkError, InkLimits, from_strokes
+from mnist_core.ink.format import LIMITS, InkError, InkLimits, Piece, from_strokes
 
 SUFFIXES = {".unp", ".tra", ".tes"}  # read as UNIPEN by their suffix; a .dat file when its text is UNIPEN
 MAX_INCLUDE_DEPTH = 4  # .INCLUDE within .INCLUDE: deeper is a loop, refused
 _SEGMENT = re.compile(r'^\s*(\S+)\s+([0-9:,\-\s]+?)(?:\s+(\S+))?(?:\s+"(.*)")?\s*$')  # level, delineation, quality, label
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One segment of a UNIPEN file: its label (None when the file gives none) and its ink, or why it has none."""
-
-    name: str  # the segment's delineation as written ("4-5"), or "all" for a file without segments
-    label: str | None
-    ink: Ink | None
-    error: str | None = None
 
 
 def looks_like_unipen(head: str) -> bool:

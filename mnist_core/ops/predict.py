@@ -3,15 +3,16 @@ read as one batch, returned as result records (``python -m mnist_core predict`` 
 parts in several processes).
 
 An ink file (.json or .inkml, see mnist_core.ink.format) is drawn on the canvas as the page would draw it and read
-like a drawing with its strokes: by the image model and by the ink model, the two fused. A UNIPEN file (.unp, .tra,
-.tes, or .dat holding UNIPEN text; see mnist_core.ink.unipen) holds many labelled digits: each of its segments is
-an item of its own (a `Part`, shown as ``path#n``), read like an ink file, its record carrying the file's label.
+like a drawing with its strokes: by the image model and by the ink model, the two fused. A file of many labelled
+digits, a UNIPEN file (.unp, .tra, .tes, or .dat holding UNIPEN text; mnist_core.ink.unipen) or an InkML file with
+labelled trace groups (mnist_core.ink.groups), gives an item for each of its digits (a `Part`, shown as ``path#n``),
+read like an ink file, its record carrying the file's label.
 
 A record is a dict: ``{"path", "error"}`` for a file that could not be read; ``{"path", "number", "digits", ...}``
 (numbers.reader.as_json) with ``number``; else ``{"path", "digit", "confidence", "probabilities", "box"}``
 (``digit`` None and no box when the image holds no ink), floats unrounded; an ink file's record also has
-``"image"`` and ``"ink"``: what each model said alone (``{"digit", "confidence"}``); a UNIPEN segment's also
-``"label"`` when the file labels it.
+``"image"`` and ``"ink"``: what each model said alone (``{"digit", "confidence"}``); a `Part`'s also ``"label"``
+when the file labels it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ LITE_FROM_FILES = 3000
 
 @dataclass(frozen=True)
 class Part:
-    """One segment of a UNIPEN file, read as an ink file of its own; shown as ``path#n`` (n from 1)."""
+    """One digit of a file of many (a UNIPEN segment, an InkML trace group), read as an ink file of its own; shown
+    as ``path#n`` (n from 1)."""
 
     path: Path
     index: int
@@ -42,7 +44,7 @@ class Part:
 
 def expand(paths: list[str]) -> list:
     """Files and folders to the items to read: image and ink files (a folder's by suffix, recursively, sorted; files
-    as given), a UNIPEN file as its segments (`Part`s; in a folder, a .dat file only when it has segments)."""
+    as given), a file of many labelled digits as its `Part`s (in a folder, a .dat file only when it has segments)."""
     out: list = []
     wanted = IMAGE_SUFFIXES | INK_SUFFIXES | UNIPEN_SUFFIXES | {".dat"}
     for p in map(Path, paths):
@@ -72,29 +74,34 @@ def _is_unipen(path: Path, segmented: bool = False) -> bool:
 
 
 def _items(path: Path) -> list:
-    """A file's items: its segments when it is a readable UNIPEN file, else the file (whose reading says why not)."""
-    if not _is_unipen(path):
+    """A file's items: its digits when it is a readable file of many labelled digits, else the file (whose reading
+    says why not)."""
+    if not (_is_unipen(path) or path.suffix.lower() == ".inkml"):
         return [path]
     try:
-        return [Part(path, i) for i in range(len(_pieces(path)))]
+        pieces = _pieces(path)
     except (OSError, ValueError):
         return [path]
+    return [path] if pieces is None else [Part(path, i) for i in range(len(pieces))]
 
 
-_unipen: dict = {}  # the last few UNIPEN files' pieces, {path: [Piece]}: items are read in order, a part at a time
-KEEP_UNIPEN = 4
+_pieces_of: dict = {}  # the last few files' pieces, {path: [Piece] or None}: items are read in order, a part at a time
+KEEP_FILES = 4
 
 
-def _pieces(path: Path) -> list:
-    """The segments of a UNIPEN file (mnist_core.ink.unipen.Piece), kept for the next items of the same file."""
-    if path not in _unipen:
-        from mnist_core.ink.unipen import read_file  # noqa: PLC0415
-
+def _pieces(path: Path) -> list | None:
+    """The labelled digits (mnist_core.ink.format.Piece) of a UNIPEN file or of an InkML file (None: an InkML file
+    without labelled groups, one drawing), kept for the next items of the same file."""
+    if path not in _pieces_of:
+        if path.suffix.lower() == ".inkml":
+            from mnist_core.ink.groups import read_file  # noqa: PLC0415
+        else:
+            from mnist_core.ink.unipen import read_file  # noqa: PLC0415
         pieces = read_file(path)
-        while len(_unipen) >= KEEP_UNIPEN:
-            _unipen.pop(next(iter(_unipen)))
-        _unipen[path] = pieces
-    return _unipen[path]
+        while len(_pieces_of) >= KEEP_FILES:
+            _pieces_of.pop(next(iter(_pieces_of)))
+        _pieces_of[path] = pieces
+    return _pieces_of[path]
 
 
 def model_of(version: str | None, model_file: str | None):
@@ -179,7 +186,7 @@ def _digits_of(path: Path):
     from mnist_core.digits import canvas_ink, load_image, photo_ink  # noqa: PLC0415
 
     if isinstance(path, Part) or _is_unipen(path):
-        ink = _unipen_ink(path)
+        ink = _piece_ink(path)
     elif path.suffix.lower() in INK_SUFFIXES:
         from mnist_core.ink.format import parse  # noqa: PLC0415
 
@@ -192,8 +199,8 @@ def _digits_of(path: Path):
     return (*canvas_ink([layer], None), placed)
 
 
-def _unipen_ink(item):
-    """The ink of a UNIPEN segment (a `Part`), or of a UNIPEN file given whole (its one piece); InkError if none."""
+def _piece_ink(item):
+    """The ink of a `Part`, or of a UNIPEN file given whole (its one piece); InkError if none."""
     from mnist_core.ink.format import InkError  # noqa: PLC0415
 
     pieces = _pieces(item.path if isinstance(item, Part) else item)  # a file's own error is raised here

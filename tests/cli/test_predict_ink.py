@@ -131,3 +131,29 @@ def test_unipen_files_are_read_segment_by_segment_with_their_labels(tmp_path):
     proc = run("--json", data, home=tmp_path)
     first = json.loads(proc.stdout.splitlines()[0])
     assert first["label"] == "0" and first["ink"] is not None and first["path"].endswith("w1.dat#1")
+
+
+def test_an_inkml_collection_is_read_group_by_group(tmp_path):
+    """An InkML file whose trace groups are labelled (traces named by traceView) gives a line per group; an InkML
+    file without labelled groups stays one drawing."""
+    digits = unipen_digits(per=1)
+    traces, groups, k = [], [], 0
+    for n, d in enumerate(digits):
+        views = []
+        for s in d.strokes:
+            traces.append(f'<trace xml:id="t{k}">' + ", ".join(f"{x:.1f} {y:.1f}" for x, y in np.asarray(s)[:, :2])
+                          + "</trace>")
+            views.append(f'<traceView traceDataRef="#t{k}"/>')
+            k += 1
+        groups.append(f'<traceGroup xml:id="d{n}"><annotation type="truth">{d.label}</annotation>'
+                      + "".join(views) + "</traceGroup>")
+    (tmp_path / "page.inkml").write_text('<ink xmlns="http://www.w3.org/2003/InkML">' + "".join(traces)
+                                         + "<traceGroup>" + "".join(groups) + "</traceGroup></ink>")
+    (tmp_path / "one.inkml").write_text(to_inkml(from_strokes([s[:, :2] for s in digits[3].strokes])))
+    proc = run(tmp_path / "page.inkml", tmp_path / "one.inkml", home=tmp_path)
+    lines = [ln.split("\t") for ln in proc.stdout.splitlines()]
+    assert [ln[0] for ln in lines] == [f"{tmp_path / 'page.inkml'}#{i}" for i in range(1, 11)] + [
+        str(tmp_path / "one.inkml")]
+    assert [ln[-1] for ln in lines[:10]] == [str(d.label) for d in digits]
+    assert sum(ln[1] == ln[-1] for ln in lines[:10]) >= 9 and len(lines[10]) == 3 and lines[10][1] == "3"
+    assert proc.returncode == 0 and "labelled digits: 10," in proc.stderr
