@@ -6,7 +6,8 @@ A UNIPEN file is lines of keywords (a line beginning with ``.``), each followed 
     .PEN_DOWN                   a stroke: the point lines that follow, until the next keyword
     .PEN_UP                     the stroke ends (points after it are the pen moving in the air: skipped)
     .SEGMENT DIGIT 4-5 ? "7"    a labelled piece of the writing: components (strokes) 4 to 5
-    .INCLUDE val/data/a.dat     the strokes (and keywords) of another file, read in place
+    .INCLUDE val/data/a.dat     the strokes (and keywords) of another file, read in place (one not found, such as
+                                the lab's documentation, is skipped: pendigits' files include a .doc file)
 
 Strokes are the file's components, numbered from 0 in the order their ``.PEN_DOWN`` appear, the included files' too
 (a ``.PEN_DOWN`` of a single 0 0 point, which some labs write for an empty box, counts like any other). A segment
@@ -35,7 +36,8 @@ from mnist_core.ink.format import LIMITS, InkError, InkLimits, Piece, from_strok
 
 SUFFIXES = {".unp", ".tra", ".tes"}  # read as UNIPEN by their suffix; a .dat file when its text is UNIPEN
 MAX_INCLUDE_DEPTH = 4  # .INCLUDE within .INCLUDE: deeper is a loop, refused
-_SEGMENT = re.compile(r'^\s*(\S+)\s+([0-9:,\-\s]+?)(?:\s+(\S+))?(?:\s+"(.*)")?\s*$')  # level, delineation, quality, label
+# level, delineation, quality, label (quoted as UNIPEN writes it, or a bare word)
+_SEGMENT = re.compile(r'^\s*(\S+)\s+([0-9:,\-\s]+?)(?:\s+(\S+))?(?:\s+(?:"(.*)"|([^"\s]+)))?\s*$')
 
 
 def looks_like_unipen(head: str) -> bool:
@@ -48,8 +50,9 @@ def looks_like_unipen(head: str) -> bool:
 class _Reader:
     """The state of one reading: the components so far, the segments, the point columns."""
 
-    def __init__(self, include: Callable[[str], str] | None):
+    def __init__(self, include: Callable[[str], str | None] | None):
         self.include = include
+        self.missing: list[str] = []  # .INCLUDEs not found (skipped)
         self.components: list[list[list[float]]] = []
         self.segments: list[tuple[str, str, str | None]] = []  # (level, delineation, label)
         self.columns = (0, 1)  # the X and Y columns of a point line
@@ -81,14 +84,16 @@ class _Reader:
             m = _SEGMENT.match(rest)
             if not m:
                 raise InkError(f"line {number}: a .SEGMENT needs a level and components ({rest!r})")
-            self.segments.append((m.group(1).upper(), re.sub(r"\s+", "", m.group(2)), m.group(4)))
+            label = m.group(4) if m.group(4) is not None else m.group(5)
+            self.segments.append((m.group(1).upper(), re.sub(r"\s+", "", m.group(2)), label))
         elif word == ".INCLUDE":
-            if self.include is None:
-                raise InkError(f"line {number}: .INCLUDE {rest} but this file was given alone (read it from its "
-                               "folder)")
             if depth >= MAX_INCLUDE_DEPTH:
                 raise InkError(f"line {number}: .INCLUDE nested deeper than {MAX_INCLUDE_DEPTH}")
-            self.read(self.include(rest), depth + 1)
+            text = self.include(rest) if self.include else None
+            if text is None:
+                self.missing.append(rest)
+            else:
+                self.read(text, depth + 1)
 
     def _point(self, s: str, number: int) -> list[float]:
         values = s.split()
@@ -123,14 +128,16 @@ class _Reader:
         return k, point
 
 
-def parse_unipen(text: str, include: Callable[[str], str] | None = None,
+def parse_unipen(text: str, include: Callable[[str], str | None] | None = None,
                  limits: InkLimits = LIMITS) -> list[Piece]:
-    """The labelled pieces of a UNIPEN text (see the module doc); `include(name)` returns an included file's text.
-    Raises InkError when the text itself cannot be read (a malformed point or keyword), with its line."""
+    """The labelled pieces of a UNIPEN text (see the module doc); `include(name)` returns an included file's text, or
+    None when there is none (skipped; without `include` every .INCLUDE is). Raises InkError when the text itself
+    cannot be read (a malformed point or keyword, with its line) or holds no strokes (naming the includes missed)."""
     r = _Reader(include)
     r.read(text.lstrip("\ufeff"))
     if not r.components:
-        raise InkError("no .PEN_DOWN strokes in the file")
+        missed = f" (.INCLUDE not found: {', '.join(r.missing)})" if r.missing else ""
+        raise InkError(f"no .PEN_DOWN strokes in the file{missed}")
     if not r.segments:  # one drawing, less the single 0 0 points some labs write for an empty box
         return [_piece("all", None, lambda: [s for s in r.components if s and s != [[0.0, -0.0]]], limits)]
     wanted = [s for s in r.segments if s[0] in ("DIGIT", "CHARACTER")] or r.segments
@@ -150,15 +157,15 @@ def _piece(name: str, label: str | None, strokes: Callable[[], list], limits: In
 def read_file(path: str | Path, limits: InkLimits = LIMITS) -> list[Piece]:
     """The pieces of a UNIPEN file on disk; an .INCLUDE is looked for beside the file, in its folders above, and in
     an ``include/`` folder of any of them (UNIPEN's own layout: ``data/1a/lab/x.dat`` includes ``lab/data/x.dat``
-    from ``include/``)."""
+    from ``include/``), and skipped where it is in none."""
     path = Path(path)
 
-    def include(name: str) -> str:
+    def include(name: str) -> str | None:
         name = name.strip().strip('"')
         for folder in [path.parent, *path.parent.parents]:
             for candidate in (folder / name, folder / "include" / name):
                 if candidate.is_file():
                     return candidate.read_text(encoding="latin-1")
-        raise InkError(f".INCLUDE {name}: not found beside {path.name}, above it, or in an include/ folder")
+        return None
 
     return parse_unipen(path.read_text(encoding="latin-1"), include, limits)

@@ -58,6 +58,18 @@ def test_delineations(delineation, expected):
     assert piece.label == "3" and strokes(piece) == [[[x, -y] for x, y in s] for s in expected]
 
 
+@pytest.mark.parametrize("line, label", [
+    ('.SEGMENT DIGIT 0 ? "7"', "7"),
+    ('.SEGMENT DIGIT 0 OK "7"', "7"),
+    (".SEGMENT DIGIT 0 ? 7", "7"),  # unquoted
+    (".SEGMENT DIGIT 0", None),  # no quality, no label
+    ('.SEGMENT CHARACTER 0 ? "a b"', "a b"),
+])
+def test_segment_labels(line, label):
+    (piece,) = parse_unipen(f".PEN_DOWN\n0 0\n5 9\n.PEN_UP\n{line}\n")
+    assert piece.label == label and piece.ink is not None
+
+
 def test_coord_columns_and_segments_of_several_levels():
     text = (".COORD T X Y\n.HIERARCHY TEXT DIGIT\n.SEGMENT TEXT 0-1 ? \"17\"\n.SEGMENT DIGIT 0 OK \"1\"\n"
             ".SEGMENT DIGIT 1 BAD \"7\"\n.PEN_DOWN\n0 3 4\n10 3 9\n.PEN_UP\n.PEN_DOWN\n20 1 1\n30 8 1\n.PEN_UP\n")
@@ -84,7 +96,7 @@ def test_a_bad_segment_is_reported_and_the_others_still_read():
     (".PEN_DOWN\n1 x\n.PEN_UP\n", "line 2: a point must be numbers"),
     (".COORD X\n.PEN_DOWN\n1\n", "names no X and Y"),
     (".SEGMENT\n.PEN_DOWN\n1 1\n", "needs a level"),
-    (".INCLUDE other.dat\n", "given alone"),
+    (".INCLUDE other.dat\n", r"no .PEN_DOWN strokes in the file \(.INCLUDE not found: other.dat\)"),
 ])
 def test_bad_files_say_what_is_wrong(text, message):
     with pytest.raises(InkError, match=message):
@@ -102,8 +114,11 @@ def test_includes_are_found_in_unipens_own_layout(tmp_path):
     (piece,) = read_file(data)
     assert piece.label == "1" and strokes(piece) == [[[5, -5], [5, -1]]]
     data.write_text('.INCLUDE lab/data/missing.dat\n.SEGMENT DIGIT 0 ? "1"\n')
-    with pytest.raises(InkError, match="not found"):
+    with pytest.raises(InkError, match="not found: lab/data/missing.dat"):
         read_file(data)
+    # an include that is documentation, not strokes (pendigits' files include a .doc file): skipped
+    data.write_text(".INCLUDE lab.doc\n" + PENDIGITS)
+    assert [p.label for p in read_file(data)] == ["4", "1"]
 
 
 def test_an_include_loop_is_refused(tmp_path):
