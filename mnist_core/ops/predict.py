@@ -24,7 +24,6 @@ import numpy as np
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif"}
 INK_SUFFIXES = {".json", ".inkml"}
-UNIPEN_SUFFIXES = {".unp", ".tra", ".tes"}  # mnist_core.ink.unipen.SUFFIXES (not imported here: kept light)
 # Converting to TF Lite pays off past a few thousand digits (it takes seconds); a version's stored copy is used at
 # once, without importing TensorFlow.
 LITE_FROM_FILES = 3000
@@ -45,8 +44,10 @@ class Part:
 def expand(paths: list[str]) -> list:
     """Files and folders to the items to read: image and ink files (a folder's by suffix, recursively, sorted; files
     as given), a file of many labelled digits as its `Part`s (in a folder, a .dat file only when it has segments)."""
+    from mnist_core.ink.unipen import SUFFIXES  # noqa: PLC0415
+
     out: list = []
-    wanted = IMAGE_SUFFIXES | INK_SUFFIXES | UNIPEN_SUFFIXES | {".dat"}
+    wanted = IMAGE_SUFFIXES | INK_SUFFIXES | SUFFIXES | {".dat"}
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted):
@@ -104,6 +105,16 @@ def _pieces(path: Path) -> list | None:
     return _pieces_of[path]
 
 
+def _label_of(item) -> dict:
+    """``{"label": ...}`` for a `Part` (its file's label for it), else {} (also when the file can no longer be read)."""
+    if not isinstance(item, Part):
+        return {}
+    try:
+        return {"label": _pieces(item.path)[item.index].label}
+    except (OSError, ValueError, IndexError, TypeError):
+        return {}
+
+
 def model_of(version: str | None, model_file: str | None):
     """(a Keras model, its name): the .keras ``model_file``, else ``version``, else the active version."""
     from mnist_core.store.registry import Registry, load_model_file  # noqa: PLC0415
@@ -135,8 +146,9 @@ def setup(version: str | None, model: str | None, number: bool, no_reader: bool,
     return recognizer, reader
 
 
-def read_part(part: list[Path], recognizer, reader, number: bool) -> list[dict]:
-    """The records of ``part`` in order (one model call for all its digits); a bad file's record is its error."""
+def read_part(part: list, recognizer, reader, number: bool) -> list[dict]:
+    """The records of ``part`` (paths and `Part`s) in order (one model call for all its digits); a bad file's record is
+    its error."""
     per_file: list = []
     images = []
     for f in part:
@@ -152,7 +164,7 @@ def read_part(part: list[Path], recognizer, reader, number: bool) -> list[dict]:
     probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
     records = []
     for f, (first, digits, ink, strokes) in zip(part, per_file):
-        label = {"label": _pieces(f.path)[f.index].label} if isinstance(f, Part) else {}
+        label = _label_of(f)
         if digits is None:
             records.append({"path": str(f), "error": first, **label})
             continue
@@ -181,8 +193,8 @@ def most_prominent_of(digits):
     return most_prominent(digits)
 
 
-def _digits_of(path: Path):
-    """(digits, their ink map, the strokes placed on the canvas or None) of an image or an ink file."""
+def _digits_of(path):
+    """(digits, their ink map, the strokes placed on the canvas or None) of an image file, an ink file or a `Part`."""
     from mnist_core.digits import canvas_ink, load_image, photo_ink  # noqa: PLC0415
 
     if isinstance(path, Part) or _is_unipen(path):
