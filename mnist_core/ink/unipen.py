@@ -7,7 +7,7 @@ A UNIPEN file is lines of keywords (a line beginning with ``.``), each followed 
     .PEN_UP                     the stroke ends (points after it are the pen moving in the air: skipped)
     .SEGMENT DIGIT 4-5 ? "7"    a labelled piece of the writing: components (strokes) 4 to 5
     .INCLUDE val/data/a.dat     the strokes (and keywords) of another file, read in place (one not found, such as
-                                the lab's documentation, is skipped: pendigits' files include a .doc file)
+                                a lab's documentation file, is skipped)
 
 Strokes are the file's components, numbered from 0 in the order their ``.PEN_DOWN`` appear, the included files' too
 (a ``.PEN_DOWN`` of a single 0 0 point, which some labs write for an empty box, counts like any other). A segment

@@ -116,7 +116,7 @@ def test_includes_are_found_in_unipens_own_layout(tmp_path):
     data.write_text('.INCLUDE lab/data/missing.dat\n.SEGMENT DIGIT 0 ? "1"\n')
     with pytest.raises(InkError, match="not found: lab/data/missing.dat"):
         read_file(data)
-    # an include that is documentation, not strokes (pendigits' files include a .doc file): skipped
+    # an include that is not there (a lab's documentation file, say): skipped
     data.write_text(".INCLUDE lab.doc\n" + PENDIGITS)
     assert [p.label for p in read_file(data)] == ["4", "1"]
 
