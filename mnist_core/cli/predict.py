@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 
 from mnist_core.cli.common import EXIT_ERROR, EXIT_OK, add_model_choice, positive, quiet_tensorflow
 
 # Files read per model call: bounded memory, one batch per part. Numbers keep each photo's ink map (megabytes)
 # until the part's digits are read, so fewer at a time.
 PART_DIGITS, PART_NUMBERS = 2048, 64
+MISREADS_SHOWN = 12  # the commonest (label, read) pairs printed after the tally
 
 
 def register(sub) -> None:
@@ -39,7 +41,7 @@ def run(args) -> int:
     quiet_tensorflow()
     files = predict.expand(args.paths)
     options = {"version": args.version, "model": args.model, "number": args.number, "no_reader": args.no_reader}
-    failed, tally = False, [0, 0]  # labelled digits read, and read as labelled
+    failed, tally = False, Counter()  # labelled digits: "read", "right", and (label, what was read) when wrong
     if args.jobs > 1 and len(files) > 1:
         from mnist_core.ops.parallel import predict_in_processes  # noqa: PLC0415
 
@@ -50,10 +52,19 @@ def run(args) -> int:
         failed |= show(record, args.number, args.json)
         count(record, args.number, tally)
         sys.stdout.flush()
-    if tally[0]:
-        print(f"labelled digits: {tally[0]:,}, read as labelled: {tally[1]:,} ({tally[1] / tally[0]:.2%})",
-              file=sys.stderr)
+    report(tally)
     return EXIT_ERROR if failed else EXIT_OK
+
+
+def report(tally: Counter) -> None:
+    """On stderr, for files that label their digits: how many were read as labelled, and the commonest misreads."""
+    if not tally["read"]:
+        return
+    print(f"labelled digits: {tally['read']:,}, read as labelled: {tally['right']:,} "
+          f"({tally['right'] / tally['read']:.2%})", file=sys.stderr)
+    wrong = Counter({k: v for k, v in tally.items() if isinstance(k, tuple)}).most_common(MISREADS_SHOWN)
+    if wrong:
+        print("misread, label→read: " + ", ".join(f"{a}→{b} ×{n}" for (a, b), n in wrong), file=sys.stderr)
 
 
 def _in_parts(files: list, setup, number: bool):
@@ -66,14 +77,19 @@ def _in_parts(files: list, setup, number: bool):
         yield from predict.read_part(files[start:start + size], recognizer, reader, number)
 
 
-def count(record: dict, number: bool, tally: list) -> None:
-    """Add a record with a label of digits (a `Part`'s) to ``tally``: [read, read as labelled]."""
+def count(record: dict, number: bool, tally: Counter) -> None:
+    """Add a record with a label of digits (a `Part`'s) to ``tally`` (see `run`; an unreadable one is read as
+    "error", one with no digit found as "-")."""
     label = record.get("label")
     if not (isinstance(label, str) and label.isdigit() and label.isascii()):
         return
-    tally[0] += 1
-    read = record.get("number") if number else record.get("digit")
-    tally[1] += str(read) == label if read is not None else 0
+    read = "error" if "error" in record else record.get("number") if number else record.get("digit")
+    read = "-" if read is None or read == "" else str(read)
+    tally["read"] += 1
+    if read == label:
+        tally["right"] += 1
+    else:
+        tally[(label, read)] += 1
 
 
 def show(record: dict, number: bool, as_json: bool) -> bool:

@@ -127,6 +127,8 @@ def test_unipen_files_are_read_segment_by_segment_with_their_labels(tmp_path):
         tally = [ln for ln in proc.stderr.splitlines() if ln.startswith("labelled digits")]
         right = sum(ln[1] == ln[-1] for ln in good)
         assert tally == [f"labelled digits: 41, read as labelled: {right} ({right / 41:.2%})"]
+        misread = [ln for ln in proc.stderr.splitlines() if ln.startswith("misread, label→read: ")]
+        assert len(misread) == 1 and "5→error ×1" in misread[0]  # the segment naming a stroke the file lacks
         assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the bad segment is an error line
     proc = run("--json", data, home=tmp_path)
     first = json.loads(proc.stdout.splitlines()[0])
