@@ -49,6 +49,13 @@ def sparse(strokes, k: int) -> list[np.ndarray]:
     return [np.asarray(s, float)[::k] if len(s) > 2 * k else np.asarray(s, float)[[0, -1]] for s in synth.unit(strokes)]
 
 
+def stray_dot(strokes, rng) -> list[np.ndarray]:
+    """The strokes and a last one of two points 0.001 apart somewhere in the ink's box: the pen touching down."""
+    u = synth.unit(strokes)
+    p = rng.uniform(0, 1, 2) * np.concatenate(u).max(0)
+    return u + [np.array([p, p + 1e-3])]
+
+
 CONDITIONS = {  # name: (strokes, rng) -> strokes
     "as written": lambda u, g: synth.unit(u),
     "hooks 3-8% at both ends": lambda u, g: hooks(u, g, (0.03, 0.08)),
@@ -60,8 +67,7 @@ CONDITIONS = {  # name: (strokes, rng) -> strokes
                                                                 for s in synth.unit(u)],
     "noise 1% of the side": lambda u, g: [np.asarray(s, float) + g.normal(0, 0.01, np.shape(s)) for s in synth.unit(u)],
     "noise 2% of the side": lambda u, g: [np.asarray(s, float) + g.normal(0, 0.02, np.shape(s)) for s in synth.unit(u)],
-    "a stray dot": lambda u, g: (lambda v, p: v + [np.array([p, p + 1e-3])])(
-        synth.unit(u), g.uniform(0, 1, 2) * np.concatenate(synth.unit(u)).max(0)),
+    "a stray dot": lambda u, g: stray_dot(u, g),
 }
 
 

@@ -93,7 +93,7 @@ def count(record: dict, number: bool, tally: Counter) -> None:
 
 
 def show(record: dict, number: bool, as_json: bool) -> bool:
-    """Print one file's record (its line, or its error also on stderr; a UNIPEN segment's label as a last column);
+    """Print one file's record (its line, or its error also on stderr; a `Part`'s label as a last column);
     True for an error."""
     path = record["path"]
     label = f"\t{record['label']}" if record.get("label") is not None else ""

@@ -222,7 +222,8 @@ def parse_json(data: str | bytes | dict | list, limits: InkLimits = LIMITS) -> I
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
+    """An XML tag without its namespace: "{http://www.w3.org/2003/InkML}trace" -> "trace"."""
     return tag.rsplit("}", 1)[-1]
 
 
@@ -231,8 +232,8 @@ def _channels(root: ET.Element) -> tuple[list[str], bool, tuple[float, float]]:
     optional T), and the (x, y) signs: -1 where the channel says orientation="-ve" (its values grow the other way:
     a tablet's Y up), else 1 (InkML's default, y down as on a screen)."""
     for el in root.iter():
-        if _local(el.tag) == "traceFormat":
-            chans = [c for c in el if _local(c.tag) == "channel"]
+        if local_name(el.tag) == "traceFormat":
+            chans = [c for c in el if local_name(c.tag) == "channel"]
             names = [c.get("name", "").upper() for c in chans]
             if names:
                 flip = {n for n, c in zip(names, chans) if c.get("orientation", "+ve").strip() == "-ve"}
@@ -319,8 +320,8 @@ def inkml_root(text: str | bytes, max_bytes: int) -> ET.Element:
         root = ET.fromstring(text)
     except ET.ParseError as e:
         raise InkError(f"not well-formed InkML: {e}") from None
-    if _local(root.tag) != "ink":
-        raise InkError(f"the root element must be <ink>, not <{_local(root.tag)}>")
+    if local_name(root.tag) != "ink":
+        raise InkError(f"the root element must be <ink>, not <{local_name(root.tag)}>")
     return root
 
 
@@ -342,7 +343,7 @@ def traces_ink(root: ET.Element, traces: list[ET.Element], limits: InkLimits = L
 def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
     """Ink from InkML text: every <trace> in document order is a stroke."""
     root = inkml_root(text, 64 * limits.max_points * 8)
-    return traces_ink(root, [el for el in root.iter() if _local(el.tag) == "trace"], limits)
+    return traces_ink(root, [el for el in root.iter() if local_name(el.tag) == "trace"], limits)
 
 
 def to_inkml(ink: Ink) -> str:

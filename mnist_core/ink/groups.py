@@ -24,21 +24,17 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from mnist_core.ink.format import LIMITS, InkError, InkLimits, Piece, inkml_root, traces_ink
+from mnist_core.ink.format import LIMITS, InkError, InkLimits, Piece, inkml_root, local_name, traces_ink
 
 MAX_BYTES = 64 * 1024 * 1024  # a collection file (thousands of drawings); one drawing stays under format's own bound
 _ID = "{http://www.w3.org/XML/1998/namespace}id"
 LABEL_TYPES = ("truth", "label")  # annotation types that name what a group is
 
 
-def _local(el: ET.Element) -> str:
-    return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
-
-
 def _label(group: ET.Element) -> str | None:
     """The group's own label: the text of a direct <annotation type="truth"|"label"> child."""
     for a in group:
-        if _local(a) == "annotation" and a.get("type", "").strip().lower() in LABEL_TYPES:
+        if local_name(a.tag) == "annotation" and a.get("type", "").strip().lower() in LABEL_TYPES:
             return (a.text or "").strip()
     return None
 
@@ -46,7 +42,7 @@ def _label(group: ET.Element) -> str | None:
 def _groups(el: ET.Element) -> list[ET.Element]:
     """The innermost labelled <traceGroup>s at or below `el`, in document order."""
     inner = [g for child in el for g in _groups(child)]
-    if _local(el) == "traceGroup" and _label(el) is not None and not inner:
+    if local_name(el.tag) == "traceGroup" and _label(el) is not None and not inner:
         return [el]
     return inner
 
@@ -58,7 +54,7 @@ def _strokes(group: ET.Element, by_id: dict[str, ET.Element], depth: int = 0) ->
         raise InkError("traceViews name each other in a loop")
     out = []
     for el in group.iter():
-        kind = _local(el)
+        kind = local_name(el.tag)
         if kind == "trace" and (el.text or "").strip():
             out.append(el)
         elif kind == "traceView" and el.get("traceDataRef"):
@@ -66,7 +62,7 @@ def _strokes(group: ET.Element, by_id: dict[str, ET.Element], depth: int = 0) ->
             target = by_id.get(ref)
             if target is None:
                 raise InkError(f"a traceView names {ref!r}, which the file does not have")
-            out.extend([target] if _local(target) == "trace" else _strokes(target, by_id, depth + 1))
+            out.extend([target] if local_name(target.tag) == "trace" else _strokes(target, by_id, depth + 1))
     return out
 
 

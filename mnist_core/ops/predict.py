@@ -212,7 +212,8 @@ def _digits_of(path):
 
 
 def _piece_ink(item):
-    """The ink of a `Part`, or of a UNIPEN file given whole (its one piece); InkError if none."""
+    """The ink of a `Part`; InkError if it has none. A UNIPEN path reaches here only when `expand` could not list
+    its segments, and reading it raises that error again (its first piece is read if the file has since mended)."""
     from mnist_core.ink.format import InkError  # noqa: PLC0415
 
     pieces = _pieces(item.path if isinstance(item, Part) else item)  # a file's own error is raised here
