@@ -6,8 +6,10 @@ Each held-out writer of ../shared/data/pen (`pen.split_writers`' held-out side) 
 writes it, raw (tablet units, y up): the pendigits writers as one pendigits-style file (each `.SEGMENT DIGIT` before
 its strokes, `.DT` between them), each UNIPEN writer file in UNIPEN's layout (`data/1a/<lab>/<file>.dat` holding the
 segments and `.INCLUDE`-ing the strokes from `include/<lab>/data/<file>.dat`, an empty-box mark between digits, as
-the labs write them). Then `predict` reads each set, and its tally ("labelled digits: N, read as labelled: K") and
-wall time are printed. Needs ../shared (skips with a reason without it).
+the labs write them). The pendigits file is written twice: as one file of many writers, and with a `.WRITER_ID` before
+each writer's digits. Then `predict` reads each set with its writers read together (`--writers auto`: a writer who
+crosses their 7s, mnist_core.ink.hand) and each digit alone (`--writers none`), and its tally ("labelled digits: N,
+read as labelled: K") and wall time are printed. Needs ../shared (skips with a reason without it).
 """
 
 from __future__ import annotations
@@ -39,11 +41,15 @@ def strokes_lines(strokes) -> list[str]:
     return out
 
 
-def write_pendigits(digits, path: Path) -> int:
-    """pendigits' layout: one file, each segment before its strokes; the number of digits written."""
-    lines, k = [], 0
+def write_pendigits(digits, path: Path, writer_ids: bool = False) -> int:
+    """pendigits' layout: one file, each segment before its strokes (`writer_ids`: a .WRITER_ID line where the
+    writer changes); the number of digits written."""
+    lines, k, last = [], 0, None
     for x in digits:
         n = len(x["strokes"])
+        if writer_ids and x["writer"] != last:
+            lines.append(f".WRITER_ID {x['writer']}")
+            last = x["writer"]
         lines += [f'.SEGMENT DIGIT {k}-{k + n - 1} ? "{x["label"]}"', f".COMMENT {x['writer']}",
                   *strokes_lines(x["strokes"]), ".DT 100"]
         k += n
@@ -73,11 +79,12 @@ def write_unipen(digits, root: Path) -> int:
     return len(digits)
 
 
-def read(target: Path, jobs: int, home: Path) -> tuple[str, float]:
+def read(target: Path, jobs: int, home: Path, writers: str = "auto") -> tuple[str, float]:
     """(predict's tally line, its wall seconds) for a file or folder."""
     env = {**os.environ, "MNIST_STUDIO_HOME": str(home), "TF_CPP_MIN_LOG_LEVEL": "3"}
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "mnist_core", "predict", "--jobs", str(jobs), str(target)],
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", "predict", "--jobs", str(jobs), "--writers", writers,
+                           str(target)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t
     tally = [ln for ln in proc.stderr.splitlines() if ln.startswith("labelled digits")]
@@ -93,18 +100,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: {PEN} is absent (the held-out writers come from ../shared)")
         return 0
     folder = Path(args.folder or tempfile.mkdtemp(prefix="unipen-files-"))
+    folder.mkdir(parents=True, exist_ok=True)
     sets = {}
     for name in ("pendigits", "unipen"):
         raw = json.load(gzip.open(PEN / f"{name}_dev.json.gz"))
         sets[name] = [x for x in raw if pen.is_held_out(x["writer"])]
     n_pd = write_pendigits(sets["pendigits"], folder / "pendigits-heldout.tes")
+    write_pendigits(sets["pendigits"], folder / "pendigits-heldout-ids.tes", writer_ids=True)
     n_un = write_unipen(sets["unipen"], folder / "unipen")
     print(f"Command: `python benchmarks/unipen_files.py --jobs {args.jobs}` (files in {folder})\n")
-    print("| held-out writers, as UNIPEN files | digits | predict's tally | wall |\n|---|---:|---|---:|")
+    print("| held-out writers, as UNIPEN files | digits | --writers | predict's tally | wall |\n|---|---:|---|---|---:|")
     for label, n, target in (("pendigits, one .tes file", n_pd, folder / "pendigits-heldout.tes"),
+                             ("pendigits, one .tes file with .WRITER_IDs", n_pd, folder / "pendigits-heldout-ids.tes"),
                              ("UNIPEN, data/1a/ + include/", n_un, folder / "unipen")):
-        tally, wall = read(target, args.jobs, folder / "home")
-        print(f"| {label} | {n:,} | {tally} | {wall:.1f} s |")
+        for writers in ("none", "auto"):
+            tally, wall = read(target, args.jobs, folder / "home", writers)
+            print(f"| {label} | {n:,} | {writers} | {tally} | {wall:.1f} s |")
     return 0
 
 

@@ -22,6 +22,11 @@ def register(sub) -> None:
                    "of writing by the number reader, which reads touching digits and skips separators)")
     r.add_argument("--no-reader", action="store_true", help="with --number: cut the digits apart and read each "
                    "one (the segmenter alone, as before the number reader)")
+    r.add_argument("--writers", choices=("auto", "folder", "one", "none"), default="auto",
+                   help="whose ink digits are read together (a writer who crosses their 7s writes an uncrossed "
+                        "7-shape only as a 1): auto, each writer a file names (a UNIPEN file's .WRITER_ID, else the "
+                        "file; a JSON ink's \"writer\"); folder, also the ink files of one folder; one, every ink "
+                        "file given; none, each digit alone (default auto)")
     r.add_argument("--json", action="store_true", help="one JSON object per line")
     r.add_argument("--jobs", type=positive, default=1, metavar="N",
                    help="read the files in N processes, each loading the model once; output in input order "
@@ -48,6 +53,8 @@ def run(args) -> int:
         records = predict_in_processes(options, files, args.jobs)
     else:
         records = _in_parts(files, predict.setup(n_files=len(files), **options), args.number)
+    if not args.number:
+        records = predict.with_hands(records, args.writers)
     for record in records:
         failed |= show(record, args.number, args.json)
         count(record, args.number, tally)

@@ -4,7 +4,7 @@ An `Ink` is what a pen client sends for one drawing: its strokes in drawing orde
 (x, y, t) with y pointing down like image rows and t in milliseconds. Formats read:
 
 - JSON objects: ``{"strokes": [[{"x": 10, "y": 20, "t": 0, "p": 0.5}, ...], ...]}`` (``t`` and ``p`` optional;
-  ``p``, pressure, is accepted and dropped);
+  ``p``, pressure, is accepted and dropped; an optional ``"writer"`` names who wrote it: `declared_writer`);
 - compact JSON: ``[[[x, y, t], ...], ...]`` or ``[[[x, y], ...], ...]`` (also under ``{"strokes": ...}``);
 - the same with each stroke an object ``{"points": [...]}`` (as ML Kit's ``Ink.Stroke``), or each stroke as
   columns ``[[x0, x1, ...], [y0, y1, ...], [t0, t1, ...]]`` (Quick, Draw! and Google's handwriting input, whose
@@ -85,6 +85,7 @@ class Piece:
     label: str | None
     ink: Ink | None
     error: str | None = None
+    writer: str | None = None  # who wrote it, where the file says (UNIPEN's .WRITER_ID)
 
 
 def from_strokes(strokes, timed: bool | None = None, limits: InkLimits = LIMITS) -> Ink:
@@ -189,6 +190,17 @@ def _strokes_of(data: Any) -> list:
                     raise InkError(f"stroke {i}: its columns (x, y, t) differ in length")
                 strokes[i] = [list(p) for p in zip(*s)]
     return strokes
+
+
+def declared_writer(data: str | bytes) -> str | None:
+    """The ``"writer"`` a JSON ink object names (a string or a number, as text), else None (also for InkML or text
+    that is not JSON)."""
+    try:
+        value = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError):
+        return None
+    writer = value.get("writer") if isinstance(value, dict) else None
+    return str(writer) if isinstance(writer, (str, int)) and not isinstance(writer, bool) and str(writer) else None
 
 
 def parse_json(data: str | bytes | dict | list, limits: InkLimits = LIMITS) -> Ink:

@@ -8,6 +8,8 @@ A UNIPEN file is lines of keywords (a line beginning with ``.``), each followed 
     .SEGMENT DIGIT 4-5 ? "7"    a labelled piece of the writing: components (strokes) 4 to 5
     .INCLUDE val/data/a.dat     the strokes (and keywords) of another file, read in place (one not found, such as
                                 a lab's documentation file, is skipped)
+    .WRITER_ID 27               who wrote the segments that follow (kept in each piece: `predict` reads a writer's
+                                digits together, mnist_core.ink.hand)
 
 Strokes are the file's components, numbered from 0 in the order their ``.PEN_DOWN`` appear, the included files' too
 (a ``.PEN_DOWN`` of a single 0 0 point, which some labs write for an empty box, counts like any other). A segment
@@ -54,7 +56,8 @@ class _Reader:
         self.include = include
         self.missing: list[str] = []  # .INCLUDEs not found (skipped)
         self.components: list[list[list[float]]] = []
-        self.segments: list[tuple[str, str, str | None]] = []  # (level, delineation, label)
+        self.segments: list[tuple[str, str, str | None, str | None]] = []  # (level, delineation, label, writer)
+        self.writer: str | None = None  # the last .WRITER_ID
         self.columns = (0, 1)  # the X and Y columns of a point line
         self.pen_down = False
 
@@ -85,7 +88,9 @@ class _Reader:
             if not m:
                 raise InkError(f"line {number}: a .SEGMENT needs a level and components ({rest!r})")
             label = m.group(4) if m.group(4) is not None else m.group(5)
-            self.segments.append((m.group(1).upper(), re.sub(r"\s+", "", m.group(2)), label))
+            self.segments.append((m.group(1).upper(), re.sub(r"\s+", "", m.group(2)), label, self.writer))
+        elif word == ".WRITER_ID":
+            self.writer = rest.strip('"') or None
         elif word == ".INCLUDE":
             if depth >= MAX_INCLUDE_DEPTH:
                 raise InkError(f"line {number}: .INCLUDE nested deeper than {MAX_INCLUDE_DEPTH}")
@@ -141,17 +146,19 @@ def parse_unipen(text: str, include: Callable[[str], str | None] | None = None,
     if not r.segments:  # one drawing, less the single 0 0 points some labs write for an empty box
         return [_piece("all", None, lambda: [s for s in r.components if s and s != [[0.0, -0.0]]], limits)]
     wanted = [s for s in r.segments if s[0] in ("DIGIT", "CHARACTER")] or r.segments
-    return [_piece(d, label, lambda d=d: r.strokes_of(d), limits) for _, d, label in wanted]
+    return [_piece(d, label, lambda d=d: r.strokes_of(d), limits, writer) for _, d, label, writer in wanted]
 
 
-def _piece(name: str, label: str | None, strokes: Callable[[], list], limits: InkLimits) -> Piece:
+def _piece(name: str, label: str | None, strokes: Callable[[], list], limits: InkLimits,
+           writer: str | None = None) -> Piece:
     try:
         s = strokes()
         if not s:
             raise InkError("the segment has no points")
-        return Piece(name, label, from_strokes([np.asarray(x, np.float64) for x in s], timed=False, limits=limits))
+        ink = from_strokes([np.asarray(x, np.float64) for x in s], timed=False, limits=limits)
+        return Piece(name, label, ink, writer=writer)
     except InkError as e:
-        return Piece(name, label, None, str(e))
+        return Piece(name, label, None, str(e), writer)
 
 
 def read_file(path: str | Path, limits: InkLimits = LIMITS) -> list[Piece]:

@@ -11,8 +11,12 @@ read like an ink file, its record carrying the file's label.
 A record is a dict: ``{"path", "error"}`` for a file that could not be read; ``{"path", "number", "digits", ...}``
 (numbers.reader.as_json) with ``number``; else ``{"path", "digit", "confidence", "probabilities", "box"}``
 (``digit`` None and no box when the image holds no ink), floats unrounded; an ink file's record also has
-``"image"`` and ``"ink"``: what each model said alone (``{"digit", "confidence"}``); a `Part`'s also ``"label"``
-when the file labels it.
+``"image"`` and ``"ink"``: what each model said alone (``{"digit", "confidence"}``, the ink's with ``"bar"``: whether
+its strokes have a crossed 7's bar, mnist_core.ink.hand), and ``"writer"`` where known (a `Part`'s: the file's
+.WRITER_ID, else the file; a JSON ink's "writer"); a `Part`'s also ``"label"`` when the file labels it.
+
+`with_hands` then reads each writer's digits together: a writer who crosses their 7s has their uncrossed 7-shapes
+read as such a writer means them (mnist_core.ink.hand); a record it changed says so in ``"hand"``.
 """
 
 from __future__ import annotations
@@ -105,14 +109,21 @@ def _pieces(path: Path) -> list | None:
     return _pieces_of[path]
 
 
-def _label_of(item) -> dict:
-    """``{"label": ...}`` for a `Part` (its file's label for it), else {} (also when the file can no longer be read)."""
-    if not isinstance(item, Part):
-        return {}
+def _about(item) -> dict:
+    """``{"label", "writer"}`` for a `Part` (its file's label for it; its .WRITER_ID, else the file), ``{"writer"}``
+    for a JSON ink file that names one, else {} (also when the file can no longer be read)."""
     try:
-        return {"label": _pieces(item.path)[item.index].label}
+        if isinstance(item, Part):
+            piece = _pieces(item.path)[item.index]
+            return {"label": piece.label, "writer": piece.writer or str(item.path)}
+        if item.suffix.lower() == ".json":
+            from mnist_core.ink.format import declared_writer  # noqa: PLC0415
+
+            writer = declared_writer(item.read_bytes())
+            return {} if writer is None else {"writer": writer}
     except (OSError, ValueError, IndexError, TypeError):
-        return {}
+        pass
+    return {}
 
 
 def model_of(version: str | None, model_file: str | None):
@@ -164,7 +175,7 @@ def read_part(part: list, recognizer, reader, number: bool) -> list[dict]:
     probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
     records = []
     for f, (first, digits, ink, strokes) in zip(part, per_file):
-        label = _label_of(f)
+        label = _about(f)
         if digits is None:
             records.append({"path": str(f), "error": first, **label})
             continue
@@ -181,8 +192,8 @@ def read_part(part: list, recognizer, reader, number: bool) -> list[dict]:
             records.append({"path": str(f), **nr.as_json(nr.read_numbers(digits, fused, ink, reader, with_ink)),
                             **label})
         else:
-            records.append({**_digit_record(f, digits, fused, rows if strokes is not None else None, p_ink),
-                            **label})
+            records.append({**_digit_record(f, digits, fused, rows if strokes is not None else None, p_ink,
+                                            strokes), **label})
     return records
 
 
@@ -243,7 +254,7 @@ def _with_ink(digits, strokes, rows):
     return read_digits(digits, strokes, rows, _ink["reader"])
 
 
-def _digit_record(path, digits, rows, image=None, ink=None) -> dict:
+def _digit_record(path, digits, rows, image=None, ink=None, strokes=None) -> dict:
     if not len(rows):
         return {"path": str(path), "digit": None, "confidence": 0.0, "probabilities": [0.0] * 10}
     r = rows[0]
@@ -253,4 +264,70 @@ def _digit_record(path, digits, rows, image=None, ink=None) -> dict:
         one = lambda p: None if p is None or np.isnan(p).any() else {"digit": int(p.argmax()),  # noqa: E731
                                                                     "confidence": float(p.max())}
         record.update(image=one(image[0]), ink=one(None if ink is None else ink[0]))
+        if record["ink"] is not None and strokes is not None:
+            from mnist_core.ink.fuse import inks_for_boxes  # noqa: PLC0415
+            from mnist_core.ink.hand import has_bar  # noqa: PLC0415
+
+            own = inks_for_boxes(strokes, [digits[0].box])[0]
+            record["ink"]["bar"] = own is not None and has_bar(own.strokes)
     return record
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A writer's digits read together (mnist_core.ink.hand)
+# ----------------------------------------------------------------------------------------------------------
+
+WRITERS = ("auto", "folder", "one", "none")  # predict --writers: whose digits are read together
+
+
+def with_hands(records, writers: str = "auto"):
+    """Digit records (`read_part`'s, in input order) with each writer's hand applied (mnist_core.ink.hand). Whose
+    digits go together: ``auto``, those of one named writer (`_about`); ``folder``, also the unnamed ink files of one
+    folder; ``one``, every ink file given; ``none``, nobody's (records as they come). Records are held back until
+    their folder's last one (``one``: until the end), since a writer's later digits speak for the earlier ones."""
+    if writers == "none":
+        yield from records
+        return
+    run: list = []
+    run_folder = None
+    for record in records:
+        folder = None if writers == "one" else Path(record["path"]).parent  # a Part's "dir/f.dat#3": dir
+        if run and folder != run_folder:
+            yield from _hands(run, writers)
+            run = []
+        run_folder = folder
+        run.append(record)
+    yield from _hands(run, writers)
+
+
+def _writer_of(record: dict, writers: str):
+    """The writer a digit record goes with (None: nobody's): see `with_hands`."""
+    if not record.get("ink") or "bar" not in record["ink"]:
+        return None  # an image, or a digit without strokes: no hand to read
+    if writers == "one":
+        return "one"
+    if "writer" in record:
+        return record["writer"]
+    return str(Path(record["path"]).parent) if writers == "folder" else None
+
+
+def _hands(run: list, writers: str) -> list:
+    """`run`'s records, the digits of each writer who crosses their 7s read with that hand."""
+    from mnist_core.ink.hand import by_writer  # noqa: PLC0415
+
+    who = [_writer_of(r, writers) for r in run]
+    have = [i for i, w in enumerate(who) if w is not None]
+    if not have:
+        return run
+    probs = np.array([run[i]["probabilities"] for i in have])
+    ink = np.zeros_like(probs)
+    ink[np.arange(len(have)), [run[i]["ink"]["digit"] for i in have]] = 1.0  # only the ink's answer is used
+    bars = [run[i]["ink"]["bar"] for i in have]
+    new, hands = by_writer(probs, ink, bars, [who[i] for i in have])
+    for k, i in enumerate(have):
+        r = run[i]
+        if int(new[k].argmax()) != r["digit"] or abs(float(new[k].max()) - r["confidence"]) > 1e-3:
+            hand = hands[who[i]]
+            run[i] = {**r, "digit": int(new[k].argmax()), "confidence": float(new[k].max()),
+                      "probabilities": [float(v) for v in new[k]], "hand": hand.describe()}
+    return run

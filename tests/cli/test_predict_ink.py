@@ -159,3 +159,31 @@ def test_an_inkml_collection_is_read_group_by_group(tmp_path):
     assert [ln[-1] for ln in lines[:10]] == [str(d.label) for d in digits]
     assert sum(ln[1] == ln[-1] for ln in lines[:10]) >= 9 and len(lines[10]) == 3 and lines[10][1] == "3"
     assert proc.returncode == 0 and "labelled digits: 10," in proc.stderr
+
+
+def test_a_writer_who_crosses_their_sevens_has_their_uncrossed_seven_shapes_read_as_ones(tmp_path):
+    """One writer's crossed 7s and continental 1s with a flat flag (a 7's bar in shape), in a UNIPEN file naming
+    the writer: with --writers none each digit is read alone; by default the writer's digits are read together,
+    every uncrossed digit's 7 made less likely by the writer's odds of leaving a 7 uncrossed, the 7s untouched."""
+    from mnist_core.train import synth
+
+    rng = np.random.default_rng(3)
+    digits = pen.load_shipped()
+    sevens = [pen.PenDigit(7, tuple(synth.crossed_seven(d.strokes, rng)), "w", "test")
+              for d in [x for x in digits if x.label == 7][:4]]
+    ones = [pen.PenDigit(1, tuple(synth._flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)), "w", "test")
+            for d in [x for x in digits if x.label == 1][:8]]
+    scale = lambda d: pen.PenDigit(d.label, tuple(s * 200 for s in d.strokes), "w", "test")  # noqa: E731
+    strokes, segments = unipen_lines([scale(d) for d in sevens + ones])
+    (tmp_path / "w.unp").write_text("\n".join([".WRITER_ID anna", *segments, *strokes]) + "\n")
+    alone, together = ([json.loads(ln) for ln in run("--json", "--writers", w, tmp_path / "w.unp",
+                                                     home=tmp_path).stdout.splitlines()] for w in ("none", "auto"))
+    assert [r["writer"] for r in together] == ["anna"] * 12
+    assert all(r["ink"]["bar"] for r in together[:4]) and not any(r["ink"]["bar"] for r in together[4:])
+    assert together[:4] == alone[:4]  # the crossed 7s read as they were
+    for a, b in zip(alone[4:], together[4:]):
+        assert b["probabilities"][7] < 0.5 * a["probabilities"][7] or a["probabilities"][7] < 1e-3
+        assert b["digit"] == a["digit"] or (a["digit"] == 7 and "crosses their 7s" in b["hand"])
+    right = lambda rs: sum(r["digit"] == int(r["label"]) for r in rs)  # noqa: E731
+    assert right(together) >= right(alone)
+    print("ones read as 1, alone:", right(alone[4:]), "together:", right(together[4:]))

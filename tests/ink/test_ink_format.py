@@ -175,3 +175,19 @@ def test_a_single_point_stroke_is_a_dot_not_an_error():
 def test_pressure_in_a_compact_fourth_value_is_dropped():
     ink = parse_json([[[0, 0, 0, 0.5], [1, 1, 10, 0.7]]])
     assert ink.strokes[0].shape == (2, 3) and ink.timed
+
+
+@pytest.mark.parametrize("text, writer", [
+    ('{"writer": "anna", "strokes": [[[0, 0], [1, 1]]]}', "anna"),
+    ('{"writer": 27, "strokes": []}', "27"),
+    ('{"writer": true, "strokes": []}', None),
+    ('{"writer": "", "strokes": []}', None),
+    ('{"strokes": [[[0, 0], [1, 1]]]}', None),
+    ('[[[0, 0], [1, 1]]]', None),
+    ('<ink><trace>0 0, 1 1</trace></ink>', None),
+    (b'\xff\xfe not json', None),
+])
+def test_declared_writer(text, writer):
+    from mnist_core.ink.format import declared_writer
+
+    assert declared_writer(text) == writer

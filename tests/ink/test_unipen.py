@@ -153,3 +153,10 @@ def test_a_real_writers_digits_survive_the_round_trip():
 ])
 def test_looks_like_unipen(head, expected):
     assert looks_like_unipen(head) is expected
+
+
+def test_each_segment_keeps_the_writer_named_before_it():
+    text = PENDIGITS.replace('.SEGMENT DIGIT 0-1', '.WRITER_ID 12\n.SEGMENT DIGIT 0-1').replace(
+        '.SEGMENT DIGIT 2 ', '.WRITER_ID "anna"\n.SEGMENT DIGIT 2 ')
+    assert [p.writer for p in parse_unipen(text)] == ["12", "anna"]
+    assert {p.writer for p in parse_unipen(PENDIGITS)} == {None}  # none named: the caller decides

@@ -1,0 +1,125 @@
+"""A writer who crosses their 7s: each digit read alone, and read with its writer's other digits (ink.hand).
+
+    python benchmarks/ink_hand.py [--writers calibration|held-out] [--per 5] [--seed 1]
+
+Continental writers are made from real ones: each writer's 7s crossed (90% with a separate bar, 10% in one looped
+stroke: `synth.crossed_seven`, `crossed_seven_looped`) and their 1s continental, a third each without a base with a
+flag of 20-60° (as taught), without a base with a flag of 10-20° (flatter than taught: a 7's bar in shape), and with
+a base; their other digits as written. `--per 5` keeps at most five digits of each label per writer (the issue's
+continental population wrote each digit five times); 0 keeps all. Then the same writers as written (the hand must
+cost them nothing), and as written with every writer's digits taken for one writer's (a file of many writers read
+as one). Each digit is drawn on the canvas once for the image model, read by the ink model and fused by the ink card,
+as `ink.py` reads them; then `hand.by_writer` reads each writer's digits together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from mnist_core.ink import hand  # noqa: E402
+from mnist_core.ink.fuse import default_image_predict, image_probs_on_canvas  # noqa: E402
+from mnist_core.ink.reader import InkReader  # noqa: E402
+from mnist_core.train import synth  # noqa: E402
+from ink_variants import writers_digits  # noqa: E402 (the held-out or the calibration writers' digits)
+
+ONES = (("1 continental, flag 20-60°", lambda s, g: synth._flagged_one(s, g, (0.2, 0.55), (20, 60), base=0.0)),
+        ("1 continental, flag 10-20°", lambda s, g: synth._flagged_one(s, g, (0.2, 0.55), (10, 20), base=0.0)),
+        ("1 continental with a base", synth.continental_one_base))
+
+
+def subsample(digits, per: int, rng: np.random.Generator) -> list:
+    """At most `per` digits of each (writer, label) (0: all), in their order."""
+    if not per:
+        return list(digits)
+    seen: dict = {}
+    keep = []
+    for i in rng.permutation(len(digits)):
+        key = (digits[i].writer, digits[i].label)
+        if seen.get(key, 0) < per:
+            seen[key] = seen.get(key, 0) + 1
+            keep.append(i)
+    return [digits[i] for i in sorted(keep)]
+
+
+def continental(digits, rng: np.random.Generator) -> tuple[list, list]:
+    """(strokes, kind) of each digit, its writer made continental (see the module doc)."""
+    strokes, kinds = [], []
+    for d in digits:
+        s, kind = d.strokes, "as written"
+        if d.label == 7:
+            looped = rng.random() < 0.1
+            s = (synth.crossed_seven_looped if looped else synth.crossed_seven)(s, rng)
+            kind = "7 crossed in one stroke" if looped else "7 crossed"
+        elif d.label == 1:
+            kind, make = ONES[rng.integers(len(ONES))]
+            s = make(s, rng)
+        strokes.append(s)
+        kinds.append(kind if d.label in (1, 7) else "other digits, as written")
+    return strokes, kinds
+
+
+def read(strokes, rng, reader, image) -> tuple[np.ndarray, np.ndarray]:
+    """(fused, ink) (N, 10), each digit drawn on the canvas once for the image model."""
+    p_ink = reader.predict(strokes)
+    return reader.fuse(image_probs_on_canvas(strokes, rng, image), p_ink), p_ink
+
+
+def table(title: str, labels, kinds, fused, with_hand, hands) -> None:
+    """Rows of read-right shares: each kind, then all digits and 1s read as 7."""
+    labels, kinds = np.asarray(labels), np.asarray(kinds)
+    a, b = fused.argmax(1), with_hand.argmax(1)
+    crossers = sum(h.crosses() for h in hands.values())
+    print(f"\n{title}: {len(labels):,} digits of {len(hands)} writers ({crossers} read as crossing their 7s)\n")
+    print("| digits | n | alone | with the writer's hand |\n|---|---:|---:|---:|")
+    for k in sorted(set(kinds)):
+        m = kinds == k
+        print(f"| {k} | {m.sum():,} | {np.mean(a[m] == labels[m]):.2%} | **{np.mean(b[m] == labels[m]):.2%}** |")
+    print(f"| every digit | {len(labels):,} | {np.mean(a == labels):.2%} | **{np.mean(b == labels):.2%}** |")
+    for name, x in (("alone", a), ("with the hand", b)):
+        n17 = int(np.sum((labels == 1) & (x == 7)))
+        print(f"\n1s read as 7, {name}: {n17} ({n17 / len(labels):.2%} of the digits)", end="")
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--writers", choices=("calibration", "held-out"), default="calibration")
+    ap.add_argument("--per", type=int, default=5, help="digits of each label per writer at most (0: all)")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    digits = subsample(writers_digits(args.writers), args.per, rng)
+    if not digits:
+        print("skipped: no pen digits (the held-out writers come from ../shared)")
+        return 0
+    reader, image = InkReader.shipped(), default_image_predict()
+    labels, writers = [d.label for d in digits], [d.writer for d in digits]
+    print(f"Command: `python benchmarks/ink_hand.py --writers {args.writers} --per {args.per} --seed {args.seed}`")
+
+    strokes, kinds = continental(digits, rng)
+    fused, p_ink = read(strokes, rng, reader, image)
+    bars = [hand.has_bar(s) for s in strokes]
+    after, hands = hand.by_writer(fused, p_ink, bars, writers)
+    table("Continental writers (7s crossed, 1s continental)", labels, kinds, fused, after, hands)
+
+    strokes = [d.strokes for d in digits]
+    fused, p_ink = read(strokes, rng, reader, image)
+    bars = [hand.has_bar(s) for s in strokes]
+    kinds = [f"{d.label}s as written" if d.label in (1, 7) else "other digits, as written" for d in digits]
+    after, hands = hand.by_writer(fused, p_ink, bars, writers)
+    table("The same writers as written", labels, kinds, fused, after, hands)
+    after, hands = hand.by_writer(fused, p_ink, bars, ["everyone"] * len(digits))
+    table("As written, every writer's digits taken for one writer's", labels, kinds, fused, after, hands)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""ops.predict.with_hands: the digits of one writer read together (ink.hand), grouped as `--writers` says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_core.ops.predict import with_hands
+
+
+def record(path, p7, bar, ink=7, writer=None):
+    p = np.full(10, 1e-4)
+    p[7], p[1] = p7, 1 - p7
+    p /= p.sum()
+    r = {"path": path, "digit": int(p.argmax()), "confidence": float(p.max()), "probabilities": p.tolist(),
+         "image": {"digit": 7, "confidence": 0.9}, "ink": {"digit": ink, "confidence": 0.9, "bar": bar}}
+    return r if writer is None else {**r, "writer": writer}
+
+
+def records(writer_a="a", folder="w1"):
+    """Two crossed 7s and a 7-shape the ink reads as 1, by one writer; then another folder's doubtful 7."""
+    return [record(f"{folder}/x.tes#1", 0.99, True, writer=writer_a),
+            record(f"{folder}/x.tes#2", 0.99, True, writer=writer_a),
+            record(f"{folder}/x.tes#3", 0.6, False, ink=1, writer=writer_a),
+            record("w2/y.json", 0.6, False, ink=1)]
+
+
+@pytest.mark.parametrize("writers, digits", [
+    ("auto", [7, 7, 1, 7]),  # the file's writer crosses; y.json names nobody
+    ("folder", [7, 7, 1, 7]),  # y.json is alone in its folder
+    ("one", [7, 7, 1, 1]),  # every file one writer's
+    ("none", [7, 7, 7, 7]),
+])
+def test_writers_choice(writers, digits):
+    out = list(with_hands(records(), writers))
+    assert [r["digit"] for r in out] == digits
+    assert [r["path"] for r in out] == [r["path"] for r in records()]  # input order kept
+    changed = [i for i, (a, b) in enumerate(zip(out, records())) if a["digit"] != b["digit"]]
+    assert all("crosses their 7s" in out[i]["hand"] for i in changed)
+    assert all("hand" not in out[i] for i in (0, 1))  # a crossed 7 is what it was
+
+
+def test_a_writer_named_in_another_folder_is_another_run():
+    out = list(with_hands(records(folder="w1")[:2] + records(folder="w3")[2:3], "auto"))
+    assert [r["digit"] for r in out] == [7, 7, 7]  # the crossed 7s were flushed with their own folder
+
+
+def test_records_without_ink_or_with_errors_pass_through():
+    plain = [{"path": "a.png", "digit": 7, "confidence": 0.6, "probabilities": [0.1] * 10},
+             {"path": "b.json", "error": "the ink is empty: no strokes"}]
+    assert list(with_hands(plain, "one")) == plain
