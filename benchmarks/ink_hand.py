@@ -9,7 +9,8 @@ a base; their other digits as written. `--per 5` keeps at most five digits of ea
 continental population wrote each digit five times); 0 keeps all. Then the same writers as written (the hand must
 cost them nothing), and as written with every writer's digits taken for one writer's (a file of many writers read
 as one). Each digit is drawn on the canvas once for the image model, read by the ink model and fused by the ink card,
-as `ink.py` reads them; then `hand.by_writer` reads each writer's digits together.
+as `ink.py` reads them; then `hand.by_writer` reads each writer's digits together, and `hand.PageHand` reads them
+as the page does: one after another, each with the hand of the digits drawn before it.
 """
 
 from __future__ import annotations
@@ -72,18 +73,35 @@ def read(strokes, rng, reader, image) -> tuple[np.ndarray, np.ndarray]:
     return reader.fuse(image_probs_on_canvas(strokes, rng, image), p_ink), p_ink
 
 
-def table(title: str, labels, kinds, fused, with_hand, hands) -> None:
-    """Rows of read-right shares: each kind, then all digits and 1s read as 7."""
+def on_a_page(fused, p_ink, bars, writers, rng: np.random.Generator) -> np.ndarray:
+    """(N, 10) answers as the page gives them: each writer's digits drawn one after another in a random order on a
+    page of their own (ink.hand.PageHand: a digit is read with the hand of the drawings finished before it)."""
+    out = np.array(fused, np.float64)
+    by: dict = {}
+    for i, w in enumerate(writers):
+        by.setdefault(w, []).append(i)
+    for idx in by.values():
+        page = hand.PageHand()
+        for n, i in enumerate(rng.permutation(idx)):
+            strokes = [np.array([[n, 0.0], [n, 1.0]])]  # a new drawing each time (only its signature matters)
+            out[i] = page.read(strokes, fused[i:i + 1], p_ink[i:i + 1], [bars[i]])[0][0]
+    return out
+
+
+def table(title: str, labels, kinds, fused, with_hand, hands, page=None) -> None:
+    """Rows of read-right shares: each kind, then all digits and 1s read as 7 (`page`: a column more)."""
     labels, kinds = np.asarray(labels), np.asarray(kinds)
-    a, b = fused.argmax(1), with_hand.argmax(1)
+    answers = [("alone", fused.argmax(1)), ("with the writer's hand", with_hand.argmax(1))]
+    if page is not None:
+        answers.append(("on a page, one digit after another", page.argmax(1)))
     crossers = sum(h.crosses() for h in hands.values())
     print(f"\n{title}: {len(labels):,} digits of {len(hands)} writers ({crossers} read as crossing their 7s)\n")
-    print("| digits | n | alone | with the writer's hand |\n|---|---:|---:|---:|")
-    for k in sorted(set(kinds)):
-        m = kinds == k
-        print(f"| {k} | {m.sum():,} | {np.mean(a[m] == labels[m]):.2%} | **{np.mean(b[m] == labels[m]):.2%}** |")
-    print(f"| every digit | {len(labels):,} | {np.mean(a == labels):.2%} | **{np.mean(b == labels):.2%}** |")
-    for name, x in (("alone", a), ("with the hand", b)):
+    print("| digits | n | " + " | ".join(n for n, _ in answers) + " |\n|---|---:|" + "---:|" * len(answers))
+    for k in [*sorted(set(kinds)), "every digit"]:
+        m = kinds == k if k != "every digit" else np.ones(len(labels), bool)
+        cells = " | ".join(f"{np.mean(x[m] == labels[m]):.2%}" for _, x in answers)
+        print(f"| {k} | {m.sum():,} | {cells} |")
+    for name, x in answers:
         n17 = int(np.sum((labels == 1) & (x == 7)))
         print(f"\n1s read as 7, {name}: {n17} ({n17 / len(labels):.2%} of the digits)", end="")
     print()
@@ -108,14 +126,16 @@ def main(argv: list[str] | None = None) -> int:
     fused, p_ink = read(strokes, rng, reader, image)
     bars = [hand.has_bar(s) for s in strokes]
     after, hands = hand.by_writer(fused, p_ink, bars, writers)
-    table("Continental writers (7s crossed, 1s continental)", labels, kinds, fused, after, hands)
+    page = on_a_page(fused, p_ink, bars, writers, rng)
+    table("Continental writers (7s crossed, 1s continental)", labels, kinds, fused, after, hands, page)
 
     strokes = [d.strokes for d in digits]
     fused, p_ink = read(strokes, rng, reader, image)
     bars = [hand.has_bar(s) for s in strokes]
     kinds = [f"{d.label}s as written" if d.label in (1, 7) else "other digits, as written" for d in digits]
     after, hands = hand.by_writer(fused, p_ink, bars, writers)
-    table("The same writers as written", labels, kinds, fused, after, hands)
+    page = on_a_page(fused, p_ink, bars, writers, rng)
+    table("The same writers as written", labels, kinds, fused, after, hands, page)
     after, hands = hand.by_writer(fused, p_ink, bars, ["everyone"] * len(digits))
     table("As written, every writer's digits taken for one writer's", labels, kinds, fused, after, hands)
     return 0

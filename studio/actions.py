@@ -38,10 +38,11 @@ def real_digits(digits: list[Digit], alpha) -> list[Digit]:
     return digit_marks(digits, getattr(alpha, "image", alpha))
 
 
-def read(digits: list[Digit], ink, profile: str | None):
-    """What ``profile``'s image model and, with strokes (``ink``), the ink model say of ``digits``: a Reading."""
+def read(digits: list[Digit], ink, profile: str | None, session: str | None = None):
+    """What ``profile``'s image model and, with strokes (``ink``), the ink model say of ``digits``: a Reading (read
+    with the page's hand when ``session`` says which page: ops.serving.ModelServer.with_hand)."""
     try:
-        return services().model.read(digits, ink, profile)
+        return services().model.read(digits, ink, profile, session)
     except ModelUnavailable as e:
         raise no_model(e.reason) from None
 

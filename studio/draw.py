@@ -112,19 +112,20 @@ def _read_tiles(sketch: dict | None, request) -> tuple[list[Tile], object, list[
     digits, alpha, layers, composite = _drawn(sketch)
     if not digits:
         return [], None, layers, composite
-    reading = read(digits, strokes, profile_of(request))
+    reading = read(digits, strokes, profile_of(request), session_of(request))
     return services().model.number_tiles(digits, reading.probs, alpha, strokes), reading, layers, composite
 
 
 def predict_strokes(strokes, request: gr.Request = None) -> dict:
     """JSON ink alone (a pen client's strokes: x, y, t per point) -> {"number", "digits": [{"digit",
-    "confidence", "box", "image", "ink"}]}: the strokes drawn on the canvas as the page would, read by both models."""
+    "confidence", "box", "image", "ink"}]}: the strokes drawn on the canvas as the page would, read by both models
+    (and by the client's hand, "hand" on a digit it changed: ops.serving.ModelServer.with_hand)."""
     use_language(request)
     ink = ink_of(strokes, required=True)
     placed, layer = on_canvas(ink, services().config.canvas)  # scaled into the canvas as a person writes there
     digits, alpha = canvas_ink([layer], None)
     digits = real_digits(digits, alpha)  # as the page: a dot is no digit
-    reading = read(digits, placed, profile_of(request)) if digits else None
+    reading = read(digits, placed, profile_of(request), session_of(request)) if digits else None
     if reading is None:
         return {"number": "", "digits": []}
     out = services().model.read_number(digits, reading.probs, alpha, placed)
@@ -136,8 +137,9 @@ def _per_model(digit: Digit, reading, i: int) -> dict:
     """One digit of /predict_ink's answer: the fused reading, then each model's own."""
     def one(p):
         return None if p is None or np.isnan(p).any() else {"digit": int(p.argmax()), "confidence": float(p.max())}
+    by_hand = {"hand": reading.hand} if reading.by_hand is not None and reading.by_hand[i] else {}
     return {**one(reading.probs[i]), "box": [int(v) for v in digit.box], "image": one(reading.image[i]),
-            "ink": one(None if reading.ink is None else reading.ink[i])}
+            "ink": one(None if reading.ink is None else reading.ink[i]), **by_hand}
 
 
 def _sketch(ink: dict | None) -> dict | None:

@@ -327,6 +327,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "title_bad_ink": ("Bad ink", "笔迹有问题"),
     "model_image": ("picture:", "图像："),
     "model_ink": ("strokes:", "笔画："),
+    "model_hand": ("you cross your 7s, so:", "你的 7 带横杠，所以："),
     # The Draw tab's answer for several digits, and the correction made on a digit's tile.
     "draw_answer": ("Answer (one digit: top 3; several: the number, as sure as its least sure digit)",
                     "答案（一个数字：前 3 名；多个数字：整串数字，置信度取最没把握的那位）"),

@@ -133,6 +133,10 @@ def _each_model(reading, i: int) -> str:
         d = int(np.argmax(p))
         parts.append(f'<span data-model="{key[6:]}" data-digit="{d}" data-p="{float(p[d]):.4f}">'
                      f'{say(key)} <b>{d}</b> ({float(p[d]):.0%})</span>')
+    if reading.by_hand is not None and reading.by_hand[i]:  # the page's hand changed this digit (ink.hand)
+        d = int(np.argmax(reading.probs[i]))
+        parts.append(f'<span data-model="hand" data-digit="{d}">{say("model_hand")} '
+                     f'<b>{d}</b></span>')
     return f'<div class="studio-models" style="font-size:0.8em;line-height:1.3">{"<br>".join(parts)}</div>'
 
 

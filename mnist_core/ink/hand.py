@@ -14,13 +14,16 @@ writer who crosses their 7s is a 1. This module keeps that evidence for one writ
   renormalised. A confident plain 7 stays a 7; a 7-shape the ink also reads as 1 becomes a 1.
 - `by_writer(probs, ink_probs, bars, writers)`: the same for many digits at once, grouped by their writer.
 
-Where writers come from is the caller's business (the studio: one browser session; `predict`: a UNIPEN file, a
-folder, a JSON ink's "writer"). Measured in benchmarks/INK.md ("A writer who crosses their 7s").
+- `PageHand`: one page's hand over its drawings, each re-read as it grows (the page reads after every stroke), and
+  counted once finished: when a drawing comes that neither continues it nor is it undone.
+
+Where writers come from is the caller's business (the studio: one browser session, `PageHand`; `predict`: a UNIPEN
+file, a folder, a JSON ink's "writer", `by_writer`). Measured in benchmarks/INK.md ("A writer who crosses their 7s").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -160,3 +163,42 @@ def by_writer(probs: np.ndarray, ink_probs: np.ndarray, bars, writers,
             hand.observe(probs[i], None if ink_probs is None else ink_probs[i], bool(bars[i]), settings)
         out[idx] = hand.apply(probs[idx], bars[idx], settings)
     return out, hands
+
+
+def _signature(strokes) -> tuple:
+    """A drawing's strokes, each as (points, first and last point rounded to a pixel): enough to tell whether one
+    drawing continues another."""
+    out = []
+    for s in strokes:
+        a = np.asarray(s, np.float64)[:, :2]
+        out.append((len(a), *np.round(a[0]).tolist(), *np.round(a[-1]).tolist()) if len(a) else (0,))
+    return tuple(out)
+
+
+@dataclass
+class PageHand:
+    """One page's hand: the 7s of its finished drawings (`hand`), and the drawing being drawn, read again after
+    each stroke and counted once a drawing comes that is neither it grown nor it undone (a new one)."""
+
+    hand: Hand = field(default_factory=Hand)
+    drawing: tuple = ()  # the current drawing's `_signature`
+    rows: list = field(default_factory=list)  # its digits as last read: (answer (10,), ink (10,) or None, bar)
+
+    def read(self, strokes, probs: np.ndarray, ink_probs: np.ndarray | None, bars,
+             settings: HandSettings = SETTINGS) -> tuple[np.ndarray, Hand]:
+        """(the drawing's (N, 10) answers read with this page's hand, the hand they were read with): the finished
+        drawings' 7s and those of this drawing's other digits (a number's crossed 7 speaks for its 1s)."""
+        sig = _signature(strokes)
+        n = min(len(sig), len(self.drawing))
+        if sig[:n] != self.drawing[:n]:  # neither grown nor undone: the last drawing was finished
+            for row in self.rows:
+                self.hand.observe(*row, settings=settings)
+        self.drawing = sig
+        probs = np.asarray(probs, np.float64)
+        inks = [None if ink_probs is None or np.isnan(ink_probs[i]).any() else ink_probs[i] for i in range(len(probs))]
+        now = replace(self.hand)
+        for i in range(len(probs)):
+            now.observe(probs[i], inks[i], bool(bars[i]), settings)
+        out = now.apply(probs, bars, settings)
+        self.rows = [(out[i], inks[i], bool(bars[i])) for i in range(len(probs))]  # counted as the page showed it
+        return out, now

@@ -32,6 +32,8 @@ class ServingSettings:
     personal_models: int = 8
     # Pages whose last digits are kept for the "Why?" view (a few KiB each); the oldest are forgotten.
     recent_pages: int = 64
+    # Pages whose hand is kept (ink.hand.PageHand: their 7s crossed or not, a few hundred bytes each).
+    hand_pages: int = 1024
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class Reading:
     probs: np.ndarray  # (N, 10) the answer: fused where a digit has strokes, else the image model's
     image: np.ndarray  # (N, 10) the image model's
     ink: np.ndarray | None = None  # (N, 10) the ink model's, a NaN row for a digit no stroke went with; None: no ink
+    by_hand: np.ndarray | None = None  # (N,) bool: digits whose answer the page's hand changed (ink.hand); None: none
+    hand: str | None = None  # what that hand is (`Hand.describe`), where it changed an answer
 
 
 class ModelUnavailable(RegistryError):
@@ -60,6 +64,8 @@ class ModelServer:
         self.settings = settings or ServingSettings()
         # (tab, page session) -> the digits and probabilities it was last shown, for the "Why?" view.
         self.recent: dict[tuple[str, str], tuple[list[Digit], np.ndarray]] = {}
+        self.hands: dict = {}  # page session -> ink.hand.PageHand: a writer who crosses their 7s, read as such
+        self._hands_lock = threading.Lock()
         self._recognizer = None
         self._number_reader = None  # loaded on first use; False once known to be missing
         self._ink_reader = None  # the ink model, loaded on the first drawing with strokes; False once it failed
@@ -164,9 +170,10 @@ class ModelServer:
                 self._ink_checked = now
         return self._ink_reader or None
 
-    def read(self, digits: list[Digit], ink=None, profile: str | None = None) -> Reading:
+    def read(self, digits: list[Digit], ink=None, profile: str | None = None, session: str | None = None) -> Reading:
         """Read ``digits`` on ``profile``'s image model and, when the drawing's strokes come with them (``ink``, an
-        ink.format.Ink in the same pixels as the digits' boxes), on the ink model too, the two fused."""
+        ink.format.Ink in the same pixels as the digits' boxes), on the ink model too, the two fused; from a page
+        (``session``), the fused answers are then read with that page's hand (`with_hand`)."""
         image = self.predict(digits, profile)
         reader = self.ink_reader() if ink is not None and digits else None
         if reader is None:
@@ -174,7 +181,26 @@ class ModelServer:
         from mnist_core.ink.fuse import read_digits  # noqa: PLC0415
 
         fused, p_ink = read_digits(digits, ink, image, reader)
-        return Reading(fused, image, p_ink)
+        return self.with_hand(Reading(fused, image, p_ink), digits, ink, session)
+
+    def with_hand(self, reading: Reading, digits: list[Digit], ink, session: str | None) -> Reading:
+        """The reading as the page's writer means it (ink.hand.PageHand): once their finished drawings show that they
+        cross their 7s, an uncrossed 7-shape is less likely a 7. A direct call (no session) is read alone."""
+        if not session:
+            return reading
+        from mnist_core.ink.fuse import inks_for_boxes  # noqa: PLC0415
+        from mnist_core.ink.hand import PageHand, has_bar  # noqa: PLC0415
+
+        bars = [k is not None and has_bar(k.strokes) for k in inks_for_boxes(ink, [d.box for d in digits])]
+        with self._hands_lock:
+            page = self.hands.pop(session, None) or PageHand()
+            self.hands[session] = page  # re-inserted last: the oldest pages are the first forgotten
+            _keep_newest(self.hands, self.settings.hand_pages)
+            probs, hand = page.read(ink.strokes, reading.probs, reading.ink, bars)
+        changed = probs.argmax(axis=1) != reading.probs.argmax(axis=1)
+        if not changed.any():
+            return reading
+        return Reading(probs.astype(reading.probs.dtype), reading.image, reading.ink, changed, hand.describe())
 
     # --- numbers and the "Why?" view ---
 

@@ -104,3 +104,32 @@ def test_by_writer_reads_each_writers_digits_together_and_nobodys_alone():
     assert out.argmax(1).tolist() == [7, 7, 1, 7, 7]  # b crossed no 7; None is nobody's
     assert hands["a"].crosses() and not hands["b"].crosses()
     assert "crosses their 7s" in hands["a"].describe()
+
+
+def drawing_read(page: hand.PageHand, strokes, rows, bars):
+    """A page's drawing read once: (answers, hand), the ink model agreeing with the answer."""
+    rows = np.stack(rows)
+    return page.read(strokes, rows, rows, bars)
+
+
+def test_a_page_counts_a_drawing_once_finished_not_while_it_grows_or_is_undone():
+    page = hand.PageHand()
+    for shift in (0, 5):  # two crossed 7s, each read first without its bar (a plain 7 so far), then with it
+        seven = [s + shift for s in SEVEN + [DASH]]
+        drawing_read(page, seven[:1], [probs(d7=0.99)], [False])
+        drawing_read(page, seven, [probs(d7=0.99)], [True])
+    assert (page.hand.crossed, page.hand.plain) == (1, 0)  # the second 7 is still being drawn
+    drawing_read(page, seven[:1], [probs(d7=0.99)], [False])  # undone to its first stroke: still that drawing
+    assert (page.hand.crossed, page.hand.plain) == (1, 0)
+    drawing_read(page, seven, [probs(d7=0.99)], [True])
+    out, now = drawing_read(page, ONE_BASE[:1], [probs(d7=0.6, d1=0.4)], [False])  # a new drawing: a 7-shape
+    assert (page.hand.crossed, page.hand.plain) == (2, 0) and now.crosses()
+    assert out.argmax(1).tolist() == [1]
+
+
+def test_a_numbers_crossed_sevens_speak_for_its_other_digits_and_a_new_page_knows_nothing():
+    number = [probs(d7=0.99), probs(d7=0.99), probs(d7=0.6, d1=0.4)]  # "771": two crossed 7s and a 7-shape
+    out, _ = drawing_read(hand.PageHand(), SEVEN, number, [True, True, False])
+    assert out.argmax(1).tolist() == [7, 7, 1]
+    out, now = drawing_read(hand.PageHand(), SEVEN, number[2:], [False])
+    assert out.argmax(1).tolist() == [7] and not now.crosses()

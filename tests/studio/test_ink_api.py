@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import math
+from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
@@ -14,7 +15,7 @@ import app
 from mnist_core.config import Paths
 from mnist_core.train import synth
 from mnist_core.ink.canvas import layer, place
-from mnist_core.ink.format import from_strokes
+from mnist_core.ink.format import Ink, from_strokes
 from mnist_core.train import pen
 from studio import draw
 from studio.canvas import PREFIX
@@ -131,6 +132,59 @@ def test_the_ink_decides_a_continental_one_the_picture_reads_as_seven(studio, wr
         right_image += one["image"]["digit"] == 1
         right_fused += one["digit"] == 1
     assert right_fused >= 27 and right_fused >= right_image
+
+
+def page_request(session):
+    return SimpleNamespace(session_hash=session, headers={}, cookies={}, query_params={}, client=None)
+
+
+def page_strokes(strokes, k: int) -> dict:
+    """The page canvas's value after the k-th stroke of a drawing: the strokes keep their place as more come."""
+    ink = place(from_strokes([np.asarray(s)[:, :2] for s in strokes]), 400)
+    part = Ink(ink.strokes[:k], ink.timed)
+    return {"layer": PREFIX + base64.b64encode(png(layer(part, 400, 12.0))).decode(),
+            "ink": {"strokes": [[[float(x), float(y), float(t), 0.5] for x, y, t in s] for s in part.strokes]}}
+
+
+@pytest.fixture(scope="module")
+def crossing_writer():
+    """Three crossed 7s and eight continental 1s with a flat flag (a 7's bar in shape), of training writers."""
+    rng = np.random.default_rng(3)
+    digits = pen.load_shipped()
+    sevens = [synth.crossed_seven(d.strokes, rng) for d in [x for x in digits if x.label == 7][:3]]
+    ones = [synth._flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)
+            for d in [x for x in digits if x.label == 1][:8]]
+    return sevens, ones
+
+
+def test_a_pen_client_who_crosses_their_sevens_has_uncrossed_seven_shapes_read_as_ones(studio, crossing_writer):
+    """/predict_ink from one client (a session): after its crossed 7s, its flat-flagged 1s read as 1 and say so;
+    read alone (no session: a direct call), several of them are 7s."""
+    sevens, ones = crossing_writer
+    alone = [draw.predict_strokes(as_json(o))["digits"][0] for o in ones]
+    for s in sevens:
+        assert draw.predict_strokes(as_json(s), page_request("pen-client"))["number"] == "7"
+    together = [draw.predict_strokes(as_json(o), page_request("pen-client"))["digits"][0] for o in ones]
+    assert sum(d["digit"] == 1 for d in together) >= 7
+    assert sum(d["digit"] == 1 for d in together) > sum(d["digit"] == 1 for d in alone)
+    for a, b in zip(alone, together):
+        assert ("hand" in b) == (a["digit"] != b["digit"])
+        if "hand" in b:
+            assert "crosses their 7s (3 crossed" in b["hand"]
+
+
+def test_the_page_learns_the_hand_from_finished_drawings_stroke_by_stroke(studio, crossing_writer):
+    """Drawn stroke by stroke, each 7 is read without its bar first: it counts once finished, crossed; then the
+    flat-flagged 1s read as 1, and the details say the hand decided."""
+    sevens, ones = crossing_writer
+    for s in sevens:
+        for k in range(1, len(s) + 1):
+            draw.predict_canvas(page_strokes(s, k), page_request("page"))
+    page = [draw.predict_canvas(page_strokes(o, 1), page_request("page")) for o in ones]
+    assert sum(number == "1" for _, number, _, _, _ in page) >= 7
+    assert any('data-model="hand"' in html for _, _, html, _, _ in page)
+    fresh = [draw.predict_canvas(page_strokes(o, 1), page_request("another page"))[1] for o in ones]
+    assert sum(n == "1" for n in fresh) < sum(number == "1" for _, number, _, _, _ in page)
 
 
 def test_predict_drawing_without_strokes_is_the_image_model_alone(studio, images):
