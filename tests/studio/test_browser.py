@@ -239,6 +239,33 @@ def test_strokes_arrive_with_the_drawing_and_both_models_read_them(page):
     assert page.locator('#draw-digits [data-model="ink"]').get_attribute("data-digit") == "7"
 
 
+# A 7 with a bar through its stem; a continental 1 whose long flag is nearly flat (10 degrees: a 7's bar in shape).
+CROSSED_SEVEN = SEVEN + [[(-40, 5), (60, 5)]]
+FLAT_FLAG_ONE = [[(-78, -93), (20, -110), (0, 110)]]
+
+
+def test_a_writer_who_crosses_their_sevens_gets_their_flat_flagged_ones_read_as_ones(page):
+    """Issue 22: the page learns the hand from finished drawings. Alone, a 1 with a flat flag reads 7 (the picture
+    is sure of it); after two crossed 7s, each drawn stroke by stroke and cleared, the same 1 reads 1, and the
+    details say the hand decided."""
+    number = page.locator("#draw-number textarea")
+
+    def drawn(strokes, expected: str, what: str, dx: float = 0) -> None:
+        draw(page, strokes, dx)
+        read_becomes(page, expected, what)
+        page.click("#clear-drawing")
+        wait_for(lambda: number.input_value() == "", 30, "the cleared number")
+
+    drawn(FLAT_FLAG_ONE, "7", "the flat-flagged 1 read alone, as a 7")
+    drawn(CROSSED_SEVEN, "7", "a crossed 7")
+    drawn(CROSSED_SEVEN, "7", "another crossed 7", dx=20)
+    draw(page, FLAT_FLAG_ONE)
+    read_becomes(page, "1", "the flat-flagged 1 read with the writer's hand")
+    hand = page.locator('#draw-digits [data-model="hand"]')
+    wait_for(lambda: hand.count() == 1, 30, "the details saying the hand decided", lambda: shown(page))
+    assert hand.get_attribute("data-digit") == "1"
+
+
 def test_the_eraser_cuts_a_stroke_in_the_ink_and_undo_mends_it(page):
     inks = sent_inks(page)
     draw(page, [[(-150, 0), (-50, 0), (50, 0), (150, 0)]])  # one level stroke across the canvas
