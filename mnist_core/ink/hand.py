@@ -12,8 +12,7 @@ writer who crosses their 7s is a 1. This module keeps that evidence for one writ
 - `Hand.apply(probs, bars)`: for a writer who crosses, each digit without a bar has its probability of 7 scaled
   by the odds that this writer leaves a 7 uncrossed (the posterior mean of their plain 7s: (plain + ½) / (all + 1)),
   renormalised. A confident plain 7 stays a 7; a 7-shape the ink also reads as 1 becomes a 1.
-- `by_writer(probs, ink_probs, bars, writers)`: the same for many digits at once, grouped by their writer.
-
+- `by_writer(probs, ink_probs, bars, writers)`: the same for many digits at once, grouped by their writer;
 - `PageHand`: one page's hand over its drawings, each re-read as it grows (the page reads after every stroke), and
   counted once finished: when a drawing comes that neither continues it nor is it undone.
 
