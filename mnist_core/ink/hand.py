@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mnist_core.ink.loops import ink_box
+
 SEVEN = 7
 
 
@@ -54,16 +56,18 @@ def _unit(strokes, max_points: int) -> list[np.ndarray]:
     step = max(1, int(np.ceil(n / max_points)))
     if step > 1:  # every step-th point, each stroke's last kept
         xy = [np.concatenate([s[::step], s[-1:]]) if (len(s) - 1) % step else s[::step] for s in xy]
-    allp = np.concatenate(xy)
-    lo = allp.min(axis=0)
-    h = max(float(allp[:, 1].max() - lo[1]), 1e-6)
+    lo, h = ink_box(xy)
     return [(s - lo) / h for s in xy]
 
 
 def crossings(strokes, settings: HandSettings = SETTINGS) -> np.ndarray:
     """(M, 2) points where the ink crosses itself, in units of its height from the ink box's top-left (y down):
     segments of different strokes, or of one stroke more than two segments apart, meeting at `min_angle` or more."""
-    u = _unit(strokes, settings.max_points)
+    return _crossings(_unit(strokes, settings.max_points), settings)
+
+
+def _crossings(u: list[np.ndarray], settings: HandSettings) -> np.ndarray:
+    """`crossings` of strokes already made unit (`_unit`)."""
     a = np.concatenate([s[:-1] for s in u if len(s) > 1] or [np.zeros((0, 2))])
     d = np.concatenate([np.diff(s, axis=0) for s in u if len(s) > 1] or [np.zeros((0, 2))])
     if len(a) < 2:
@@ -91,9 +95,9 @@ def has_bar(strokes, settings: HandSettings = SETTINGS) -> bool:
     if not strokes:
         return False
     lo, hi = settings.band
-    if any(lo <= y <= hi for y in crossings(strokes, settings)[:, 1]):
-        return True
     u = _unit(strokes, settings.max_points)
+    if any(lo <= y <= hi for y in _crossings(u, settings)[:, 1]):
+        return True
     width = float(np.concatenate(u)[:, 0].max())
     for s in u[1:]:
         w, h = float(np.ptp(s[:, 0])), float(np.ptp(s[:, 1]))

@@ -277,9 +277,6 @@ def _digit_record(path, digits, rows, image=None, ink=None, strokes=None) -> dic
 # A writer's digits read together (mnist_core.ink.hand)
 # ----------------------------------------------------------------------------------------------------------
 
-WRITERS = ("auto", "folder", "one", "none")  # predict --writers: whose digits are read together
-
-
 def with_hands(records, writers: str = "auto"):
     """Digit records (`read_part`'s, in input order) with each writer's hand applied (mnist_core.ink.hand). Whose
     digits go together: ``auto``, those of one named writer (`_about`); ``folder``, also the unnamed ink files of one
