@@ -280,6 +280,18 @@ def _boxes(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], 
     return boxes
 
 
+def _aligned(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], ink: Ink,
+             row: list[Digit]) -> bool:
+    """Whether each digit the reader read lies in the segmenter's piece of the same rank: its peak's column (in
+    the digits' pixel units) within that piece's columns. Counting alike is not enough: a separator read as a
+    digit where two digits were cut as one also counts alike, and the pieces' odds then go with the wrong digits."""
+    for (_, a, e, _), d in zip(found, row):
+        x = (band_box[0] + ((a + e) / 2 * STRIDE) / f + x_origin) * ink.sx
+        if not d.box[0] <= x <= d.box[2]:
+            return False
+    return True
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The reader
 # ----------------------------------------------------------------------------------------------------------
@@ -410,7 +422,7 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
         x, f, origin = _prepare(ink.image[bx[1]:bx[3], bx[0]:bx[2]])
         reading = reader.read(x)
         found = reading.found
-        if len(found) == len(row):
+        if len(found) == len(row) and (len(row) == 1 or _aligned(found, f, origin, bx, ink, row)):
             if len(row) == 1:  # one isolated digit: the digit model's answer, as before
                 out.append(seg)
                 continue

@@ -70,13 +70,18 @@ def test_rows_top_to_bottom_left_to_right():
 
 
 class FakeReader:
-    """Frames chosen by the test instead of a network."""
+    """Frames chosen by the test instead of a network: `symbols` stretched over the frames of the line's ink (the
+    input less its blank margins), so that each symbol lies where that share of the ink is, as a network's would."""
 
     def __init__(self, symbols: list[int]):
         self.symbols = symbols
 
     def frames(self, x):
-        return _frames(self.symbols)
+        total, margin = x.shape[1] // nr.STRIDE, nr.MARGIN // nr.STRIDE
+        inner = total - 2 * margin
+        assert inner >= len(self.symbols), "the test's picture is too narrow for its symbols"
+        at = (np.arange(inner) * len(self.symbols)) // inner
+        return _frames([0] * margin + [self.symbols[i] for i in at] + [0] * margin)
 
     def read(self, x):
         return nr.vote((self.frames(x),), (1.0,), (1.0,), x.shape[1])
@@ -157,6 +162,23 @@ def test_the_reader_s_own_digits_are_fused_with_the_strokes_in_their_boxes():
     (boxes, odds), = seen
     assert boxes == [d.box for d in got] and odds.shape == (2, 10) and odds[1].argmax() == 7
     assert got[1].confidence == pytest.approx(0.95)
+
+
+def test_same_count_in_other_places_is_read_as_the_reader_counts():
+    # The segmenter cut two digits as one blob and took a separator after them for a digit: two pieces, as the
+    # reader's two digits, but both of those lie in the blob. The pieces' odds must not go with the reader's digits.
+    ink = np.zeros((60, 170), np.uint8)
+    ink[10:50, 10:110] = 255  # two digits touching
+    ink[40:50, 150:160] = 255  # a dot
+    blob, dot = _digit(10, 10, 110, 50), _digit(150, 40, 160, 50)
+    symbols = [0] * 40
+    symbols[5:9], symbols[17:21] = [1 + 4] * 4, [1 + 7] * 4  # 4 and 7 in the blob, nothing on the dot
+    asked = []
+    got = nr.read_numbers([blob, dot], np.stack([_odds(0, 0.99), _odds(1, 0.99)]), Ink(ink, 1.0, 1.0),
+                          FakeReader(symbols), lambda b, o: asked.append(b) or o)[0]
+    assert [d.digit for d in got] == [4, 7]
+    # Boxes from the reader's alignment (the last runs on to the dot), and its digits read from their strokes.
+    assert got[0].box[2] <= 112 and got[1].box[0] < 110 and len(asked) == 1
 
 
 def test_with_ink_is_not_asked_where_the_segmenter_s_digits_stand():
