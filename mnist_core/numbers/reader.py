@@ -11,10 +11,11 @@ How a picture becomes numbers (`read_numbers`):
 1. the digit path (`digits.canvas_ink` / `photo_ink`) finds the digits and the ink they came from; its
    digits are grouped into rows (top to bottom, as the segmenter orders them);
 2. each row's band of ink is scaled to the reader's input (`line_input`: 32 px tall) and read;
-3. where the reader and the segmenter count the same digits in a row, each digit's odds are the product of
-   both models' (the segmenter's digit model reads isolated digits very well; the reader, where digits touch),
-   and the segmenter's boxes are used; a row both see as one digit is the digit model's answer alone; where
-   they disagree, the reader's count and odds stand, with boxes from its alignment, unless the digit model is
+3. where the reader and the segmenter count the same digits in a row, in the same places (each digit the
+   reader reads lies in the segmenter's piece of its rank), each digit's odds are the product of both models'
+   (the segmenter's digit model reads isolated digits very well; the reader, where digits touch), and the
+   segmenter's boxes are used; a row both see as one digit is the digit model's answer alone; where they
+   disagree, the reader's count and odds stand, with boxes from its alignment, unless the digit model is
    sure of every piece and the reader finds the segmenter's reading nearly as likely (`ctc_logprob`).
 When no reader is there (the file is missing), the segmenter's digits are the number, as before.
 
