@@ -9,7 +9,8 @@ An `Ink` is what a pen client sends for one drawing: its strokes in drawing orde
 - the same with each stroke an object ``{"points": [...]}`` (as ML Kit's ``Ink.Stroke``), or each stroke as
   columns ``[[x0, x1, ...], [y0, y1, ...], [t0, t1, ...]]`` (Quick, Draw! and Google's handwriting input, whose
   ``{"ink": ...}`` key is accepted beside ``"strokes"``), told from points once a column has more than 4 values;
-- InkML: ``<ink><trace>x y t, x y t, ...</trace>...</ink>``, with an optional ``<traceFormat>`` naming the
+- InkML: ``<ink><trace>x y t, x y t, ...</trace>...</ink>`` (an ``<annotation type="writer">`` in the <ink> names who
+  wrote it), with an optional ``<traceFormat>`` naming the
   channels (X, Y, T, F, ...); without one the channels are X Y [T]. Values may be differences as InkML writes
   them (``'`` first, ``"`` second, ``!`` explicit again; an order stays in force for its channel until another
   is given), hex (``#1F``) or T/F; a trace written ``x,y x,y ...`` (commas inside the points, as some exporters
@@ -193,8 +194,15 @@ def _strokes_of(data: Any) -> list:
 
 
 def declared_writer(data: str | bytes) -> str | None:
-    """The ``"writer"`` a JSON ink object names (a string or a number, as text), else None (also for InkML or text
-    that is not JSON)."""
+    """Who wrote an ink, where the file says: the ``"writer"`` of a JSON ink object (a string or a number, as
+    text), or the ``<annotation type="writer">`` of an InkML document's <ink> (as handwriting collections such as
+    CROHME write it); else None (also for text that is neither)."""
+    head = data[:64].decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)[:64]
+    if head.lstrip("\ufeff \t\r\n").startswith("<"):
+        try:
+            return annotated_writer(inkml_root(data, 64 * LIMITS.max_points * 8))
+        except InkError:
+            return None
     try:
         value = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError):
@@ -335,6 +343,14 @@ def inkml_root(text: str | bytes, max_bytes: int) -> ET.Element:
     if local_name(root.tag) != "ink":
         raise InkError(f"the root element must be <ink>, not <{local_name(root.tag)}>")
     return root
+
+
+def annotated_writer(el: ET.Element) -> str | None:
+    """The text of `el`'s own ``<annotation type="writer">`` child (an InkML <ink> or <traceGroup>), else None."""
+    for a in el:
+        if local_name(a.tag) == "annotation" and a.get("type", "").strip().lower() == "writer":
+            return (a.text or "").strip() or None
+    return None
 
 
 def traces_ink(root: ET.Element, traces: list[ET.Element], limits: InkLimits = LIMITS) -> Ink:

@@ -14,7 +14,8 @@ traces), in document order of the views. The document's trace format (channels, 
 single drawing (`format.parse_inkml`). A file without labelled groups is not a collection: `read_groups` returns None
 and the file is one drawing, as before.
 
-Each drawing is a `format.Piece` named by the group's ``xml:id`` (else its number from 1), its ink or, where that
+Each drawing is a `format.Piece` named by the group's ``xml:id`` (else its number from 1), with its writer where the
+group or the document says (an ``<annotation type="writer">`` of the group's own, else of the <ink>), its ink or, where that
 group cannot be read (a view of a trace the file lacks, bad points), the reason: one bad group never stops the
 others. No TensorFlow here.
 """
@@ -24,7 +25,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from mnist_core.ink.format import LIMITS, InkError, InkLimits, Piece, inkml_root, local_name, traces_ink
+from mnist_core.ink.format import (LIMITS, InkError, InkLimits, Piece, annotated_writer, inkml_root, local_name,
+                                    traces_ink)
 
 MAX_BYTES = 64 * 1024 * 1024  # a collection file (thousands of drawings); one drawing stays under format's own bound
 _ID = "{http://www.w3.org/XML/1998/namespace}id"
@@ -73,13 +75,14 @@ def read_groups(text: str | bytes, limits: InkLimits = LIMITS) -> list[Piece] | 
     if not groups:
         return None
     by_id = {el.get(_ID) or el.get("id"): el for el in root.iter() if el.get(_ID) or el.get("id")}
-    pieces = []
+    pieces, everyone = [], annotated_writer(root)
     for n, g in enumerate(groups, 1):
         name, label = g.get(_ID) or g.get("id") or str(n), _label(g)
+        writer = annotated_writer(g) or everyone
         try:
-            pieces.append(Piece(name, label, traces_ink(root, _strokes(g, by_id), limits)))
+            pieces.append(Piece(name, label, traces_ink(root, _strokes(g, by_id), limits), writer=writer))
         except InkError as e:
-            pieces.append(Piece(name, label, None, str(e)))
+            pieces.append(Piece(name, label, None, str(e), writer))
     return pieces
 
 

@@ -110,13 +110,14 @@ def _pieces(path: Path) -> list | None:
 
 
 def _about(item) -> dict:
-    """``{"label", "writer"}`` for a `Part` (its file's label for it; its .WRITER_ID, else the file), ``{"writer"}``
-    for a JSON ink file that names one, else {} (also when the file can no longer be read)."""
+    """``{"label", "writer"}`` for a `Part` (its file's label for it; its writer where the file says, a UNIPEN
+    .WRITER_ID or an InkML writer annotation, else the file), ``{"writer"}`` for a JSON or InkML ink file that names
+    one, else {} (also when the file can no longer be read)."""
     try:
         if isinstance(item, Part):
             piece = _pieces(item.path)[item.index]
             return {"label": piece.label, "writer": piece.writer or str(item.path)}
-        if item.suffix.lower() == ".json":
+        if item.suffix.lower() in (".json", ".inkml"):
             from mnist_core.ink.format import declared_writer  # noqa: PLC0415
 
             writer = declared_writer(item.read_bytes())

@@ -34,6 +34,14 @@ def test_trace_views_make_each_group_a_drawing():
     assert xy(pieces[1]) == [[[9, 9], [9, 1]]]
 
 
+def test_writers_named_by_the_group_else_by_the_document():
+    text = VIEWS.replace('<traceGroup xml:id="all">', '<annotation type="writer">w7</annotation><traceGroup xml:id="all">'
+                         ).replace('<annotation type="truth"> 1 </annotation>',
+                                   '<annotation type="truth"> 1 </annotation><annotation type="writer">w8</annotation>')
+    assert [p.writer for p in read_groups(text)] == ["w7", "w8"]
+    assert [p.writer for p in read_groups(VIEWS)] == [None, None]
+
+
 def test_nested_traces_innermost_labels_and_the_documents_orientation():
     text = f"""<ink {NS}><traceFormat><channel name="X"/><channel name="Y" orientation="-ve"/></traceFormat>
       <traceGroup><annotation type="truth">17</annotation>

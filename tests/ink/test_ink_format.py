@@ -185,6 +185,12 @@ def test_pressure_in_a_compact_fourth_value_is_dropped():
     ('{"strokes": [[[0, 0], [1, 1]]]}', None),
     ('[[[0, 0], [1, 1]]]', None),
     ('<ink><trace>0 0, 1 1</trace></ink>', None),
+    ('<ink xmlns="http://www.w3.org/2003/InkML"><annotation type="writer"> w123 </annotation>'
+     '<trace>0 0, 1 1</trace></ink>', "w123"),  # as CROHME's files name their writer
+    (b'\xef\xbb\xbf<ink><annotation type="Writer">b</annotation><trace>0 0</trace></ink>', "b"),
+    ('<ink><annotation type="writer"></annotation><trace>0 0</trace></ink>', None),
+    ('<ink><traceGroup><annotation type="writer">g</annotation></traceGroup></ink>', None),  # a group's, not the ink's
+    ('<ink><annotation type="writer">x</annotation>', None),  # not well-formed
     (b'\xff\xfe not json', None),
 ])
 def test_declared_writer(text, writer):

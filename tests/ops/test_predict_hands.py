@@ -49,3 +49,32 @@ def test_records_without_ink_or_with_errors_pass_through():
     plain = [{"path": "a.png", "digit": 7, "confidence": 0.6, "probabilities": [0.1] * 10},
              {"path": "b.json", "error": "the ink is empty: no strokes"}]
     assert list(with_hands(plain, "one")) == plain
+
+
+INKML = '<ink xmlns="http://www.w3.org/2003/InkML">{}<trace>0 0, 0 10</trace>{}</ink>'
+GROUP = '<traceGroup><annotation type="truth">1</annotation>{}<trace>0 0, 0 10</trace></traceGroup>'
+
+
+@pytest.mark.parametrize("name, text, about", [
+    ("a.json", '{"writer": "anna", "strokes": [[[0, 0], [0, 10]]]}', {"writer": "anna"}),
+    ("b.json", '{"strokes": [[[0, 0], [0, 10]]]}', {}),
+    ("c.inkml", INKML.format('<annotation type="writer">w123</annotation>', ""), {"writer": "w123"}),
+    ("d.inkml", INKML.format("", ""), {}),
+    ("e.png", "not read", {}),
+])
+def test_who_an_ink_file_says_wrote_it(tmp_path, name, text, about):
+    from mnist_core.ops.predict import _about
+
+    (tmp_path / name).write_text(text)
+    assert _about(tmp_path / name) == about
+
+
+def test_a_collections_digits_go_with_the_documents_writer_else_the_file(tmp_path):
+    from mnist_core.ops.predict import Part, _about
+
+    named = tmp_path / "named.inkml"
+    named.write_text(INKML.format('<annotation type="writer">w9</annotation>', GROUP.format("") * 2))
+    plain = tmp_path / "plain.inkml"
+    plain.write_text(INKML.format("", GROUP.format("") + GROUP.format('<annotation type="writer">g</annotation>')))
+    assert [_about(Part(named, i)) for i in (0, 1)] == [{"label": "1", "writer": "w9"}] * 2
+    assert [_about(Part(plain, i))["writer"] for i in (0, 1)] == [str(plain), "g"]
