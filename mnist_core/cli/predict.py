@@ -25,8 +25,8 @@ def register(sub) -> None:
     r.add_argument("--writers", choices=("auto", "folder", "one", "none"), default="auto",
                    help="whose ink digits are read together (a writer who crosses their 7s writes an uncrossed "
                         "7-shape only as a 1): auto, each writer a file names (a UNIPEN file's .WRITER_ID, else the "
-                        "file; a JSON ink's \"writer\", an InkML writer annotation); folder, also the ink files of one folder; one, every ink "
-                        "file given; none, each digit alone (default auto)")
+                        "file; a JSON ink's \"writer\", an InkML writer annotation); folder, also the ink files of "
+                        "one folder; one, every ink file given; none, each digit alone (default auto)")
     r.add_argument("--json", action="store_true", help="one JSON object per line")
     r.add_argument("--jobs", type=positive, default=1, metavar="N",
                    help="read the files in N processes, each loading the model once; output in input order "

@@ -10,11 +10,11 @@ An `Ink` is what a pen client sends for one drawing: its strokes in drawing orde
   columns ``[[x0, x1, ...], [y0, y1, ...], [t0, t1, ...]]`` (Quick, Draw! and Google's handwriting input, whose
   ``{"ink": ...}`` key is accepted beside ``"strokes"``), told from points once a column has more than 4 values;
 - InkML: ``<ink><trace>x y t, x y t, ...</trace>...</ink>`` (an ``<annotation type="writer">`` in the <ink> names who
-  wrote it), with an optional ``<traceFormat>`` naming the
-  channels (X, Y, T, F, ...); without one the channels are X Y [T]. Values may be differences as InkML writes
-  them (``'`` first, ``"`` second, ``!`` explicit again; an order stays in force for its channel until another
-  is given), hex (``#1F``) or T/F; a trace written ``x,y x,y ...`` (commas inside the points, as some exporters
-  write) is read too; a channel with ``orientation="-ve"`` (a tablet's Y growing upwards) is turned to y down.
+  wrote it), with an optional ``<traceFormat>`` naming the channels (X, Y, T, F, ...); without one the channels are
+  X Y [T]. Values may be differences as InkML writes them (``'`` first, ``"`` second, ``!`` explicit again; an
+  order stays in force for its channel until another is given), hex (``#1F``) or T/F; a trace written
+  ``x,y x,y ...`` (commas inside the points, as some exporters write) is read too; a channel with
+  ``orientation="-ve"`` (a tablet's Y growing upwards) is turned to y down.
 
 Anything else is refused with an `InkError` that says what is wrong (empty, NaN/inf, too many points or strokes,
 time going backwards within a stroke, a wrong shape), never a traceback. Without times, points get a uniform
@@ -200,7 +200,7 @@ def declared_writer(data: str | bytes) -> str | None:
     head = data[:64].decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)[:64]
     if head.lstrip("\ufeff \t\r\n").startswith("<"):
         try:
-            return annotated_writer(inkml_root(data, 64 * LIMITS.max_points * 8))
+            return annotated_writer(inkml_root(data, _inkml_bytes(LIMITS)))
         except InkError:
             return None
     try:
@@ -330,6 +330,11 @@ def _trace(text: str, channels: list[str], i: int, declared: bool = True) -> lis
     return out
 
 
+def _inkml_bytes(limits: InkLimits) -> int:
+    """The most bytes one drawing's InkML may take: 512 for each point allowed (long decimals, spaces, markup)."""
+    return 64 * limits.max_points * 8
+
+
 def inkml_root(text: str | bytes, max_bytes: int) -> ET.Element:
     """The <ink> element of an InkML document of at most `max_bytes` (a DOCTYPE refused: no entity expansion)."""
     if isinstance(text, (bytes, bytearray)) and len(text) > max_bytes:
@@ -370,7 +375,7 @@ def traces_ink(root: ET.Element, traces: list[ET.Element], limits: InkLimits = L
 
 def parse_inkml(text: str | bytes, limits: InkLimits = LIMITS) -> Ink:
     """Ink from InkML text: every <trace> in document order is a stroke."""
-    root = inkml_root(text, 64 * limits.max_points * 8)
+    root = inkml_root(text, _inkml_bytes(limits))
     return traces_ink(root, [el for el in root.iter() if local_name(el.tag) == "trace"], limits)
 
 

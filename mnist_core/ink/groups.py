@@ -15,9 +15,9 @@ single drawing (`format.parse_inkml`). A file without labelled groups is not a c
 and the file is one drawing, as before.
 
 Each drawing is a `format.Piece` named by the group's ``xml:id`` (else its number from 1), with its writer where the
-group or the document says (an ``<annotation type="writer">`` of the group's own, else of the <ink>), its ink or, where that
-group cannot be read (a view of a trace the file lacks, bad points), the reason: one bad group never stops the
-others. No TensorFlow here.
+group or the document says (an ``<annotation type="writer">`` of the group's own, else of the <ink>), and its ink or,
+where that group cannot be read (a view of a trace the file lacks, bad points), the reason: one bad group never stops
+the others. No TensorFlow here.
 """
 
 from __future__ import annotations

@@ -259,13 +259,18 @@ def ctc_logprob(frames: np.ndarray, digits: list[int]) -> float:
     return float(np.logaddexp(alpha[-1], alpha[-2]) if S > 1 else alpha[-1])
 
 
+def _peak_columns(found, f: float, x_origin: int) -> list[float]:
+    """Each read digit's alignment peak (the middle of its frames) as a column of the row's band (ink pixels)."""
+    return [((a + e) / 2 * STRIDE) / f + x_origin for _, a, e, _ in found]
+
+
 def _boxes(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], ink: Ink) -> list[tuple]:
     """Each read digit's box in input pixels, from the alignment: cut midway between neighbours' peaks,
     tightened to the ink in those columns."""
     bx0, by0, bx1, by1 = band_box
     img = _to_u8(ink.image[by0:by1, bx0:bx1])
     mask = img >= INK_LEVEL
-    centres = [((a + e) / 2 * STRIDE) / f + x_origin for _, a, e, _ in found]  # band columns
+    centres = _peak_columns(found, f, x_origin)
     cuts = [0.0] + [(centres[i] + centres[i + 1]) / 2 for i in range(len(centres) - 1)] + [float(mask.shape[1])]
     boxes = []
     for i in range(len(found)):
@@ -286,9 +291,8 @@ def _aligned(found, f: float, x_origin: int, band_box: tuple[int, int, int, int]
     """Whether each digit the reader read lies in the segmenter's piece of the same rank: its peak's column (in
     the digits' pixel units) within that piece's columns. Counting alike is not enough: a separator read as a
     digit where two digits were cut as one also counts alike, and the pieces' odds then go with the wrong digits."""
-    for (_, a, e, _), d in zip(found, row):
-        x = (band_box[0] + ((a + e) / 2 * STRIDE) / f + x_origin) * ink.sx
-        if not d.box[0] <= x <= d.box[2]:
+    for x, d in zip(_peak_columns(found, f, x_origin), row):
+        if not d.box[0] <= (band_box[0] + x) * ink.sx <= d.box[2]:
             return False
     return True
 

@@ -35,9 +35,9 @@ def test_trace_views_make_each_group_a_drawing():
 
 
 def test_writers_named_by_the_group_else_by_the_document():
-    text = VIEWS.replace('<traceGroup xml:id="all">', '<annotation type="writer">w7</annotation><traceGroup xml:id="all">'
-                         ).replace('<annotation type="truth"> 1 </annotation>',
-                                   '<annotation type="truth"> 1 </annotation><annotation type="writer">w8</annotation>')
+    named = '<annotation type="writer">w7</annotation><traceGroup xml:id="all">'
+    own = '<annotation type="truth"> 1 </annotation><annotation type="writer">w8</annotation>'
+    text = VIEWS.replace('<traceGroup xml:id="all">', named).replace('<annotation type="truth"> 1 </annotation>', own)
     assert [p.writer for p in read_groups(text)] == ["w7", "w8"]
     assert [p.writer for p in read_groups(VIEWS)] == [None, None]
 
