@@ -16,7 +16,8 @@ How a picture becomes numbers (`read_numbers`):
    (the segmenter's digit model reads isolated digits very well; the reader, where digits touch), and the
    segmenter's boxes are used; a row both see as one digit is the digit model's answer alone; where they
    disagree, the reader's count and odds stand, with boxes from its alignment, unless the digit model is
-   sure of every piece and the reader finds the segmenter's reading nearly as likely (`ctc_logprob`).
+   sure of every piece and the reader finds the segmenter's reading nearly as likely (`ctc_logprob`); where they
+   count alike in other places, the odds are still combined for each digit that a piece holds alone.
 When no reader is there (the file is missing), the segmenter's digits are the number, as before.
 
 Served from a TF Lite copy through LiteRT, like the digit model: no TensorFlow import. Arrays in, arrays out.
@@ -297,6 +298,19 @@ def _aligned(found, f: float, x_origin: int, band_box: tuple[int, int, int, int]
     return True
 
 
+def _pieces_of(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], ink: Ink,
+               row: list[Digit]) -> list[int | None]:
+    """For each digit the reader read, the segmenter's piece that holds its peak's column and no other digit's peak
+    (its index in `row`), else None."""
+    xs = [(band_box[0] + x) * ink.sx for x in _peak_columns(found, f, x_origin)]
+    holds = [[i for i, x in enumerate(xs) if d.box[0] <= x <= d.box[2]] for d in row]
+    out: list[int | None] = [None] * len(found)
+    for k, h in enumerate(holds):
+        if len(h) == 1 and out[h[0]] is None:
+            out[h[0]] = k
+    return out
+
+
 # ----------------------------------------------------------------------------------------------------------
 # The reader
 # ----------------------------------------------------------------------------------------------------------
@@ -446,10 +460,16 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
             out.append(seg)
         else:
             boxes = _boxes(found, f, origin, bx, ink)
-            odds = np.stack([p for *_, p in found])  # (n, 10) the reader's own odds
-            if with_ink is not None:
-                odds = with_ink(boxes, odds)
-            out.append([ReadDigit(int(p.argmax()), float(p.max()), b, p) for p, b in zip(odds, boxes)])
+            own = np.stack([p for *_, p in found])  # (n, 10) the reader's own odds
+            odds = with_ink(boxes, own) if with_ink is not None else own
+            got = [ReadDigit(int(p.argmax()), float(p.max()), b, p) for p, b in zip(odds, boxes)]
+            if len(found) == len(row):  # counted alike, in other places: combined where a piece holds one digit
+                for i, k in enumerate(_pieces_of(found, f, origin, bx, ink, row)):
+                    if k is not None:
+                        q = own[i] * seg[k].probs
+                        q = q / max(float(q.sum()), 1e-12)
+                        got[i] = ReadDigit(int(q.argmax()), float(q.max()), seg[k].box, q.astype(np.float32))
+            out.append(got)
     return [r for r in out if r]
 
 

@@ -181,6 +181,25 @@ def test_same_count_in_other_places_is_read_as_the_reader_counts():
     assert got[0].box[2] <= 112 and got[1].box[0] < 110 and len(asked) == 1
 
 
+def test_counted_alike_in_other_places_a_piece_holding_one_digit_is_still_combined():
+    # Two digits cut as one blob, a dot taken for a digit, then a digit of its own: three pieces, three digits read.
+    # The last digit lies alone in its piece: both models' odds combine there (the piece's sure 5 over the reader's
+    # 3), with the piece's box; the blob's two digits are the reader's, read from their strokes.
+    ink = np.zeros((60, 250), np.uint8)
+    ink[10:50, 10:110] = 255
+    ink[40:50, 150:160] = 255
+    ink[10:50, 190:230] = 255
+    pieces = [_digit(10, 10, 110, 50), _digit(150, 40, 160, 50), _digit(190, 10, 230, 50)]
+    symbols = [0] * 40
+    symbols[5:9], symbols[14:18], symbols[35:39] = [1 + 4] * 4, [1 + 7] * 4, [1 + 3] * 4
+    asked = []
+    odds = np.stack([_odds(0, 0.99), _odds(1, 0.99), _odds(5, 0.99)])
+    got = nr.read_numbers(pieces, odds, Ink(ink, 1.0, 1.0), FakeReader(symbols),
+                          lambda b, o: asked.append(b) or o)[0]
+    assert [d.digit for d in got] == [4, 7, 5]
+    assert got[2].box == pieces[2].box and got[0].box[2] <= 112 and len(asked) == 1 and len(asked[0]) == 3
+
+
 def test_with_ink_is_not_asked_where_the_segmenter_s_digits_stand():
     digits, ink = _picture(2)
     asked = []
