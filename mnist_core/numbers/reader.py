@@ -260,6 +260,14 @@ def ctc_logprob(frames: np.ndarray, digits: list[int]) -> float:
     return float(np.logaddexp(alpha[-1], alpha[-2]) if S > 1 else alpha[-1])
 
 
+def _combined(p: np.ndarray, piece: ReadDigit) -> ReadDigit:
+    """A digit the reader read with odds `p`, combined with the segmenter's `piece` that holds it: the product of
+    both models' odds, in the piece's box."""
+    q = p * piece.probs
+    q = q / max(float(q.sum()), 1e-12)
+    return ReadDigit(int(q.argmax()), float(q.max()), piece.box, q.astype(np.float32))
+
+
 def _peak_columns(found, f: float, x_origin: int) -> list[float]:
     """Each read digit's alignment peak (the middle of its frames) as a column of the row's band (ink pixels)."""
     return [((a + e) / 2 * STRIDE) / f + x_origin for _, a, e, _ in found]
@@ -445,12 +453,7 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
             if len(row) == 1:  # one isolated digit: the digit model's answer, as before
                 out.append(seg)
                 continue
-            got = []
-            for s, (_, _, _, p) in zip(seg, found):
-                q = p * s.probs
-                q = q / max(float(q.sum()), 1e-12)
-                got.append(ReadDigit(int(q.argmax()), float(q.max()), s.box, q.astype(np.float32)))
-            out.append(got)
+            out.append([_combined(p, s) for s, (_, _, _, p) in zip(seg, found)])
         elif not found:
             out.append(seg if len(row) == 1 else [])  # marks the reader sees no digit in (separators, scribbles)
         elif (min(s.confidence for s in seg) >= SEG_SURE
@@ -460,15 +463,14 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
             out.append(seg)
         else:
             boxes = _boxes(found, f, origin, bx, ink)
-            own = np.stack([p for *_, p in found])  # (n, 10) the reader's own odds
-            odds = with_ink(boxes, own) if with_ink is not None else own
+            odds = np.stack([p for *_, p in found])  # (n, 10) the reader's own odds
+            if with_ink is not None:  # every box at once: each stroke goes with the box holding most of it
+                odds = with_ink(boxes, odds)
             got = [ReadDigit(int(p.argmax()), float(p.max()), b, p) for p, b in zip(odds, boxes)]
-            if len(found) == len(row):  # counted alike, in other places: combined where a piece holds one digit
+            if len(found) == len(row):  # counted alike in other places: a piece's lone digit is combined with it
                 for i, k in enumerate(_pieces_of(found, f, origin, bx, ink, row)):
                     if k is not None:
-                        q = own[i] * seg[k].probs
-                        q = q / max(float(q.sum()), 1e-12)
-                        got[i] = ReadDigit(int(q.argmax()), float(q.max()), seg[k].box, q.astype(np.float32))
+                        got[i] = _combined(found[i][3], seg[k])
             out.append(got)
     return [r for r in out if r]
 
