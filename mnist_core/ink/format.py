@@ -197,8 +197,8 @@ def declared_writer(data: str | bytes) -> str | None:
     """Who wrote an ink, where the file says: the ``"writer"`` of a JSON ink object (a string or a number, as
     text), or the ``<annotation type="writer">`` of an InkML document's <ink> (as handwriting collections such as
     CROHME write it); else None (also for text that is neither)."""
-    head = data[:64].decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)[:64]
-    if head.lstrip("\ufeff \t\r\n").startswith("<"):
+    data = _without_bom(data)
+    if _is_inkml(data):
         try:
             return annotated_writer(inkml_root(data, _inkml_bytes(LIMITS)))
         except InkError:
@@ -390,12 +390,24 @@ def to_inkml(ink: Ink) -> str:
 def parse(data: str | bytes | dict | list, limits: InkLimits = LIMITS) -> Ink:
     """Ink in any supported form: InkML when the text starts with '<', else JSON (a leading UTF-8 byte-order mark,
     as Windows editors write, is dropped)."""
-    if isinstance(data, (bytes, bytearray)) and data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    elif isinstance(data, str) and data[:1] == "\ufeff":
-        data = data[1:]
-    if isinstance(data, (str, bytes, bytearray)):
-        head = (data[:64].decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data[:64])
-        if head.lstrip().startswith("<"):
-            return parse_inkml(data, limits)
+    data = _without_bom(data)
+    if _is_inkml(data):
+        return parse_inkml(data, limits)
     return parse_json(data, limits)
+
+
+def _without_bom(data):
+    """Text or bytes less a leading UTF-8 byte-order mark (as Windows editors write); anything else as it is."""
+    if isinstance(data, (bytes, bytearray)) and data[:3] == b"\xef\xbb\xbf":
+        return data[3:]
+    if isinstance(data, str) and data[:1] == "\ufeff":
+        return data[1:]
+    return data
+
+
+def _is_inkml(data) -> bool:
+    """Whether text or bytes (without a byte-order mark) are InkML: they start with '<' after white space."""
+    if not isinstance(data, (str, bytes, bytearray)):
+        return False
+    head = data[:64].decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data[:64]
+    return head.lstrip().startswith("<")

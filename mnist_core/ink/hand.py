@@ -6,7 +6,7 @@ a page tells them apart by the writer: the writers who write such 1s cross their
 writer who crosses their 7s is a 1. This module keeps that evidence for one writer and applies it:
 
 - `has_bar(strokes)`: whether the ink has a crossed 7's bar (it crosses itself, or a later flat dash lies, in the
-  middle of its height);
+  middle of its height); `bars_in_boxes` for each digit of a drawing;
 - `Hand`: one writer's 7s seen so far (crossed, and plain ones the ink model also reads as 7), `observe`d digit
   by digit; `Hand.crosses()` once enough of them are crossed;
 - `Hand.apply(probs, bars)`: for a writer who crosses, each digit without a bar has its probability of 7 scaled
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from mnist_core.ink.fuse import inks_for_boxes
 from mnist_core.ink.loops import ink_box
 
 SEVEN = 7
@@ -105,6 +106,12 @@ def has_bar(strokes, settings: HandSettings = SETTINGS) -> bool:
                 and lo <= float(s[:, 1].mean()) <= hi):
             return True
     return False
+
+
+def bars_in_boxes(ink, boxes, settings: HandSettings = SETTINGS) -> list[bool]:
+    """For each box of a drawing (`ink`, an ink.format.Ink in the boxes' pixels), whether the strokes that go with it
+    (ink.fuse.inks_for_boxes: every box at once) have a crossed 7's bar; False for a box no stroke went with."""
+    return [k is not None and has_bar(k.strokes, settings) for k in inks_for_boxes(ink, boxes)]
 
 
 @dataclass

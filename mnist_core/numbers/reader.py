@@ -295,24 +295,18 @@ def _boxes(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], 
     return boxes
 
 
-def _aligned(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], ink: Ink,
-             row: list[Digit]) -> bool:
-    """Whether each digit the reader read lies in the segmenter's piece of the same rank: its peak's column (in
-    the digits' pixel units) within that piece's columns. Counting alike is not enough: a separator read as a
-    digit where two digits were cut as one also counts alike, and the pieces' odds then go with the wrong digits."""
-    for x, d in zip(_peak_columns(found, f, x_origin), row):
-        if not d.box[0] <= (band_box[0] + x) * ink.sx <= d.box[2]:
-            return False
-    return True
+def _aligned(xs: list[float], row: list[Digit]) -> bool:
+    """Whether each digit the reader read lies in the segmenter's piece of the same rank: its peak's column (`xs`, in
+    the digits' pixel units) within that piece's columns. Counting alike is not enough: a separator read as a digit
+    where two digits were cut as one also counts alike, and the pieces' odds then go with the wrong digits."""
+    return all(d.box[0] <= x <= d.box[2] for x, d in zip(xs, row))
 
 
-def _pieces_of(found, f: float, x_origin: int, band_box: tuple[int, int, int, int], ink: Ink,
-               row: list[Digit]) -> list[int | None]:
-    """For each digit the reader read, the segmenter's piece that holds its peak's column and no other digit's peak
-    (its index in `row`), else None."""
-    xs = [(band_box[0] + x) * ink.sx for x in _peak_columns(found, f, x_origin)]
+def _pieces_of(xs: list[float], row: list[Digit]) -> list[int | None]:
+    """For each digit the reader read (its peak's column `xs`, in the digits' pixel units), the segmenter's piece
+    that holds it and no other digit's peak (its index in `row`), else None."""
     holds = [[i for i, x in enumerate(xs) if d.box[0] <= x <= d.box[2]] for d in row]
-    out: list[int | None] = [None] * len(found)
+    out: list[int | None] = [None] * len(xs)
     for k, h in enumerate(holds):
         if len(h) == 1 and out[h[0]] is None:
             out[h[0]] = k
@@ -449,7 +443,8 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
         x, f, origin = _prepare(ink.image[bx[1]:bx[3], bx[0]:bx[2]])
         reading = reader.read(x)
         found = reading.found
-        if len(found) == len(row) and (len(row) == 1 or _aligned(found, f, origin, bx, ink, row)):
+        xs = [(bx[0] + c) * ink.sx for c in _peak_columns(found, f, origin)]  # each peak in the digits' pixels
+        if len(found) == len(row) and (len(row) == 1 or _aligned(xs, row)):
             if len(row) == 1:  # one isolated digit: the digit model's answer, as before
                 out.append(seg)
                 continue
@@ -468,7 +463,7 @@ def read_numbers(digits: list[Digit], probs: np.ndarray, ink: Ink | None,
                 odds = with_ink(boxes, odds)
             got = [ReadDigit(int(p.argmax()), float(p.max()), b, p) for p, b in zip(odds, boxes)]
             if len(found) == len(row):  # counted alike in other places: a piece's lone digit is combined with it
-                for i, k in enumerate(_pieces_of(found, f, origin, bx, ink, row)):
+                for i, k in enumerate(_pieces_of(xs, row)):
                     if k is not None:
                         got[i] = _combined(found[i][3], seg[k])
             out.append(got)

@@ -266,11 +266,9 @@ def _digit_record(path, digits, rows, image=None, ink=None, strokes=None) -> dic
                                                                     "confidence": float(p.max())}
         record.update(image=one(image[0]), ink=one(None if ink is None else ink[0]))
         if record["ink"] is not None and strokes is not None:
-            from mnist_core.ink.fuse import inks_for_boxes  # noqa: PLC0415
-            from mnist_core.ink.hand import has_bar  # noqa: PLC0415
+            from mnist_core.ink.hand import bars_in_boxes  # noqa: PLC0415
 
-            own = inks_for_boxes(strokes, [digits[0].box])[0]
-            record["ink"]["bar"] = own is not None and has_bar(own.strokes)
+            record["ink"]["bar"] = bars_in_boxes(strokes, [digits[0].box])[0]
     return record
 
 

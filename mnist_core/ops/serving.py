@@ -188,10 +188,9 @@ class ModelServer:
         cross their 7s, an uncrossed 7-shape is less likely a 7. A direct call (no session) is read alone."""
         if not session:
             return reading
-        from mnist_core.ink.fuse import inks_for_boxes  # noqa: PLC0415
-        from mnist_core.ink.hand import PageHand, has_bar  # noqa: PLC0415
+        from mnist_core.ink.hand import PageHand, bars_in_boxes  # noqa: PLC0415
 
-        bars = [k is not None and has_bar(k.strokes) for k in inks_for_boxes(ink, [d.box for d in digits])]
+        bars = bars_in_boxes(ink, [d.box for d in digits])
         with self._hands_lock:
             page = self.hands.pop(session, None) or PageHand()
             self.hands[session] = page  # re-inserted last: the oldest pages are the first forgotten
