@@ -1,6 +1,7 @@
 """Whole numbers as people write them: the old segmenter and the number reader side by side.
 
     python benchmarks/bench_numbers.py [--n 400] [--n-paper 200] [--reader models/number.tflite] [--out benchmarks/NUMBERS.md]
+    python benchmarks/bench_numbers.py --populations UNIPEN --canvas-only --seed 3   # one population's canvas sets
 
 Sets (the pen sets from writers held out of all training, `mnist_core.train.pen.split_writers`; each number written by
 one writer, with that writer's own digits as written, no distortion):
@@ -124,13 +125,51 @@ def photo_read(readers: Readers, photo: np.ndarray) -> dict[str, str]:
     return readers.read(digits, ink)
 
 
+def photo_sets(args, readers: Readers, rng: np.random.Generator, name: str, hands: list) -> list[dict]:
+    """One population's photographed sets: its natural-spacing numbers on paper, and cheque amounts."""
+    sets = []
+    truth, got, lens, who = [], collections.defaultdict(list), [], []
+    t = time.perf_counter()
+    for i in range(args.n_paper):
+        hand = hands[int(rng.integers(len(hands)))]
+        n = int(rng.integers(2, 7))
+        text = number_text(rng, n, False)
+        height = rng.uniform(40, 110)
+        ink, _, _ = write(text, hand, rng, GAPS["natural"], height, max(1.5, height * rng.uniform(0.05, 0.12)))
+        res = photo_read(readers, paper_photo(ink, rng))
+        truth.append(text)
+        lens.append(n)
+        who.append(writer_of(hand))
+        for k, v in res.items():
+            got[k].append(v)
+    sets.append(dict(name=f"paper, natural spacing: {name} held-out writers, photographed", truth=truth, got=got,
+                     lens=lens, who=who))
+    log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+    truth, got, lens = [], collections.defaultdict(list), []
+    t = time.perf_counter()
+    for i in range(args.n_paper):
+        hand = hands[int(rng.integers(len(hands)))]
+        text = amount_text(rng)
+        height = 60.0
+        ink, _, _ = write(text, hand, rng, (-0.2, 0.1), height, height * rng.uniform(0.05, 0.14))
+        res = photo_read(readers, cheque_crop(ink, rng))
+        truth.append("".join(c for c in text if c.isdigit()))
+        lens.append(len(truth[-1]))
+        for k, v in res.items():
+            got[k].append(v)
+    sets.append(dict(name=f"cheque amounts: {name} held-out writers, cut tightly from patterned paper (24-64 px)",
+                     truth=truth, got=got, lens=lens))
+    log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+    return sets
+
+
 def build_and_read(args, readers: Readers) -> list[dict]:
     """Every set: name, truths, each way's readings, the line lengths."""
     rng = np.random.default_rng(args.seed)
     sets = []
     for name, file in (("pendigits", "pendigits_dev.json.gz"), ("UNIPEN", "unipen_dev.json.gz")):
         p = DATA / "pen" / file
-        if not p.is_file():
+        if not p.is_file() or name not in args.populations.split(","):
             continue
         hands = writers_with_all_digits(pen.split_writers(pen.load_pen(p))[1])
         log(f"{name}: {len(hands)} held-out writers who wrote every digit")
@@ -151,40 +190,10 @@ def build_and_read(args, readers: Readers) -> list[dict]:
             sets.append(dict(name=f"canvas, {cond}: {name} held-out writers", truth=truth, got=got, lens=lens,
                              who=who))
             log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
-        truth, got, lens, who = [], collections.defaultdict(list), [], []
-        t = time.perf_counter()
-        for i in range(args.n_paper):
-            hand = hands[int(rng.integers(len(hands)))]
-            n = int(rng.integers(2, 7))
-            text = number_text(rng, n, False)
-            height = rng.uniform(40, 110)
-            ink, _, _ = write(text, hand, rng, GAPS["natural"], height, max(1.5, height * rng.uniform(0.05, 0.12)))
-            res = photo_read(readers, paper_photo(ink, rng))
-            truth.append(text)
-            lens.append(n)
-            who.append(writer_of(hand))
-            for k, v in res.items():
-                got[k].append(v)
-        sets.append(dict(name=f"paper, natural spacing: {name} held-out writers, photographed", truth=truth, got=got,
-                         lens=lens, who=who))
-        log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
-        truth, got, lens = [], collections.defaultdict(list), []
-        t = time.perf_counter()
-        for i in range(args.n_paper):
-            hand = hands[int(rng.integers(len(hands)))]
-            text = amount_text(rng)
-            height = 60.0
-            ink, _, _ = write(text, hand, rng, (-0.2, 0.1), height, height * rng.uniform(0.05, 0.14))
-            res = photo_read(readers, cheque_crop(ink, rng))
-            truth.append("".join(c for c in text if c.isdigit()))
-            lens.append(len(truth[-1]))
-            for k, v in res.items():
-                got[k].append(v)
-        sets.append(dict(name=f"cheque amounts: {name} held-out writers, cut tightly from patterned paper (24-64 px)",
-                         truth=truth, got=got, lens=lens))
-        log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+        if not args.canvas_only:
+            sets += photo_sets(args, readers, rng, name, hands)
     mnist = DATA / "mnist.npz"
-    if mnist.is_file():
+    if mnist.is_file() and not args.canvas_only:
         with np.load(mnist) as f:
             hand = lines.Hand(None, (f["x_test"], f["y_test"]))
         truth, got, lens = [], collections.defaultdict(list), []
@@ -247,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-reader-ink", action="store_true", help="fuse the strokes with the segmenter's digits only, "
                     "not with the reader's where its count stands (as served before)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--populations", default="pendigits,UNIPEN", help="the pen populations read (comma-separated)")
+    ap.add_argument("--canvas-only", action="store_true", help="the pen canvas sets only: no paper, cheques or MNIST "
+                    "lines (the draws of a population after the first differ from the full run's)")
     ap.add_argument("--out", default=None, help="write the table into this Markdown file between its markers")
     args = ap.parse_args(argv)
     if not (DATA / "pen").is_dir():
@@ -302,6 +314,8 @@ def write_table(path: Path, rows, per_len, spread, args, load0, seconds, timing)
     loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
     pair = lambda r, k, b="": f"{b}{r[k][0]:.1%}{b} | {r[k][1]:.1%}" if k in r else "- | -"  # noqa: E731
     ink = f" --ink {args.ink}" if args.ink != str(ROOT / "models" / "ink") else ""
+    ink += f" --populations {args.populations}" if args.populations != "pendigits,UNIPEN" else ""
+    ink += " --canvas-only" if args.canvas_only else ""
     out = [f"Command: `python benchmarks/bench_numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
            f" --shears {args.shears} --widths {args.widths}{ink} --out {os.path.relpath(path, ROOT)}`"
            f" ({seconds / 60:.0f} min)  ",

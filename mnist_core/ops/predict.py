@@ -55,8 +55,10 @@ def expand(paths: list[str]) -> list:
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in wanted):
-                if f.suffix.lower() != ".dat" or _is_unipen(f, segmented=True):
+                if f.suffix.lower() != ".dat":
                     out.extend(_items(f))
+                elif _is_unipen(f, segmented=True):
+                    out.extend(_items(f, unipen=True))
         else:
             out.extend(_items(p))
     return out
@@ -78,10 +80,10 @@ def _is_unipen(path: Path, segmented: bool = False) -> bool:
     return looks_like_unipen(text[:8192]) and (not segmented or ".SEGMENT" in text.upper())
 
 
-def _items(path: Path) -> list:
+def _items(path: Path, unipen: bool = False) -> list:
     """A file's items: its digits when it is a readable file of many labelled digits, else the file (whose reading
-    says why not)."""
-    if not (_is_unipen(path) or path.suffix.lower() == ".inkml"):
+    says why not). `unipen`: already known to be a UNIPEN file (not read again to tell)."""
+    if not (unipen or _is_unipen(path) or path.suffix.lower() == ".inkml"):
         return [path]
     try:
         pieces = _pieces(path)
@@ -109,18 +111,29 @@ def _pieces(path: Path) -> list | None:
     return _pieces_of[path]
 
 
-def _about(item) -> dict:
+def _ink_bytes(item) -> bytes | None:
+    """The bytes of a JSON or InkML ink file, read once for both its ink and its writer; None for any other item, or
+    when the file cannot be read (its reading then says why)."""
+    if isinstance(item, Part) or item.suffix.lower() not in INK_SUFFIXES:
+        return None
+    try:
+        return item.read_bytes()
+    except OSError:
+        return None
+
+
+def _about(item, data: bytes | None = None) -> dict:
     """``{"label", "writer"}`` for a `Part` (its file's label for it; its writer where the file says, a UNIPEN
     .WRITER_ID or an InkML writer annotation, else the file), ``{"writer"}`` for a JSON or InkML ink file that names
-    one, else {} (also when the file can no longer be read)."""
+    one (`data`: its bytes, when already read), else {} (also when the file can no longer be read)."""
     try:
         if isinstance(item, Part):
             piece = _pieces(item.path)[item.index]
             return {"label": piece.label, "writer": piece.writer or str(item.path)}
-        if item.suffix.lower() in (".json", ".inkml"):
+        if item.suffix.lower() in INK_SUFFIXES:
             from mnist_core.ink.format import declared_writer  # noqa: PLC0415
 
-            writer = declared_writer(item.read_bytes())
+            writer = declared_writer(item.read_bytes() if data is None else data)
             return {} if writer is None else {"writer": writer}
     except (OSError, ValueError, IndexError, TypeError):
         pass
@@ -163,9 +176,12 @@ def read_part(part: list, recognizer, reader, number: bool) -> list[dict]:
     its error."""
     per_file: list = []
     images = []
+    abouts = []
     for f in part:
+        data = _ink_bytes(f)  # an ink file's bytes, read once for its writer and its ink
+        abouts.append(_about(f, data))
         try:
-            digits, ink, strokes = _digits_of(f)
+            digits, ink, strokes = _digits_of(f, data)
             if not number:
                 k = most_prominent_of(digits)
                 digits, ink = ([] if k is None else [digits[k]]), None  # a photo's ink map is megabytes: not kept
@@ -175,8 +191,7 @@ def read_part(part: list, recognizer, reader, number: bool) -> list[dict]:
             per_file.append((str(e) or type(e).__name__, None, None, None))
     probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
     records = []
-    for f, (first, digits, ink, strokes) in zip(part, per_file):
-        label = _about(f)
+    for f, label, (first, digits, ink, strokes) in zip(part, abouts, per_file):
         if digits is None:
             records.append({"path": str(f), "error": first, **label})
             continue
@@ -205,8 +220,9 @@ def most_prominent_of(digits):
     return most_prominent(digits)
 
 
-def _digits_of(path):
-    """(digits, their ink map, the strokes placed on the canvas or None) of an image file, an ink file or a `Part`."""
+def _digits_of(path, data: bytes | None = None):
+    """(digits, their ink map, the strokes placed on the canvas or None) of an image file, an ink file (`data`: its
+    bytes, when already read) or a `Part`."""
     from mnist_core.digits import canvas_ink, load_image, photo_ink  # noqa: PLC0415
 
     if isinstance(path, Part) or _is_unipen(path):
@@ -214,7 +230,7 @@ def _digits_of(path):
     elif path.suffix.lower() in INK_SUFFIXES:
         from mnist_core.ink.format import parse  # noqa: PLC0415
 
-        ink = parse(path.read_bytes())  # InkError (a ValueError) says what is wrong
+        ink = parse(path.read_bytes() if data is None else data)  # InkError (a ValueError) says what is wrong
     else:
         return (*photo_ink(load_image(path)), None)
     from mnist_core.ink.canvas import on_canvas  # noqa: PLC0415

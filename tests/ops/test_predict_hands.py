@@ -78,3 +78,38 @@ def test_a_collections_digits_go_with_the_documents_writer_else_the_file(tmp_pat
     plain.write_text(INKML.format("", GROUP.format("") + GROUP.format('<annotation type="writer">g</annotation>')))
     assert [_about(Part(named, i)) for i in (0, 1)] == [{"label": "1", "writer": "w9"}] * 2
     assert [_about(Part(plain, i))["writer"] for i in (0, 1)] == [str(plain), "g"]
+
+
+class _Ones:
+    """A recognizer that reads every digit as a 1."""
+
+    def predict(self, x):
+        p = np.full((len(x), 10), 0.01, np.float32)
+        p[:, 1] = 0.91
+        return p
+
+
+@pytest.mark.parametrize("text, writer", [
+    ('{"writer": "anna", "strokes": [[[0, 0], [1, 20], [2, 40], [2, 60]]]}', "anna"),
+    ('{"strokes": [[[0, 0], [1, 20], [2, 40], [2, 60]]]}', None),
+])
+def test_an_ink_file_is_read_once_for_its_ink_and_its_writer(tmp_path, monkeypatch, text, writer):
+    from pathlib import Path
+
+    from mnist_core.ops import predict
+
+    f = tmp_path / "one.json"
+    f.write_text(text)
+    reads, real = [], Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or real(self))
+    [record] = predict.read_part([f], _Ones(), None, number=False)
+    assert "error" not in record and record["digit"] == 1
+    assert record.get("writer") == writer
+    assert reads.count(f) == 1
+
+
+def test_an_unreadable_ink_file_is_an_error_record(tmp_path):
+    from mnist_core.ops import predict
+
+    [record] = predict.read_part([tmp_path / "gone.json"], _Ones(), None, number=False)
+    assert "error" in record and "writer" not in record
