@@ -7,8 +7,8 @@ writer who crosses their 7s is a 1. This module keeps that evidence for one writ
 
 - `has_bar(strokes)`: whether the ink has a crossed 7's bar (it crosses itself, or a later flat dash lies, in the
   middle of its height); `bars_in_boxes` for each digit of a drawing;
-- `Hand`: one writer's 7s seen so far (crossed, and plain ones the ink model also reads as 7), `observe`d digit
-  by digit; `Hand.crosses()` once enough of them are crossed;
+- `Hand`: one writer's 7s seen so far (crossed, and plain ones the ink model is sure of: a 7-shape it doubts may be
+  this writer's 1), `observe`d digit by digit; `Hand.crosses()` once enough of them are crossed;
 - `Hand.apply(probs, bars)`: for a writer who crosses, each digit without a bar has its probability of 7 scaled
   by the odds that this writer leaves a 7 uncrossed (the posterior mean of their plain 7s: (plain + ½) / (all + 1)),
   renormalised. A confident plain 7 stays a 7; a 7-shape the ink also reads as 1 becomes a 1.
@@ -39,6 +39,11 @@ class HandSettings:
     min_crossed: int = 2  # crossed 7s seen before the writer counts (one could be a flourish)
     share: float = 0.5  # and at least this share of their 7s crossed (plain ones the ink also reads as 7 count against)
     confident: float = 0.5  # a digit counts as a 7 when its (fused) probability of 7 is at least this
+    # A plain 7 counts in the odds of an uncrossed 7 only when the ink model gives it a 7 at least this sure: a
+    # crossing writer's flat-flagged 1s read as 7 by both models, less surely by the ink (0.48-0.81 in a held-out
+    # draw), and counting them weakened the very odds that read them as 1 (benchmarks/INK.md, "Plain 7s the ink is
+    # sure of"). The doubtful ones still count against the writer crossing at all.
+    plain_sure: float = 0.9
     band: tuple[float, float] = (0.25, 0.85)  # where a bar lies: fraction of the ink's height from its top
     min_angle: float = 30.0  # degrees between two crossing segments (a line drawn back over itself is no crossing)
     dash_flat: float = 1.5  # a separate dash is a bar when its width is at least this times its height,
@@ -116,10 +121,13 @@ def bars_in_boxes(ink, boxes, settings: HandSettings = SETTINGS) -> list[bool]:
 
 @dataclass
 class Hand:
-    """One writer's 7s seen so far: `crossed` ones, and `plain` ones (no bar) that the ink model also reads as 7."""
+    """One writer's 7s seen so far: `crossed` ones, `plain` ones (no bar) that the ink model is sure are 7s, and
+    `doubtful` plain ones it is less sure of (perhaps this writer's flat-flagged 1s): these count against the writer
+    crossing their 7s, but not in the odds of an uncrossed 7."""
 
     crossed: int = 0
     plain: int = 0
+    doubtful: int = 0
 
     def observe(self, probs: np.ndarray, ink_probs: np.ndarray | None, bar: bool,
                 settings: HandSettings = SETTINGS) -> None:
@@ -129,14 +137,18 @@ class Hand:
         if bar:
             self.crossed += 1
         elif int(np.argmax(ink_probs)) == SEVEN:
-            self.plain += 1
+            if ink_probs[SEVEN] >= settings.plain_sure:
+                self.plain += 1
+            else:
+                self.doubtful += 1
 
     def crosses(self, settings: HandSettings = SETTINGS) -> bool:
         """Whether this writer crosses their 7s (enough crossed ones, and enough of their 7s)."""
-        return self.crossed >= settings.min_crossed and self.crossed >= settings.share * (self.crossed + self.plain)
+        seen = self.crossed + self.plain + self.doubtful
+        return self.crossed >= settings.min_crossed and self.crossed >= settings.share * seen
 
     def plain_odds(self) -> float:
-        """How likely this writer leaves a 7 uncrossed: (plain + ½) / (all their 7s + 1)."""
+        """How likely this writer leaves a 7 uncrossed: (plain + ½) / (crossed + plain + 1), the doubtful left out."""
         return (self.plain + 0.5) / (self.crossed + self.plain + 1.0)
 
     def apply(self, probs: np.ndarray, bars, settings: HandSettings = SETTINGS) -> np.ndarray:
@@ -152,9 +164,9 @@ class Hand:
     def describe(self) -> str:
         """One line for people: what has been seen, and what it does."""
         if not self.crosses():
-            return f"7s seen: {self.crossed} crossed, {self.plain} plain"
-        return (f"crosses their 7s ({self.crossed} crossed, {self.plain} plain): an uncrossed 7-shape's odds "
-                f"of a 7 ×{self.plain_odds():.2f}")
+            return f"7s seen: {self.crossed} crossed, {self.plain + self.doubtful} plain"
+        return (f"crosses their 7s ({self.crossed} crossed, {self.plain + self.doubtful} plain): an uncrossed "
+                f"7-shape's odds of a 7 ×{self.plain_odds():.2f}")
 
 
 def by_writer(probs: np.ndarray, ink_probs: np.ndarray, bars, writers,

@@ -332,8 +332,11 @@ def _hands(run: list, writers: str) -> list:
     if not have:
         return run
     probs = np.array([run[i]["probabilities"] for i in have])
-    ink = np.zeros_like(probs)
-    ink[np.arange(len(have)), [run[i]["ink"]["digit"] for i in have]] = 1.0  # only the ink's answer is used
+    # The ink's answer and how sure it was (all a record keeps of it): a plain 7 counts against crossing only when the
+    # ink is sure of it (ink.hand.HandSettings.plain_sure); the rest of its odds spread evenly.
+    sure = np.array([float(run[i]["ink"].get("confidence", 1.0)) for i in have])
+    ink = np.repeat(((1.0 - sure) / 9.0)[:, None], probs.shape[1], axis=1)
+    ink[np.arange(len(have)), [run[i]["ink"]["digit"] for i in have]] = sure
     bars = [run[i]["ink"]["bar"] for i in have]
     new, hands = by_writer(probs, ink, bars, [who[i] for i in have])
     for k, i in enumerate(have):

@@ -78,7 +78,29 @@ def test_only_confident_sevens_with_ink_count():
     h.observe(probs(d7=0.4, d1=0.6), probs(d7=0.9), bar=True)  # read as 1: not a 7 seen
     h.observe(probs(d7=0.99), None, bar=True)  # no ink
     h.observe(probs(d7=0.99), probs(d1=0.9), bar=False)  # plain, and the ink says 1: not counted against
-    assert (h.crossed, h.plain) == (0, 0)
+    h.observe(probs(d7=0.99), probs(d7=0.7, d1=0.3), bar=False)  # plain, the ink doubtful: maybe a flat-flagged 1
+    assert (h.crossed, h.plain, h.doubtful) == (0, 0, 1)
+    h.observe(probs(d7=0.99), probs(d7=0.95, d1=0.05), bar=False)  # plain, and the ink sure of a 7
+    assert (h.crossed, h.plain, h.doubtful) == (0, 1, 1)
+
+
+@pytest.mark.parametrize("crossed, plain, doubtful, crosses", [
+    (2, 0, 2, True), (2, 0, 3, False), (2, 1, 2, False), (26, 0, 4, True),
+])
+def test_doubtful_plain_sevens_count_against_crossing_but_not_in_the_odds(crossed, plain, doubtful, crosses):
+    h = hand.Hand(crossed, plain, doubtful)
+    assert h.crosses() is crosses
+    assert h.plain_odds() == pytest.approx((plain + 0.5) / (crossed + plain + 1))
+
+
+@pytest.mark.parametrize("ink_seven, plain", [(0.95, 1), (0.7, 0)])
+def test_a_crossing_writers_doubtful_plain_seven_does_not_weaken_the_odds_for_their_ones(ink_seven, plain):
+    h = seen(26, 0)  # as a held-out writer made continental: 26 crossed 7s, and one flat-flagged 1 read as 7
+    h.observe(probs(d7=0.96, d1=0.04), probs(d7=ink_seven, d1=1 - ink_seven), bar=False)
+    assert (h.plain, h.doubtful) == (plain, 1 - plain)
+    assert h.plain_odds() == pytest.approx((plain + 0.5) / (26 + plain + 1))
+    one = np.stack([probs(d7=0.955, d1=0.043)])  # a flat-flagged 1 that both models read as 7
+    assert h.apply(one, [False]).argmax(1).tolist() == ([1] if plain == 0 else [7])
 
 
 def test_a_crossing_writers_uncrossed_seven_shape_reads_as_one_and_a_sure_seven_stays():

@@ -40,6 +40,18 @@ def test_writers_choice(writers, digits):
     assert all("hand" not in out[i] for i in (0, 1))  # a crossed 7 is what it was
 
 
+@pytest.mark.parametrize("ink_sure, digits", [
+    (0.95, [7, 7, 7, 7]),  # two plain 7s the ink is sure of: this writer leaves some 7s uncrossed
+    (0.7, [7, 7, 1, 1]),  # the ink doubts them: maybe this writer's flat-flagged 1s, not counted against crossing
+])
+def test_plain_sevens_count_against_crossing_only_where_the_ink_was_sure(ink_sure, digits):
+    run = [record("w1/x.tes#1", 0.99, True, writer="a"), record("w1/x.tes#2", 0.99, True, writer="a")]
+    for k in (3, 4):
+        r = record(f"w1/x.tes#{k}", 0.8, False, ink=7, writer="a")
+        run.append({**r, "ink": {**r["ink"], "confidence": ink_sure}})
+    assert [r["digit"] for r in with_hands(run, "auto")] == digits
+
+
 def test_a_writer_named_in_another_folder_is_another_run():
     out = list(with_hands(records(folder="w1")[:2] + records(folder="w3")[2:3], "auto"))
     assert [r["digit"] for r in out] == [7, 7, 7]  # the crossed 7s were flushed with their own folder
