@@ -10,8 +10,8 @@ writer who crosses their 7s is a 1. This module keeps that evidence for one writ
 - `Hand`: one writer's 7s seen so far (crossed, and plain ones the ink model is sure of: a 7-shape it doubts may be
   this writer's 1), `observe`d digit by digit; `Hand.crosses()` once enough of them are crossed;
 - `Hand.apply(probs, bars)`: for a writer who crosses, each digit without a bar has its probability of 7 scaled
-  by the odds that this writer leaves a 7 uncrossed (the posterior mean of their plain 7s: (plain + ½) / (all + 1)),
-  renormalised. A confident plain 7 stays a 7; a 7-shape the ink also reads as 1 becomes a 1.
+  by the odds that this writer leaves a 7 uncrossed (the posterior mean of their plain 7s: (plain + 0.3) /
+  (crossed + plain + 1)), renormalised. A confident plain 7 stays a 7; a 7-shape the ink also reads as 1 becomes a 1.
 - `by_writer(probs, ink_probs, bars, writers)`: the same for many digits at once, grouped by their writer;
 - `PageHand`: one page's hand over its drawings, each re-read as it grows (the page reads after every stroke), and
   counted once finished: when a drawing comes that neither continues it nor is it undone.
@@ -44,6 +44,11 @@ class HandSettings:
     # draw), and counting them weakened the very odds that read them as 1 (benchmarks/INK.md, "Plain 7s the ink is
     # sure of"). The doubtful ones still count against the writer crossing at all.
     plain_sure: float = 0.9
+    # A writer's odds of an uncrossed 7 start from this share of one 7 seen: (plain + prior) / (crossed + plain + 1).
+    # The training side's crossers leave 2% of their 7s uncrossed; 0.3 stays well on the cautious side of that
+    # (×0.05 after five crossed 7s) and read more continental 1s than ½ did at no cost (benchmarks/INK.md, "Plain 7s
+    # the ink is sure of").
+    prior_plain: float = 0.3
     band: tuple[float, float] = (0.25, 0.85)  # where a bar lies: fraction of the ink's height from its top
     min_angle: float = 30.0  # degrees between two crossing segments (a line drawn back over itself is no crossing)
     dash_flat: float = 1.5  # a separate dash is a bar when its width is at least this times its height,
@@ -147,9 +152,11 @@ class Hand:
         seen = self.crossed + self.plain + self.doubtful
         return self.crossed >= settings.min_crossed and self.crossed >= settings.share * seen
 
-    def plain_odds(self) -> float:
-        """How likely this writer leaves a 7 uncrossed: (plain + ½) / (crossed + plain + 1), the doubtful left out."""
-        return (self.plain + 0.5) / (self.crossed + self.plain + 1.0)
+    def plain_odds(self, settings: HandSettings = SETTINGS) -> float:
+        """How likely this writer leaves a 7 uncrossed: (plain + prior) / (crossed + plain + 1), the doubtful left out
+        (the posterior mean under a Beta(prior, 1 - prior))."""
+        a = settings.prior_plain
+        return (self.plain + a) / (self.crossed + self.plain + 1.0)
 
     def apply(self, probs: np.ndarray, bars, settings: HandSettings = SETTINGS) -> np.ndarray:
         """(N, 10) answers with each bar-less digit's 7 scaled by `plain_odds` and renormalised, when this writer
@@ -158,7 +165,7 @@ class Hand:
         if not self.crosses(settings) or not len(probs):
             return probs
         out = probs.copy()
-        out[~np.asarray(bars, bool), SEVEN] *= self.plain_odds()
+        out[~np.asarray(bars, bool), SEVEN] *= self.plain_odds(settings)
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
     def describe(self) -> str:

@@ -90,7 +90,7 @@ def test_only_confident_sevens_with_ink_count():
 def test_doubtful_plain_sevens_count_against_crossing_but_not_in_the_odds(crossed, plain, doubtful, crosses):
     h = hand.Hand(crossed, plain, doubtful)
     assert h.crosses() is crosses
-    assert h.plain_odds() == pytest.approx((plain + 0.5) / (crossed + plain + 1))
+    assert h.plain_odds() == pytest.approx((plain + 0.3) / (crossed + plain + 1))
 
 
 @pytest.mark.parametrize("ink_seven, plain", [(0.95, 1), (0.7, 0)])
@@ -98,8 +98,8 @@ def test_a_crossing_writers_doubtful_plain_seven_does_not_weaken_the_odds_for_th
     h = seen(26, 0)  # as a held-out writer made continental: 26 crossed 7s, and one flat-flagged 1 read as 7
     h.observe(probs(d7=0.96, d1=0.04), probs(d7=ink_seven, d1=1 - ink_seven), bar=False)
     assert (h.plain, h.doubtful) == (plain, 1 - plain)
-    assert h.plain_odds() == pytest.approx((plain + 0.5) / (26 + plain + 1))
-    one = np.stack([probs(d7=0.955, d1=0.043)])  # a flat-flagged 1 that both models read as 7
+    assert h.plain_odds() == pytest.approx((plain + 0.3) / (26 + plain + 1))
+    one = np.stack([probs(d7=0.965, d1=0.03)])  # a flat-flagged 1 that both models read as 7
     assert h.apply(one, [False]).argmax(1).tolist() == ([1] if plain == 0 else [7])
 
 
