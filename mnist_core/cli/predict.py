@@ -22,11 +22,12 @@ def register(sub) -> None:
                    "of writing by the number reader, which reads touching digits and skips separators)")
     r.add_argument("--no-reader", action="store_true", help="with --number: cut the digits apart and read each "
                    "one (the segmenter alone, as before the number reader)")
-    r.add_argument("--writers", choices=("auto", "folder", "one", "none"), default="auto",
+    r.add_argument("--writers", choices=("folder", "auto", "one", "none"), default="folder",
                    help="whose ink digits are read together (a writer who crosses their 7s writes an uncrossed "
-                        "7-shape only as a 1): auto, each writer a file names (a UNIPEN file's .WRITER_ID, else the "
-                        "file; a JSON ink's \"writer\", an InkML writer annotation); folder, also the ink files of "
-                        "one folder; one, every ink file given; none, each digit alone (default auto)")
+                        "7-shape only as a 1): folder (default), each writer a file names (a UNIPEN file's "
+                        ".WRITER_ID, else the file; a JSON ink's \"writer\", an InkML writer annotation), and the "
+                        "ink files of one folder that name nobody as one writer's; auto, only the writers files "
+                        "name; one, every ink file given; none, each digit alone")
     r.add_argument("--json", action="store_true", help="one JSON object per line")
     r.add_argument("--jobs", type=positive, default=1, metavar="N",
                    help="read the files in N processes, each loading the model once; output in input order "

@@ -292,7 +292,7 @@ def _digit_record(path, digits, rows, image=None, ink=None, strokes=None) -> dic
 # A writer's digits read together (mnist_core.ink.hand)
 # ----------------------------------------------------------------------------------------------------------
 
-def with_hands(records, writers: str = "auto"):
+def with_hands(records, writers: str = "folder"):
     """Digit records (`read_part`'s, in input order) with each writer's hand applied (mnist_core.ink.hand). Whose
     digits go together: ``auto``, those of one named writer (`_about`); ``folder``, also the unnamed ink files of one
     folder; ``one``, every ink file given; ``none``, nobody's (records as they come). Records are held back until

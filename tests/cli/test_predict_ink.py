@@ -187,3 +187,28 @@ def test_a_writer_who_crosses_their_sevens_has_their_uncrossed_seven_shapes_read
     right = lambda rs: sum(r["digit"] == int(r["label"]) for r in rs)  # noqa: E731
     assert right(together) >= right(alone)
     print("ones read as 1, alone:", right(alone[4:]), "together:", right(together[4:]))
+
+
+def test_the_unnamed_ink_files_of_one_folder_are_one_writers_by_default(tmp_path):
+    """A folder of JSON inks that name no writer (one writer's crossed 7s and flat-flagged continental 1s): by default
+    read as one writer's, so the 1s' 7 is made less likely; with --writers auto (named writers only) each alone."""
+    from mnist_core.train import synth
+
+    rng = np.random.default_rng(3)
+    digits = pen.load_shipped()
+    sevens = [synth.crossed_seven(d.strokes, rng) for d in [x for x in digits if x.label == 7][:3]]
+    ones = [synth._flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)
+            for d in [x for x in digits if x.label == 1][:4]]
+    folder = tmp_path / "anna"
+    folder.mkdir()
+    for k, strokes in enumerate(sevens + ones):
+        ink = {"strokes": [np.round(np.asarray(s)[:, :2] * 200, 1).tolist() for s in strokes]}
+        (folder / f"{k}.json").write_text(json.dumps(ink))
+    default, named = ([json.loads(ln) for ln in run("--json", *w, folder, home=tmp_path).stdout.splitlines()]
+                      for w in ((), ("--writers", "auto")))
+    assert [r["path"] for r in default] == [r["path"] for r in named] == [str(folder / f"{k}.json") for k in range(7)]
+    assert all("hand" not in r for r in named)
+    assert default[:3] == named[:3] and all(r["digit"] == 7 for r in default[:3])  # the crossed 7s as they were
+    for a, b in zip(named[3:], default[3:]):
+        assert b["probabilities"][7] < 0.5 * a["probabilities"][7] or a["probabilities"][7] < 1e-3
+    assert sum(r["digit"] == 1 for r in default[3:]) >= sum(r["digit"] == 1 for r in named[3:])
