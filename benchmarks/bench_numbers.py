@@ -313,11 +313,11 @@ def write_table(path: Path, rows, per_len, spread, args, load0, seconds, timing)
 
     loads = lambda v: ", ".join(f"{x:.1f}" for x in v)  # noqa: E731
     pair = lambda r, k, b="": f"{b}{r[k][0]:.1%}{b} | {r[k][1]:.1%}" if k in r else "- | -"  # noqa: E731
-    ink = f" --ink {args.ink}" if args.ink != str(ROOT / "models" / "ink") else ""
-    ink += f" --populations {args.populations}" if args.populations != "pendigits,UNIPEN" else ""
-    ink += " --canvas-only" if args.canvas_only else ""
+    flags = f" --ink {args.ink}" if args.ink != str(ROOT / "models" / "ink") else ""  # the options not at default
+    flags += f" --populations {args.populations}" if args.populations != "pendigits,UNIPEN" else ""
+    flags += " --canvas-only" if args.canvas_only else ""
     out = [f"Command: `python benchmarks/bench_numbers.py --n {args.n} --n-paper {args.n_paper} --seed {args.seed}"
-           f" --shears {args.shears} --widths {args.widths}{ink} --out {os.path.relpath(path, ROOT)}`"
+           f" --shears {args.shears} --widths {args.widths}{flags} --out {os.path.relpath(path, ROOT)}`"
            f" ({seconds / 60:.0f} min)  ",
            f"Reader: `{os.path.relpath(args.reader, ROOT)}`, each line read at shears {args.shears} and widths "
            f"{args.widths}; digit model: `models/default.tflite`; "
