@@ -112,14 +112,11 @@ def _pieces(path: Path) -> list | None:
 
 
 def _ink_bytes(item) -> bytes | None:
-    """The bytes of a JSON or InkML ink file, read once for both its ink and its writer; None for any other item, or
-    when the file cannot be read (its reading then says why)."""
+    """The bytes of a JSON or InkML ink file, read once for both its ink and its writer; None for any other item.
+    OSError when the file cannot be read."""
     if isinstance(item, Part) or item.suffix.lower() not in INK_SUFFIXES:
         return None
-    try:
-        return item.read_bytes()
-    except OSError:
-        return None
+    return item.read_bytes()
 
 
 def _about(item, data: bytes | None = None) -> dict:
@@ -178,9 +175,10 @@ def read_part(part: list, recognizer, reader, number: bool) -> list[dict]:
     images = []
     abouts = []
     for f in part:
-        data = _ink_bytes(f)  # an ink file's bytes, read once for its writer and its ink
-        abouts.append(_about(f, data))
+        label = {}  # a file that cannot be read names no writer
         try:
+            data = _ink_bytes(f)  # an ink file's bytes, read once for its writer and its ink
+            label = _about(f, data)  # never raises: {} when nothing is known
             digits, ink, strokes = _digits_of(f, data)
             if not number:
                 k = most_prominent_of(digits)
@@ -189,6 +187,7 @@ def read_part(part: list, recognizer, reader, number: bool) -> list[dict]:
             images.extend(d.image for d in digits)
         except Exception as e:  # one bad file must not stop the rest
             per_file.append((str(e) or type(e).__name__, None, None, None))
+        abouts.append(label)
     probs = recognizer.predict(np.stack(images)) if images else np.zeros((0, 10), np.float32)
     records = []
     for f, label, (first, digits, ink, strokes) in zip(part, abouts, per_file):

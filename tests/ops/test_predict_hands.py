@@ -120,8 +120,15 @@ def test_an_ink_file_is_read_once_for_its_ink_and_its_writer(tmp_path, monkeypat
     assert reads.count(f) == 1
 
 
-def test_an_unreadable_ink_file_is_an_error_record(tmp_path):
+def test_an_unreadable_ink_file_is_an_error_record(tmp_path, monkeypatch):
+    from pathlib import Path
+
     from mnist_core.ops import predict
 
-    [record] = predict.read_part([tmp_path / "gone.json"], _Ones(), None, number=False)
+    gone = tmp_path / "gone.json"
+    tries, real = [], Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: tries.append(self) or real(self))
+    [record] = predict.read_part([gone], _Ones(), None, number=False)
     assert "error" in record and "writer" not in record
+    assert "gone.json" in record["error"]  # the reading says why: the file is not there
+    assert tries.count(gone) == 1  # tried once, not again for its writer and its ink
