@@ -125,26 +125,34 @@ def photo_read(readers: Readers, photo: np.ndarray) -> dict[str, str]:
     return readers.read(digits, ink)
 
 
-def photo_sets(args, readers: Readers, rng: np.random.Generator, name: str, hands: list) -> list[dict]:
-    """One population's photographed sets: its natural-spacing numbers on paper, and cheque amounts."""
-    sets = []
+def number_set(name: str, n: int, hands: list, rng: np.random.Generator, separators: bool, read) -> dict:
+    """One set of `n` numbers of 2-6 digits (with `separators`: some between groups and after), each by a writer
+    drawn from `hands`, written and read by ``read(text, hand) -> {way: reading}``: name, truths (digits only), each
+    way's readings, the lengths and the writers."""
     truth, got, lens, who = [], collections.defaultdict(list), [], []
     t = time.perf_counter()
-    for i in range(args.n_paper):
+    for _ in range(n):
         hand = hands[int(rng.integers(len(hands)))]
-        n = int(rng.integers(2, 7))
-        text = number_text(rng, n, False)
+        k = int(rng.integers(2, 7))
+        text = number_text(rng, k, separators)
+        for way, v in read(text, hand).items():
+            got[way].append(v)
+        truth.append("".join(c for c in text if c.isdigit()))
+        lens.append(k)
+        who.append(writer_of(hand))
+    log(f"{name}: {time.perf_counter() - t:.0f} s")
+    return dict(name=name, truth=truth, got=got, lens=lens, who=who)
+
+
+def photo_sets(args, readers: Readers, rng: np.random.Generator, name: str, hands: list) -> list[dict]:
+    """One population's photographed sets: its natural-spacing numbers on paper, and cheque amounts."""
+    def on_paper(text: str, hand) -> dict[str, str]:
         height = rng.uniform(40, 110)
         ink, _, _ = write(text, hand, rng, GAPS["natural"], height, max(1.5, height * rng.uniform(0.05, 0.12)))
-        res = photo_read(readers, paper_photo(ink, rng))
-        truth.append(text)
-        lens.append(n)
-        who.append(writer_of(hand))
-        for k, v in res.items():
-            got[k].append(v)
-    sets.append(dict(name=f"paper, natural spacing: {name} held-out writers, photographed", truth=truth, got=got,
-                     lens=lens, who=who))
-    log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+        return photo_read(readers, paper_photo(ink, rng))
+
+    sets = [number_set(f"paper, natural spacing: {name} held-out writers, photographed", args.n_paper, hands, rng,
+                       False, on_paper)]
     truth, got, lens = [], collections.defaultdict(list), []
     t = time.perf_counter()
     for i in range(args.n_paper):
@@ -175,21 +183,10 @@ def build_and_read(args, readers: Readers) -> list[dict]:
         log(f"{name}: {len(hands)} held-out writers who wrote every digit")
         for cond, gap, seps in (("natural spacing", GAPS["natural"], False), ("touching", GAPS["touching"], False),
                                 ("with separators", GAPS["natural"], True)):
-            truth, got, lens, who = [], collections.defaultdict(list), [], []
-            t = time.perf_counter()
-            for i in range(args.n):
-                hand = hands[int(rng.integers(len(hands)))]
-                n = int(rng.integers(2, 7))
-                text = number_text(rng, n, seps)
-                res = canvas_read(readers, *canvas_number(text, hand, rng, gap))
-                truth.append("".join(c for c in text if c.isdigit()))
-                lens.append(n)
-                who.append(writer_of(hand))
-                for k, v in res.items():
-                    got[k].append(v)
-            sets.append(dict(name=f"canvas, {cond}: {name} held-out writers", truth=truth, got=got, lens=lens,
-                             who=who))
-            log(f"{sets[-1]['name']}: {time.perf_counter() - t:.0f} s")
+            def on_canvas(text: str, hand, gap=gap) -> dict[str, str]:
+                return canvas_read(readers, *canvas_number(text, hand, rng, gap))
+
+            sets.append(number_set(f"canvas, {cond}: {name} held-out writers", args.n, hands, rng, seps, on_canvas))
         if not args.canvas_only:
             sets += photo_sets(args, readers, rng, name, hands)
     mnist = DATA / "mnist.npz"
