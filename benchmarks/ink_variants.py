@@ -51,6 +51,26 @@ def _slash(strokes, rng, past: tuple[float, float], steep: bool) -> list[np.ndar
     return synth.unit(u + [s if rng.random() < 0.5 else s[::-1]])
 
 
+def flat_top_three(strokes, rng) -> list[np.ndarray]:
+    """The writer's 3 with its upper bowl replaced by a flat top (as in Ʒ): a bar drawn left to right from where the
+    3 begins, then a straight diagonal down to the waist, then the writer's own lower bowl; other strokes kept."""
+    u = synth.unit(strokes)
+    k = synth._longest(u)
+    s = u[k]
+    first = s[: max(2, int(len(s) * 0.75))]
+    band = (first[:, 1] > 0.3) & (first[:, 1] < 0.65) & (np.arange(len(first)) > len(first) // 5)
+    if not band.any():
+        return u
+    w = int(np.flatnonzero(band)[np.argmin(first[band, 0])])  # the waist: leftmost in the middle band
+    top = float(first[:w + 1, 1].min()) + rng.uniform(0, 0.05)
+    right = float(first[:w + 1, 0].max()) * rng.uniform(0.85, 1.05)
+    tilt = np.tan(np.deg2rad(rng.uniform(-6, 6))) * (right - s[0, 0])
+    bar = synth._line((s[0, 0], top), (right, top - tilt), 8, bow=rng.uniform(-0.03, 0.03))
+    diagonal = synth._line(bar[-1], s[w], 8)
+    u[k] = np.concatenate([bar, diagonal[1:], s[w + 1:]])
+    return synth.unit(u)
+
+
 VARIANTS = {  # name: (label, make(strokes, rng) -> strokes)
     "4 open in one stroke, corners rounded twice": (4, lambda s, g: [rounded(x, 2) for x in synth.four_open_one(s, g)]),
     "4 open in one stroke, corners rounded four times": (
@@ -65,6 +85,7 @@ VARIANTS = {  # name: (label, make(strokes, rng) -> strokes)
     "1 with a base, flag 10-20 degrees": (1, lambda s, g: synth._flagged_one(s, g, (0.15, 0.4), (10, 20), base=1.0)),
     "continental 1, flag 10-20 degrees": (1, lambda s, g: synth._flagged_one(s, g, (0.2, 0.55), (10, 20), base=0.0)),
     "crossed 7 in one stroke (looped back up from the foot)": (7, synth.crossed_seven_looped),
+    "3 with a flat top (Ʒ)": (3, flat_top_three),
 }
 
 
