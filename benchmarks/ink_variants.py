@@ -57,7 +57,7 @@ def flat_top_three(strokes, rng) -> list[np.ndarray]:
     u = synth.unit(strokes)
     k = synth._longest(u)
     s = u[k]
-    first = s[: max(2, int(len(s) * 0.75))]
+    first = s[: max(2, int(len(s) * 0.75))]  # (K, 2) in the unit box (height 1): the waist lies in this part
     band = (first[:, 1] > 0.3) & (first[:, 1] < 0.65) & (np.arange(len(first)) > len(first) // 5)
     if not band.any():
         return u
