@@ -46,6 +46,9 @@ class InkTrainSettings:
     limit: int | None = None  # keep this many training digits spread over the writers (a short run)
     calibration: float = 0.15  # share of the training writers kept out for the fusion's calibration
     conventions: float = 1.0  # scale of the conventions' shares (0: the writers' own shapes only)
+    # Sources (UNIPEN lab codes such as "val", or "pendigits") whose writers are left out of training: a net that
+    # never saw a collection, to measure what an unseen one costs (benchmarks/ink_labs.py); () trains on all.
+    leave_out: tuple[str, ...] = ()
     plain: float = 0.1  # share of each epoch's digits left as written (no augmentation)
     features: F.FeatureSettings = field(default_factory=F.FeatureSettings)
     augment: synth.AugmentSettings = field(default_factory=synth.AugmentSettings)
@@ -66,6 +69,8 @@ class InkTrainSettings:
             whole("limit", 10, 10**7)
         if not (isinstance(self.lr, (int, float)) and 1e-6 <= self.lr <= 1.0):
             raise ValueError(f"learning rate must be from 1e-6 to 1, not {self.lr!r}")
+        if not (isinstance(self.leave_out, tuple) and all(isinstance(x, str) for x in self.leave_out)):
+            raise ValueError(f"leave_out must be a list of source names, not {self.leave_out!r}")
         if not (isinstance(self.features.points, int) and 16 <= self.features.points <= 512):
             raise ValueError(f"points must be an integer from 16 to 512, not {self.features.points!r}")
 
@@ -74,8 +79,14 @@ class InkTrainSettings:
         """The settings of ``dataclasses.asdict`` (a card's or a request file's); unknown keys raise TypeError."""
         d = dict(d)
         nested = dict(features=F.FeatureSettings(**d.pop("features", {})),
-                      augment=synth.AugmentSettings(**d.pop("augment", {})))
+                      augment=synth.AugmentSettings(**d.pop("augment", {})),
+                      leave_out=_tuple(d.pop("leave_out", ())))
         return cls(**d, **nested)
+
+
+def _tuple(v):
+    """A card's list (JSON has no tuples) as a tuple; anything else as it is, for `validate` to refuse."""
+    return tuple(v) if isinstance(v, list) else v
 
 
 def is_calibration(writer: str, fraction: float = 0.15) -> bool:
@@ -85,11 +96,13 @@ def is_calibration(writer: str, fraction: float = 0.15) -> bool:
 
 
 def training_writers(settings: InkTrainSettings = InkTrainSettings()):
-    """(training digits, calibration digits): the shipped pen digits of the training writers, split by writer."""
+    """(training digits, calibration digits): the shipped pen digits of the training writers, split by writer; the
+    sources in `settings.leave_out` are left out of the training digits (the calibration writers stay all)."""
     from mnist_core.train import pen
 
     digits = [d for d in pen.load_shipped() if not pen.is_held_out(d.writer)]  # never a held-out writer
-    train = [d for d in digits if not is_calibration(d.writer, settings.calibration)]
+    train = [d for d in digits if not is_calibration(d.writer, settings.calibration)
+             and d.source not in settings.leave_out]
     calib = [d for d in digits if is_calibration(d.writer, settings.calibration)]
     if settings.limit is not None:
         train = train[:: max(1, len(train) // settings.limit)][: settings.limit]
@@ -304,6 +317,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--width", type=int, default=InkTrainSettings.width)
     ap.add_argument("--arch", default="cnn")
     ap.add_argument("--points", type=int, default=F.FeatureSettings.points)
+    ap.add_argument("--leave-out", default="", help="comma-separated sources (UNIPEN lab codes, 'pendigits') whose "
+                    "writers are left out of training (benchmarks/ink_labs.py)")
     ap.add_argument("--no-fusion", action="store_true", help="skip calibrating the fusion with the image model")
     ap.add_argument("--calibrate-only", action="store_true", help="refit the fusion of the model at --output "
                     "(its .tflite through LiteRT) and rewrite its card; no training")
@@ -314,7 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.calibrate_only:
         return recalibrate(Path(args.output), args.version, args.image)
     s = InkTrainSettings(epochs=args.epochs, limit=args.limit, seed=args.seed, width=args.width, arch=args.arch,
-                         features=F.FeatureSettings(points=args.points))
+                         features=F.FeatureSettings(points=args.points),
+                         leave_out=tuple(x for x in args.leave_out.split(",") if x))
 
     def log(p: dict) -> None:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in p.items()}), flush=True)

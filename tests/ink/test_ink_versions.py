@@ -105,6 +105,8 @@ def test_an_ink_job_goes_through_its_request_file_and_only_to_its_trainer(tmp_pa
     (InkJob(settings=InkTrainSettings(epochs=0)), "epochs"),
     (InkJob(settings=InkTrainSettings(arch="transformer")), "arch"),
     (InkJob(settings=InkTrainSettings(limit=5)), "limit"),
+    (InkJob(settings=InkTrainSettings(leave_out="val")), "leave_out"),
+    (InkJob.from_dict({"settings": {"leave_out": [3]}}), "leave_out"),
     (InkJob(activate="if_helps"), "activate"),
     (InkJob(activate="always", output="out/ink"), "nothing to activate"),
 ])
