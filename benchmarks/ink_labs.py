@@ -57,10 +57,11 @@ def groups_of(digits, leave_out: tuple[str, ...]) -> dict[str, np.ndarray]:
     rows = {}
     if leave_out:
         rows[f"left out: {'+'.join(leave_out)}"] = out_mask
-    rows["UNIPEN, the other labs" if leave_out else "UNIPEN"] = unipen & ~out_mask
+    labs_out = bool((out_mask & unipen).any())  # a UNIPEN lab among the left-out sources
+    rows["UNIPEN, the other labs" if labs_out else "UNIPEN"] = unipen & ~out_mask
     if "pendigits" not in leave_out:
         rows["pendigits"] = ~unipen
-    if leave_out and "pendigits" not in leave_out:
+    if labs_out:
         rows["UNIPEN, all"] = unipen
     return rows
 
