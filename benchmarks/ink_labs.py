@@ -99,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no pen data in ../shared/data/pen; nothing to measure", file=sys.stderr)
         return 2
     leave_out = () if args.leave_out == "none" else tuple(x for x in args.leave_out.split(",") if x)
+    known = {d.source for d in fit.training_writers()[0]}
+    if set(leave_out) - known:  # a misspelt lab would leave nothing out
+        print(f"no training writers from {sorted(set(leave_out) - known)}; sources: {sorted(known)}", file=sys.stderr)
+        return 2
     shipped = InkReader.shipped()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     other = left_out_net(args, leave_out, shipped)
