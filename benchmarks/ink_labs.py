@@ -34,12 +34,13 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def left_out_net(args, leave_out: tuple[str, ...], shipped: InkReader) -> InkReader:
-    """The ink net trained without `leave_out` (trained here, or read from --model), with the shipped card."""
+def left_out_net(args, leave_out: tuple[str, ...], shipped: InkReader, all_train: list) -> InkReader:
+    """The ink net trained without `leave_out` (trained here, or read from --model), with the shipped card;
+    `all_train`: the recipe's training digits of every source (`fit.training_writers()[0]`)."""
     stem = Path(args.model) if args.model else Path(args.out)
     if not args.model:
         s = fit.InkTrainSettings(seed=args.seed, epochs=args.epochs, leave_out=leave_out)
-        train, _ = fit.training_writers(s)
+        train = [d for d in all_train if d.source not in leave_out]  # what train_ink will train on
         log(f"training on {len(train):,} digits of {len({d.writer for d in train})} writers, "
             f"without {', '.join(leave_out) or 'none'}")
         model, history, metrics = fit.train_ink(s, progress=lambda p: log(
@@ -99,13 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         print("no pen data in ../shared/data/pen; nothing to measure", file=sys.stderr)
         return 2
     leave_out = () if args.leave_out == "none" else tuple(x for x in args.leave_out.split(",") if x)
-    known = {d.source for d in fit.training_writers()[0]}
+    all_train = fit.training_writers()[0]
+    known = {d.source for d in all_train}
     if set(leave_out) - known:  # a misspelt lab would leave nothing out
         print(f"no training writers from {sorted(set(leave_out) - known)}; sources: {sorted(known)}", file=sys.stderr)
         return 2
     shipped = InkReader.shipped()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    other = left_out_net(args, leave_out, shipped)
+    other = left_out_net(args, leave_out, shipped, all_train)
     digits = [d for ds in sets.values() for d in ds]
     p_img = image_probs_on_canvas([d.strokes for d in digits], np.random.default_rng(args.draw_seed),
                                   default_image_predict())
