@@ -86,6 +86,9 @@ VARIANTS = {  # name: (label, make(strokes, rng) -> strokes)
     "continental 1, flag 10-20 degrees": (1, lambda s, g: synth._flagged_one(s, g, (0.2, 0.55), (10, 20), base=0.0)),
     "crossed 7 in one stroke (looped back up from the foot)": (7, synth.crossed_seven_looped),
     "3 with a flat top (Ʒ)": (3, flat_top_three),
+    "1 with a flag and a base in one stroke": (1, synth.one_stroke_base_one),
+    "1 with a hooked foot": (1, synth.hooked_foot),
+    "7 with a hooked foot": (7, synth.hooked_foot),
 }
 
 

@@ -13,7 +13,8 @@ digit's height.
   continental 1 (an up-stroke flag into the stem, with and without a base), the 1 with a serif, the crossed 7,
   the slashed and the dotted 0, 4s open in one stroke and closed in one or two, 9s with a straight and a curled
   tail, the 0 and the 8 begun elsewhere on their loops. `share` is the part of a label's training digits drawn
-  in that convention (`with_conventions`).
+  in that convention (`with_conventions`). Shapes drawn only to probe the nets (`benchmarks/ink_variants.py`),
+  not taught: the crossed 7 in one stroke, the 1 with a flag and a base in one stroke, the hooked foot.
 
 No TensorFlow here.
 """
@@ -154,10 +155,10 @@ def _stem(strokes: Strokes) -> np.ndarray:
 
 
 def _flagged_one(strokes, rng: np.random.Generator, length: tuple[float, float], angle: tuple[float, float],
-                 base: float) -> Strokes:
-    """A 1 whose stem starts with an up-stroke flag (one stroke) and has a base (a second stroke) with
-    probability `base`; the flag's length (fraction of the height) and angle below the horizontal (degrees)
-    drawn from the ranges."""
+                 base: float, joined: bool = False) -> Strokes:
+    """A 1 whose stem starts with an up-stroke flag and has a base with probability `base`: a second stroke, or
+    with `joined` drawn on from the foot without a lift (back left, then right along the base); the flag's length
+    (fraction of the height) and angle below the horizontal (degrees) drawn from the ranges."""
     stem = _stem(unit(strokes))
     top = stem[0]
     a, th = rng.uniform(*length), np.deg2rad(rng.uniform(*angle))
@@ -168,7 +169,11 @@ def _flagged_one(strokes, rng: np.random.Generator, length: tuple[float, float],
         b = stem[-1]
         w = rng.uniform(0.3, 0.8)
         left = b + np.array([-w * rng.uniform(0.35, 0.65), rng.uniform(-0.02, 0.02)])
-        out.append(_line(left, left + np.array([w, rng.uniform(-0.04, 0.04)]), 8))
+        right = left + np.array([w, rng.uniform(-0.04, 0.04)])
+        if joined:  # back left along the foot first, then right along the whole base
+            out[0] = np.concatenate([out[0], _line(b, left, 5)[1:], _line(left, right, 8)[1:]])
+        else:
+            out.append(_line(left, right, 8))
     return unit(out)
 
 
@@ -188,6 +193,13 @@ def serif_one(strokes, rng: np.random.Generator) -> Strokes:
     return _flagged_one(strokes, rng, (0.08, 0.22), (10, 50), base=0.5)
 
 
+def one_stroke_base_one(strokes, rng: np.random.Generator) -> Strokes:
+    """The 1 with a flag and a base written without a lift (a probe, not taught): the flag (8-45% of the height,
+    20-60 degrees) up into the stem, down, and on along the base (many of UCI pendigits' writers; few of the
+    training writers)."""
+    return _flagged_one(strokes, rng, (0.08, 0.45), (20, 60), base=1.0, joined=True)
+
+
 def _cross(main: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A crossed 7's bar through the middle of `main`'s stem: its (8, 2) points, left to right."""
     top = main[:, 1] < 0.4
@@ -199,6 +211,36 @@ def _cross(main: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     w = rng.uniform(0.12, 0.28)
     left = np.array([xb - w * rng.uniform(0.4, 0.6), yb])
     return _line(left, left + np.array([w * 2, rng.uniform(-0.06, 0.06)]), 8, bow=rng.uniform(-0.05, 0.05))
+
+
+def hooked_foot(strokes, rng: np.random.Generator) -> Strokes:
+    """A 1 or a 7 whose stem ends in a hook (a probe of benchmarks/ink_variants.py, not taught): the pen, still
+    down at the foot, turns right until it heads up and right (15-75 degrees above the horizontal), for 5-16% of
+    the height, before it lifts. Where no stem (a stroke over half the height: not a base or a bar) ends in the
+    lowest quarter, as written."""
+    u = unit(strokes)
+    stems = [j for j in range(len(u)) if len(u[j]) > 1 and np.ptp(u[j][:, 1]) > 0.5]  # not a base or a bar
+    if not stems:
+        return u
+    k = max(stems, key=lambda j: u[j][-1, 1])
+    s = u[k]
+    if s[-1, 1] < 0.75:
+        return u
+    back = s[::-1]
+    run = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(back, axis=0) ** 2).sum(1)))])
+    ref = back[min(int(np.searchsorted(run, 0.06)), len(back) - 1)]
+    d = s[-1] - ref
+    if np.hypot(*d) < 1e-6:
+        return u
+    heading = np.arctan2(d[1], d[0])  # y down: a stem going down has a heading near +90 degrees
+    last = np.deg2rad(rng.uniform(-75, -15))  # the hook's last direction: right and up
+    turn = (heading - last) % (2 * np.pi)  # from down through right to up: anticlockwise as seen on the page
+    n = 8
+    step = rng.uniform(0.05, 0.16) / n
+    angles = heading - turn * (np.arange(1, n + 1) / n) ** rng.uniform(0.7, 1.5)
+    hook = s[-1] + np.cumsum(step * np.stack([np.cos(angles), np.sin(angles)], 1), axis=0)
+    u[k] = np.concatenate([s, hook])
+    return unit(u)
 
 
 def crossed_seven(strokes, rng: np.random.Generator) -> Strokes:

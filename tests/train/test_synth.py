@@ -61,6 +61,19 @@ def test_ones_start_with_an_up_stroke_flag_into_the_stem(make, base, longer):
             assert b[-1, 0] > b[0, 0] and b[:, 1].min() > 0.85
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_one_stroke_base_runs_from_the_flag_down_the_stem_and_along_the_base(seed):
+    out = S.one_stroke_base_one(ONE, rng(seed))
+    assert len(out) == 1  # no pen lift
+    s = out[0]
+    d = _flag(out)
+    assert d[0] < 0 and d[1] > 0  # the flag, drawn up into the top
+    foot = s[s[:, 1] > 0.85]
+    assert np.ptp(foot[:, 0]) > 0.25  # a base along the foot
+    assert s[-1, 0] > s[int(np.argmin(s[:, 0] + 10 * (s[:, 1] < 0.85)))][0]  # ends right of where it turned back
+    assert s[-1, 1] > 0.85
+
+
 def test_serif_flag_is_short():
     lengths = [np.hypot(*_flag(S.serif_one(ONE, rng(s)))) for s in range(20)]
     assert max(lengths) < 0.3
@@ -87,6 +100,25 @@ def test_looped_crossed_seven_is_one_stroke_that_comes_back_up_and_crosses_the_s
         assert bar[-1, 0] > bar[0, 0] and 0.35 < bar[:, 1].mean() < 0.75
         assert np.ptp(bar[:, 0]) > 2 * np.ptp(bar[:, 1])
         assert s[foot:, 1].min() < 0.7  # back up from the foot
+
+
+@pytest.mark.parametrize("digit", [ONE, SEVEN, S.crossed_seven(SEVEN, rng(3))], ids=["1", "7", "crossed 7"])
+def test_hooked_foot_turns_the_stem_right_and_up_at_its_foot(digit):
+    for seed in range(10):
+        out = S.hooked_foot(digit, rng(seed))
+        stem = max(out, key=lambda s: np.ptp(s[:, 1]))
+        foot = int(np.argmax(stem[:, 1]))
+        hook = stem[foot:]
+        assert 2 <= len(hook) <= 10  # a few points after the lowest one, in the same stroke
+        assert hook[-1, 0] > stem[foot, 0] and hook[-1, 1] < stem[foot, 1]  # ends right of and above the foot
+        assert np.hypot(*(hook[-1] - stem[foot])) < 0.2  # short: a hook, not a 2's base
+        assert len(out) == len(digit)  # no pen lift added
+
+
+def test_hooked_foot_leaves_a_stem_drawn_upwards_as_written():
+    up = [ONE[0][::-1]]  # a 1 drawn from the foot up: its pen lifts at the top
+    out = S.hooked_foot(up, rng(0))
+    assert np.allclose(np.concatenate(out), np.concatenate(S.unit(up)))
 
 
 def test_slashed_zero_adds_a_diagonal_through_the_ring():
