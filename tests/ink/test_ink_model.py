@@ -294,6 +294,8 @@ def test_calibrate_only_against_another_image_model_says_which(tmp_path):
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     fusion = json.loads((tmp_path / "ink.json").read_text())["fusion"]
-    taught = sum(c.share > 0 for c in fit.synth.CONVENTIONS)  # 300 drawings of each beside the writers' 1,783 twice
+    from mnist_core.train import synth
+
+    taught = sum(c.share > 0 for c in synth.CONVENTIONS)  # 300 drawings of each beside the writers' 1,783 twice
     assert fusion["calibrated_with"] == "default.tflite" and fusion["calibration_digits"] == 2 * 1783 + 300 * taught
     assert fusion["method"] in fusion["cv_nll"] and 0.9 < fusion["fused_accuracy"] <= 1
