@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     if not sets:
         print("no pen data in ../shared/data/pen; nothing to measure", file=sys.stderr)
         return 2
-    leave_out = () if args.leave_out == "none" else tuple(x for x in args.leave_out.split(",") if x)
+    leave_out = fit.sources(args.leave_out)
     all_train = fit.training_writers()[0]
     known = {d.source for d in all_train}
     if set(leave_out) - known:  # a misspelt lab would leave nothing out

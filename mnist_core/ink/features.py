@@ -81,12 +81,16 @@ def _allocate(lengths: np.ndarray, n: int) -> np.ndarray:
     return k
 
 
+def arc_length(s: np.ndarray) -> np.ndarray:
+    """The arc length from a stroke's first point to each of its points: (K,), starting at 0."""
+    return np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)))])
+
+
 def _along(s: np.ndarray, k: int) -> np.ndarray:
     """k points spaced evenly along a stroke's arc length (both ends kept): (k, 2)."""
     if len(s) == 1:
         return np.repeat(s, k, axis=0)
-    seg = np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1))
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    cum = arc_length(s)
     u = np.linspace(0.0, cum[-1], k)
     return np.stack([np.interp(u, cum, s[:, 0]), np.interp(u, cum, s[:, 1])], axis=1)
 

@@ -89,6 +89,11 @@ def _tuple(v):
     return tuple(v) if isinstance(v, list) else v
 
 
+def sources(text: str) -> tuple[str, ...]:
+    """Source names from a comma-separated list ("syn,ced", "pendigits"); "" or "none": none."""
+    return () if text.strip() == "none" else tuple(x.strip() for x in text.split(",") if x.strip())
+
+
 def is_calibration(writer: str, fraction: float = 0.15) -> bool:
     """Whether a training writer is kept out of the ink net for calibrating the fusion (fixed hash)."""
     h = int.from_bytes(hashlib.sha1(f"ink-calibration/{writer}".encode()).digest()[:4], "big")
@@ -330,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         return recalibrate(Path(args.output), args.version, args.image)
     s = InkTrainSettings(epochs=args.epochs, limit=args.limit, seed=args.seed, width=args.width, arch=args.arch,
                          features=F.FeatureSettings(points=args.points),
-                         leave_out=tuple(x for x in args.leave_out.split(",") if x))
+                         leave_out=sources(args.leave_out))
 
     def log(p: dict) -> None:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in p.items()}), flush=True)

@@ -26,6 +26,7 @@ from typing import Callable
 
 import numpy as np
 
+from mnist_core.ink.features import arc_length
 from mnist_core.ink.loops import ink_box, is_closed, restart
 
 Strokes = list[np.ndarray]
@@ -227,7 +228,7 @@ def hooked_foot(strokes, rng: np.random.Generator) -> Strokes:
     if s[-1, 1] < 0.75:
         return u
     back = s[::-1]
-    run = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(back, axis=0) ** 2).sum(1)))])
+    run = arc_length(back)
     ref = back[min(int(np.searchsorted(run, 0.06)), len(back) - 1)]
     d = s[-1] - ref
     if np.hypot(*d) < 1e-6:

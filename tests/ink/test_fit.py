@@ -8,7 +8,13 @@ from collections import Counter
 
 import pytest
 
-from mnist_core.ink.fit import InkTrainSettings, training_writers
+from mnist_core.ink.fit import InkTrainSettings, sources, training_writers
+
+
+@pytest.mark.parametrize("text, expected", [("", ()), ("none", ()), ("pendigits", ("pendigits",)),
+                                           ("syn,ced", ("syn", "ced")), (" val , ced,", ("val", "ced"))])
+def test_sources_are_read_from_a_comma_separated_list(text, expected):
+    assert sources(text) == expected
 
 
 @pytest.mark.parametrize("leave_out", [(), ("pendigits",), ("val", "ced"), ("no-such-lab",)])

@@ -23,6 +23,15 @@ def test_shape_dtype_and_range(points, strokes):
     assert np.abs(f[:, :2]).max() <= 0.5 + 1e-6
 
 
+@pytest.mark.parametrize("points, expected", [
+    ([[0, 0], [3, 4]], [0, 5]),                      # one 3-4-5 segment
+    ([[0, 0], [0, 2], [2, 2], [2, 2]], [0, 2, 4, 4]),  # a corner, then a repeated point adds nothing
+    ([[1, 1]], [0]),                                 # a dot
+])
+def test_arc_length_runs_from_the_first_point(points, expected):
+    np.testing.assert_allclose(F.arc_length(np.array(points, float)), expected)
+
+
 def test_scale_and_shift_do_not_matter_but_aspect_does():
     a = F.ink_features(SEVEN)
     b = F.ink_features([s * 3.7 + np.array([120.0, -40.0]) for s in SEVEN])
