@@ -31,8 +31,8 @@ from mnist_core.ink.reader import InkReader  # noqa: E402
 from mnist_core.train import synth  # noqa: E402
 from ink_variants import writers_digits  # noqa: E402 (the held-out or the calibration writers' digits)
 
-ONES = (("1 continental, flag 20-60°", lambda s, g: synth._flagged_one(s, g, (0.2, 0.55), (20, 60), base=0.0)),
-        ("1 continental, flag 10-20°", lambda s, g: synth._flagged_one(s, g, (0.2, 0.55), (10, 20), base=0.0)),
+ONES = (("1 continental, flag 20-60°", synth.continental_one),
+        ("1 continental, flag 10-20°", synth.flat_flagged_one),
         ("1 continental with a base", synth.continental_one_base))
 
 

@@ -86,6 +86,11 @@ def arc_length(s: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)))])
 
 
+def stroke_length(s: np.ndarray) -> float:
+    """The length of a stroke's path (0 for one point): the sum of its segments' lengths."""
+    return float(np.sqrt((np.diff(np.asarray(s, np.float64)[:, :2], axis=0) ** 2).sum(axis=1)).sum())
+
+
 def _along(s: np.ndarray, k: int) -> np.ndarray:
     """k points spaced evenly along a stroke's arc length (both ends kept): (k, 2)."""
     if len(s) == 1:
@@ -101,11 +106,11 @@ def resample(strokes: list[np.ndarray], settings: FeatureSettings = FeatureSetti
     if not strokes:
         raise ValueError("no points to resample")
     if len(strokes) > settings.max_strokes:  # keep the longest, in drawing order
-        lens = [float(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)).sum()) for s in strokes]
+        lens = [stroke_length(s) for s in strokes]
         keep = sorted(np.argsort(lens)[::-1][: settings.max_strokes])
         strokes = [strokes[i] for i in keep]
     strokes = normalise(strokes)
-    lengths = np.array([float(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)).sum()) for s in strokes])
+    lengths = np.array([stroke_length(s) for s in strokes])
     ks = _allocate(lengths, settings.points)
     pts = np.concatenate([_along(s, int(k)) for s, k in zip(strokes, ks)])
     ids = np.repeat(np.arange(len(strokes)), ks)

@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arch", default="cnn")
     ap.add_argument("--points", type=int, default=F.FeatureSettings.points)
     ap.add_argument("--leave-out", default="", help="comma-separated sources (UNIPEN lab codes, 'pendigits') whose "
-                    "writers are left out of training (benchmarks/ink_labs.py)")
+                    "writers are left out of training (benchmarks/ink_labs.py); 'none' or nothing: none")
     ap.add_argument("--no-fusion", action="store_true", help="skip calibrating the fusion with the image model")
     ap.add_argument("--calibrate-only", action="store_true", help="refit the fusion of the model at --output "
                     "(its .tflite through LiteRT) and rewrite its card; no training")

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mnist_core.ink.features import stroke_length
+
 
 def ink_box(strokes) -> tuple[np.ndarray, float]:
     """(K, 2+) strokes' box: its top-left (2,) and its height (at least a thousandth of its width, and above 0)."""
@@ -33,7 +35,7 @@ def is_closed(stroke: np.ndarray, height: float = 1.0, gap: float = 0.25) -> boo
     stroke = np.asarray(stroke, np.float64)[:, :2]
     if len(stroke) < 8:
         return False
-    path = float(np.sqrt((np.diff(stroke, axis=0) ** 2).sum(1)).sum())
+    path = stroke_length(stroke)
     return float(np.hypot(*(stroke[-1] - stroke[0]))) < gap * height and path > 2 * gap * height
 
 

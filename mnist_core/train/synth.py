@@ -14,7 +14,8 @@ digit's height.
   the slashed and the dotted 0, 4s open in one stroke and closed in one or two, 9s with a straight and a curled
   tail, the 0 and the 8 begun elsewhere on their loops. `share` is the part of a label's training digits drawn
   in that convention (`with_conventions`). Shapes drawn only to probe the nets (`benchmarks/ink_variants.py`),
-  not taught: the crossed 7 in one stroke, the 1 with a flag and a base in one stroke, the hooked foot.
+  not taught: the crossed 7 in one stroke, the 1 with a flag and a base in one stroke, the hooked foot,
+  the continental 1 with a flat flag. `flagged_one` draws any 1 with a flag of given length and angle.
 
 No TensorFlow here.
 """
@@ -26,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from mnist_core.ink.features import arc_length
+from mnist_core.ink.features import arc_length, stroke_length
 from mnist_core.ink.loops import ink_box, is_closed, restart
 
 Strokes = list[np.ndarray]
@@ -49,7 +50,7 @@ def _line(p0, p1, n: int = 8, bow: float = 0.0) -> np.ndarray:
 
 
 def _longest(strokes: Strokes) -> int:
-    return int(np.argmax([np.sqrt((np.diff(s, axis=0) ** 2).sum(1)).sum() if len(s) > 1 else 0 for s in strokes]))
+    return int(np.argmax([stroke_length(s) for s in strokes]))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ def _stem(strokes: Strokes) -> np.ndarray:
     return s
 
 
-def _flagged_one(strokes, rng: np.random.Generator, length: tuple[float, float], angle: tuple[float, float],
+def flagged_one(strokes, rng: np.random.Generator, length: tuple[float, float], angle: tuple[float, float],
                  base: float, joined: bool = False) -> Strokes:
     """A 1 whose stem starts with an up-stroke flag and has a base with probability `base`: a second stroke, or
     with `joined` drawn on from the foot without a lift (back left, then right along the base); the flag's length
@@ -181,24 +182,30 @@ def _flagged_one(strokes, rng: np.random.Generator, length: tuple[float, float],
 def continental_one(strokes, rng: np.random.Generator) -> Strokes:
     """The continental 1 without a base: a long flag (20-55% of the height, 20-60 degrees below the horizontal:
     a flatter, longer one is a 7's bar) drawn up into the stem."""
-    return _flagged_one(strokes, rng, (0.2, 0.55), (20, 60), base=0.0)
+    return flagged_one(strokes, rng, (0.2, 0.55), (20, 60), base=0.0)
 
 
 def continental_one_base(strokes, rng: np.random.Generator) -> Strokes:
     """The continental 1 with a base stroke under the stem."""
-    return _flagged_one(strokes, rng, (0.2, 0.55), (20, 60), base=1.0)
+    return flagged_one(strokes, rng, (0.2, 0.55), (20, 60), base=1.0)
+
+
+def flat_flagged_one(strokes, rng: np.random.Generator) -> Strokes:
+    """The continental 1 with a flat flag (a probe, not taught): 20-55% of the height at 10-20 degrees, the angle of
+    a short 7's bar (taught as a 1, it cost plain 7s: benchmarks/INK.md)."""
+    return flagged_one(strokes, rng, (0.2, 0.55), (10, 20), base=0.0)
 
 
 def serif_one(strokes, rng: np.random.Generator) -> Strokes:
     """The 1 with a serif: a short flag (8-22% of the height), a base half the time."""
-    return _flagged_one(strokes, rng, (0.08, 0.22), (10, 50), base=0.5)
+    return flagged_one(strokes, rng, (0.08, 0.22), (10, 50), base=0.5)
 
 
 def one_stroke_base_one(strokes, rng: np.random.Generator) -> Strokes:
     """The 1 with a flag and a base written without a lift (a probe, not taught): the flag (8-45% of the height,
     20-60 degrees) up into the stem, down, and on along the base (many of UCI pendigits' writers; few of the
     training writers)."""
-    return _flagged_one(strokes, rng, (0.08, 0.45), (20, 60), base=1.0, joined=True)
+    return flagged_one(strokes, rng, (0.08, 0.45), (20, 60), base=1.0, joined=True)
 
 
 def _cross(main: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -220,7 +227,7 @@ def hooked_foot(strokes, rng: np.random.Generator) -> Strokes:
     the height, before it lifts. Where no stem (a stroke over half the height: not a base or a bar) ends in the
     lowest quarter, as written."""
     u = unit(strokes)
-    stems = [j for j in range(len(u)) if len(u[j]) > 1 and np.ptp(u[j][:, 1]) > 0.5]  # not a base or a bar
+    stems = [j for j in range(len(u)) if np.ptp(u[j][:, 1]) > 0.5]  # not a base or a bar
     if not stems:
         return u
     k = max(stems, key=lambda j: u[j][-1, 1])

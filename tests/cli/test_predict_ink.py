@@ -171,7 +171,7 @@ def test_a_writer_who_crosses_their_sevens_has_their_uncrossed_seven_shapes_read
     digits = pen.load_shipped()
     sevens = [pen.PenDigit(7, tuple(synth.crossed_seven(d.strokes, rng)), "w", "test")
               for d in [x for x in digits if x.label == 7][:4]]
-    ones = [pen.PenDigit(1, tuple(synth._flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)), "w", "test")
+    ones = [pen.PenDigit(1, tuple(synth.flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)), "w", "test")
             for d in [x for x in digits if x.label == 1][:8]]
     scale = lambda d: pen.PenDigit(d.label, tuple(s * 200 for s in d.strokes), "w", "test")  # noqa: E731
     strokes, segments = unipen_lines([scale(d) for d in sevens + ones])
@@ -197,7 +197,7 @@ def test_the_unnamed_ink_files_of_one_folder_are_one_writers_by_default(tmp_path
     rng = np.random.default_rng(3)
     digits = pen.load_shipped()
     sevens = [synth.crossed_seven(d.strokes, rng) for d in [x for x in digits if x.label == 7][:3]]
-    ones = [synth._flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)
+    ones = [synth.flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)
             for d in [x for x in digits if x.label == 1][:4]]
     folder = tmp_path / "anna"
     folder.mkdir()

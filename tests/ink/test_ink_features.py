@@ -30,6 +30,7 @@ def test_shape_dtype_and_range(points, strokes):
 ])
 def test_arc_length_runs_from_the_first_point(points, expected):
     np.testing.assert_allclose(F.arc_length(np.array(points, float)), expected)
+    assert F.stroke_length(np.array(points, float)) == pytest.approx(expected[-1])  # the arc length's end
 
 
 def test_scale_and_shift_do_not_matter_but_aspect_does():

@@ -152,7 +152,7 @@ def crossing_writer():
     rng = np.random.default_rng(3)
     digits = pen.load_shipped()
     sevens = [synth.crossed_seven(d.strokes, rng) for d in [x for x in digits if x.label == 7][:3]]
-    ones = [synth._flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)
+    ones = [synth.flagged_one(d.strokes, rng, (0.3, 0.5), (10, 18), base=0.0)
             for d in [x for x in digits if x.label == 1][:8]]
     return sevens, ones
 

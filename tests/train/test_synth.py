@@ -74,6 +74,15 @@ def test_one_stroke_base_runs_from_the_flag_down_the_stem_and_along_the_base(see
     assert s[-1, 1] > 0.85
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_flat_flag_is_long_and_near_horizontal(seed):
+    out = S.flat_flagged_one(ONE, rng(seed))
+    assert len(out) == 1  # no base
+    dx, dy = _flag(out)
+    assert dx < 0 and dy > 0  # drawn up into the top, like every flag
+    assert 10 - 1e-6 <= np.degrees(np.arctan2(dy, -dx)) <= 20 + 1e-6  # a 7's bar's angle, not the taught 20-60
+
+
 def test_serif_flag_is_short():
     lengths = [np.hypot(*_flag(S.serif_one(ONE, rng(s)))) for s in range(20)]
     assert max(lengths) < 0.3
