@@ -1,5 +1,6 @@
 """Accuracy, per-class precision and recall, confusion matrix and the worst mistakes, as data, each figure with the
-name of the test set it was measured on; and the same drawn to PNG on request (matplotlib, imported only then)."""
+name of the test set it was measured on; an accuracy's interval over writers (`writer_interval`); and the same
+drawn to PNG on request (matplotlib, imported only then)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,24 @@ def metrics_from_probs(probs: np.ndarray, labels: np.ndarray, worst: int = 16) -
         "worst": [{"index": int(i), "label": int(labels[i]), "predicted": int(pred[i]),
                    "confidence": float(probs[i, pred[i]])} for i in order],
     }
+
+
+def writer_interval(correct: np.ndarray, writers, level: float = 0.95, draws: int = 2000,
+                    seed: int = 0) -> tuple[float, float]:
+    """The accuracy's interval over writers: a bootstrap that resamples whole writers, not digits.
+
+    A writer's digits succeed or fail together (one writer's flagged 1s can be a third of a set's misreads), so
+    an interval that treats digits as independent is too narrow. ``correct`` (N,) bool, ``writers`` (N,) names;
+    returns the (1 - level) / 2 and (1 + level) / 2 quantiles of the resampled accuracies."""
+    correct = np.asarray(correct, bool)
+    if not len(correct):
+        return float("nan"), float("nan")
+    _, who = np.unique(np.asarray(writers), return_inverse=True)
+    right = np.bincount(who, weights=correct)  # (W,) each writer's digits read right
+    count = np.bincount(who).astype(np.float64)  # (W,) each writer's digits
+    picks = np.random.default_rng(seed).integers(0, len(count), (draws, len(count)))
+    acc = right[picks].sum(axis=1) / count[picks].sum(axis=1)  # (draws,) a resampled set's accuracy each
+    return float(np.quantile(acc, (1 - level) / 2)), float(np.quantile(acc, (1 + level) / 2))
 
 
 def evaluate(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from mnist_core.train.evaluate import metrics_from_probs, plot_confusion, plot_curves, plot_mistakes
+from mnist_core.train.evaluate import (metrics_from_probs, plot_confusion, plot_curves, plot_mistakes,
+                                      writer_interval)
 
 
 def _onehot(pred, conf=0.9):
@@ -94,3 +95,27 @@ def test_card_tests_name_every_figure(card, expected):
     got = card_tests(card)
     assert {k: (v["name"], v["accuracy"]) for k, v in got.items()} == expected
     assert list(got) == list(expected)  # the card's own test set first
+
+
+def _writers(n_writers: int, per: int) -> np.ndarray:
+    return np.repeat([f"w{i}" for i in range(n_writers)], per)
+
+
+@pytest.mark.parametrize("correct, writers, expected", [
+    (np.ones(40, bool), _writers(4, 10), (1.0, 1.0)),                  # nothing wrong: no doubt
+    (np.zeros(40, bool), _writers(4, 10), (0.0, 0.0)),
+    (np.tile([True] * 19 + [False], 20), _writers(20, 20), (0.95, 0.95)),  # one miss per writer: every resample 95%
+    (np.repeat([True, False], 10), _writers(2, 10), (0.0, 1.0)),      # two writers, one all wrong: 0, 50 or 100%
+])
+def test_writer_interval_references(correct, writers, expected):
+    assert writer_interval(correct, writers) == pytest.approx(expected)
+
+
+def test_misses_of_one_writer_widen_the_interval_around_the_same_accuracy():
+    writers = _writers(20, 20)
+    clustered = np.ones(400, bool)
+    clustered[:20] = False  # one writer's 20 digits all wrong: 95%, like one miss in each writer's 20
+    lo, hi = writer_interval(clustered, writers)
+    assert lo < 0.93 < 0.95 < hi <= 1.0
+    assert writer_interval(clustered, writers, seed=3) == writer_interval(clustered, writers, seed=3)
+    assert writer_interval(clustered, writers, level=0.5)[0] > lo  # a lower level, a narrower interval
