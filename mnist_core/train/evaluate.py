@@ -42,22 +42,23 @@ def metrics_from_probs(probs: np.ndarray, labels: np.ndarray, worst: int = 16) -
     }
 
 
-def writer_interval(correct: np.ndarray, writers, level: float = 0.95, draws: int = 2000,
+def writer_interval(scores: np.ndarray, writers, level: float = 0.95, draws: int = 2000,
                     seed: int = 0) -> tuple[float, float]:
-    """The accuracy's interval over writers: a bootstrap that resamples whole writers, not digits.
+    """The interval over writers of a mean per-digit score: a bootstrap that resamples whole writers, not digits.
 
     A writer's digits succeed or fail together (one writer's flagged 1s can be a third of a set's misreads), so
-    an interval that treats digits as independent is too narrow. ``correct`` (N,) bool, ``writers`` (N,) names;
-    returns the (1 - level) / 2 and (1 + level) / 2 quantiles of the resampled accuracies."""
-    correct = np.asarray(correct, bool)
-    if not len(correct):
+    an interval that treats digits as independent is too narrow. ``scores`` (N,): bool for an accuracy, or the
+    difference of two readers' bool arrays (in [-1, 1]) for a paired change; ``writers`` (N,) names. Returns the
+    (1 - level) / 2 and (1 + level) / 2 quantiles of the resampled means."""
+    scores = np.asarray(scores, np.float64)
+    if not len(scores):
         return float("nan"), float("nan")
     _, who = np.unique(np.asarray(writers), return_inverse=True)
-    right = np.bincount(who, weights=correct)  # (W,) each writer's digits read right
+    total = np.bincount(who, weights=scores)  # (W,) each writer's summed score
     count = np.bincount(who).astype(np.float64)  # (W,) each writer's digits
     picks = np.random.default_rng(seed).integers(0, len(count), (draws, len(count)))
-    acc = right[picks].sum(axis=1) / count[picks].sum(axis=1)  # (draws,) a resampled set's accuracy each
-    return float(np.quantile(acc, (1 - level) / 2)), float(np.quantile(acc, (1 + level) / 2))
+    mean = total[picks].sum(axis=1) / count[picks].sum(axis=1)  # (draws,) a resampled set's mean each
+    return float(np.quantile(mean, (1 - level) / 2)), float(np.quantile(mean, (1 + level) / 2))
 
 
 def evaluate(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,

@@ -119,3 +119,13 @@ def test_misses_of_one_writer_widen_the_interval_around_the_same_accuracy():
     assert lo < 0.93 < 0.95 < hi <= 1.0
     assert writer_interval(clustered, writers, seed=3) == writer_interval(clustered, writers, seed=3)
     assert writer_interval(clustered, writers, level=0.5)[0] > lo  # a lower level, a narrower interval
+
+
+def test_a_paired_change_is_the_interval_of_the_differences():
+    writers = _writers(10, 10)
+    a = np.ones(100, bool)
+    b = a.copy()
+    b[:10] = False  # the second reader loses one writer's ten digits, gains nothing
+    lo, hi = writer_interval(b.astype(float) - a, writers)
+    assert lo < -0.05 and hi == pytest.approx(0.0)  # a loss, but one writer's: the interval reaches no change
+    assert writer_interval(a.astype(float) - a, writers) == pytest.approx((0.0, 0.0))
