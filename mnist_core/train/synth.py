@@ -157,7 +157,7 @@ def _stem(strokes: Strokes) -> np.ndarray:
 
 
 def flagged_one(strokes, rng: np.random.Generator, length: tuple[float, float], angle: tuple[float, float],
-                 base: float, joined: bool = False) -> Strokes:
+                base: float, joined: bool = False) -> Strokes:
     """A 1 whose stem starts with an up-stroke flag and has a base with probability `base`: a second stroke, or
     with `joined` drawn on from the foot without a lift (back left, then right along the base); the flag's length
     (fraction of the height) and angle below the horizontal (degrees) drawn from the ranges."""
