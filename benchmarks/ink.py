@@ -57,7 +57,8 @@ def three_ways(strokes, labels, rng, image, reader) -> dict:
 
 def scored(p_img, p_ink, labels, reader, found=None) -> dict:
     """Accuracy of the image model's (N, 10) answers, the ink model's and the two fused by ``reader``'s card, and
-    the fused answers' worst confusions (true→read; "none" where no digit was found). ``found`` (N,) bool: where
+    the fused answers' worst confusions (true→read; "none" where no digit was found), and which fused answers are
+    right (``fused_right``, (N,) bool). ``found`` (N,) bool: where
     the canvas path found a digit; elsewhere the image and fused answers count as wrong, as nothing is read."""
     labels = np.asarray(labels)
     found = np.ones(len(labels), bool) if found is None else np.asarray(found, bool)
@@ -71,7 +72,15 @@ def scored(p_img, p_ink, labels, reader, found=None) -> dict:
         pairs[(int(a), b)] = pairs.get((int(a), b), 0) + 1
     conf = ", ".join(f"{a}→{b} ×{c}" for (a, b), c in sorted(pairs.items(), key=lambda kv: -kv[1])[:4]) or "-"
     return dict(n=len(labels), image=acc(p_img), ink=acc(p_ink, True), fused=acc(p_fus), conf=conf,
-                p=(p_img, p_ink, labels))
+                p=(p_img, p_ink, labels), fused_right=~wrong)
+
+
+def convention_drawn(c, pool, per: int, rng) -> tuple[list, list]:
+    """(strokes, their source digits): `per` digits of convention `c`'s label drawn at random from `pool`
+    (held-out writers' PenDigits), each redrawn in the convention."""
+    src = [d for d in pool if d.label == c.label]
+    pick = [src[int(i)] for i in rng.integers(0, len(src), per)]
+    return [c.make(d.strokes, rng) for d in pick], pick
 
 
 def convention_rows(pool, per: int, rng, image, reader) -> list[tuple[str, dict]]:
@@ -79,9 +88,8 @@ def convention_rows(pool, per: int, rng, image, reader) -> list[tuple[str, dict]
     `pool` (held-out writers' PenDigits), redrawn in the convention, read three ways (`three_ways`)."""
     rows = []
     for c in synth.CONVENTIONS:
-        src = [d for d in pool if d.label == c.label]
-        pick = [src[int(i)] for i in rng.integers(0, len(src), per)]
-        r = three_ways([c.make(d.strokes, rng) for d in pick], [c.label] * len(pick), rng, image, reader)
+        strokes, _ = convention_drawn(c, pool, per, rng)
+        r = three_ways(strokes, [c.label] * len(strokes), rng, image, reader)
         rows.append((c.name, r))
         log(f"{c.name}: image {r['image']:.2%} ink {r['ink']:.2%} fused {r['fused']:.2%}  ({r['conf']})")
     return rows
@@ -164,8 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         pick = [digits[i] for i in rng.permutation(len(digits))[: args.n]]
         r = three_ways([d.strokes for d in pick], [d.label for d in pick], rng, image, reader)
         r["writers"] = len({d.writer for d in pick})
-        p_img, p_ink, labels = r["p"]
-        r["interval"] = writer_interval(reader.fuse(p_img, p_ink).argmax(1) == labels, [d.writer for d in pick])
+        r["interval"] = writer_interval(r["fused_right"], [d.writer for d in pick])
         rows.append((name, r))
         log(f"{name}: image {r['image']:.2%} ink {r['ink']:.2%} fused {r['fused']:.2%}  ({r['conf']})")
     pool = [d for ds in sets.values() for d in ds]

@@ -32,6 +32,7 @@ from mnist_core.ink.fuse import image_probs_on_canvas  # noqa: E402
 from mnist_core.ink.reader import InkReader  # noqa: E402
 from mnist_core.train import synth  # noqa: E402
 from mnist_core.train.evaluate import writer_interval  # noqa: E402
+from ink import convention_drawn  # noqa: E402 (benchmarks/ink.py: the same convention digits)
 from realworld import held_out  # noqa: E402 (the held-out writers' digits, as the real-world benchmark reads them)
 
 
@@ -102,10 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "| convention (synthesised on held-out writers' digits), fused | digits | "
               + " | ".join(nets) + " |", "|---|---:|" + "---:|" * len(nets)]
     for c in synth.CONVENTIONS:
-        src = [d for d in pool if d.label == c.label]
-        pick = [src[int(i)] for i in rng.integers(0, len(src), args.per)]
-        r = read_set([c.make(d.strokes, rng) for d in pick], [c.label] * len(pick), [d.writer for d in pick], rng,
-                     image, readers, fusers)
+        strokes, pick = convention_drawn(c, pool, args.per, rng)
+        r = read_set(strokes, [c.label] * len(pick), [d.writer for d in pick], rng, image, readers, fusers)
         lines.append(f"| {c.name} | {len(pick):,} | " + " | ".join(f"{r[n]['fused'].mean():.2%}" for n in nets) + " |")
     fusion = "each net's own card" if args.fusion_of is None else f"the card of {args.fusion_of}"
     print(f"Command: `python benchmarks/ink_compare.py {' '.join('--ink ' + x for x in args.ink)} --seed {args.seed} "
