@@ -112,14 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--writers", choices=("calibration", "held-out"), default="calibration")
     ap.add_argument("--per", type=int, default=5, help="digits of each label per writer at most (0: all)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--ink", default=None, help="an ink model's stem (.tflite, .json; default: the shipped one)")
+    ap.add_argument("--ink", default=None, help="an ink model's stem (.tflite, .json, checked against its .keras "
+                    "where there is one; default: the shipped one)")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     digits = subsample(writers_digits(args.writers), args.per, rng)
     if not digits:
         print("skipped: no pen digits (the held-out writers come from ../shared)")
         return 0
-    reader = InkReader.from_files(f"{args.ink}.tflite", f"{args.ink}.json") if args.ink else InkReader.shipped()
+    reader = InkReader.shipped(args.ink) if args.ink else InkReader.shipped()
     image = default_image_predict()
     labels, writers = [d.label for d in digits], [d.writer for d in digits]
     print(f"Command: `python benchmarks/ink_hand.py --writers {args.writers} --per {args.per} --seed {args.seed}"
