@@ -189,11 +189,13 @@ def frames_of(model, strokes_list: list[list[np.ndarray]]) -> list[np.ndarray]:
     """Each line's (T, 11) frame probabilities."""
     import tensorflow as tf  # noqa: PLC0415
 
+    call = tf.function(lambda x: model(x, training=False),  # one graph for every length (eager GRUs loop in Python)
+                       input_signature=[tf.TensorSpec([1, None, CHANNELS], tf.float32)])
     out = []
     for s in strokes_list:
         f = features(s)
         x, *_ = _pad([f], ["0"])
-        logits = model(tf.constant(x), training=False)[0].numpy()[: int(math.ceil(len(f) / POOL))]
+        logits = call(tf.constant(x))[0].numpy()[: int(math.ceil(len(f) / POOL))]
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         out.append(e / e.sum(axis=1, keepdims=True))
     return out
@@ -255,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
                     "net's calibration writers, pendigits and UNIPEN)")
     ap.add_argument("--seeds", default="1", help="draws of numbers to read, comma-separated")
     ap.add_argument("--n", type=int, default=400, help="numbers a set and draw")
-    ap.add_argument("--sets", help="a .pkl of drawings this script read before (in --out): read them again")
+    ap.add_argument("--sets", help="the .pkl files (comma-separated) of drawings this "
+                    "script read before (in --out): read them again, as one set each")
     args = ap.parse_args(argv)
     import keras  # noqa: PLC0415
     from mnist_core.ink import fit  # noqa: PLC0415
@@ -269,8 +272,11 @@ def main(argv: list[str] | None = None) -> int:
         model.save(Path(args.out) / "line.keras")
         print(f"trained in {secs / 60:.1f} min; saved {Path(args.out) / 'line.keras'}")
     if args.sets:  # drawings read before (by this script): the line reader's frames read again
-        with open(args.sets, "rb") as fh:
-            sets = pickle.load(fh)
+        sets = {}
+        for path in args.sets.split(","):
+            with open(path, "rb") as fh:
+                for cond, rows in pickle.load(fh).items():
+                    sets.setdefault(cond, []).extend(rows)
         for rows in sets.values():
             for r, f in zip(rows, frames_of(model, [r["strokes"] for r in rows])):
                 r["frames"] = f
@@ -327,9 +333,11 @@ def report(sets: dict) -> None:
     numbers it turns right and wrong against the served reading)."""
     from mnist_core.numbers.reader import greedy  # noqa: PLC0415
 
+    from mnist_core.train.evaluate import writer_interval  # noqa: PLC0415
+
     print("| set | numbers | served (image alone) | served, fused with the ink | line reader alone | rescored | "
-          "turned right / wrong |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "turned right / wrong | change, 95% over writers |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for cond, rows in sets.items():
         truth = [r["truth"] for r in rows]
         rate = lambda got: np.mean([g == t for g, t in zip(got, truth)])  # noqa: E731
@@ -337,9 +345,11 @@ def report(sets: dict) -> None:
         pick = [rescored(r) for r in rows]
         gained = sum(p == t != r["served"] for p, t, r in zip(pick, truth, rows))
         lost = sum(p != t == r["served"] for p, t, r in zip(pick, truth, rows))
+        change = np.array([(p == t) - (r["served"] == t) for p, t, r in zip(pick, truth, rows)], np.float64)
+        lo, hi = writer_interval(change, [r["writer"] for r in rows])
         print(f"| {cond} | {len(rows)} | {rate([r['image'] for r in rows]):.2%} | "
               f"{rate([r['served'] for r in rows]):.2%} | {rate(alone):.2%} | **{rate(pick):.2%}** | "
-              f"+{gained} / -{lost} |", flush=True)
+              f"+{gained} / -{lost} | {change.mean() * 100:+.2f} ({lo * 100:+.2f} to {hi * 100:+.2f}) |", flush=True)
 
 
 if __name__ == "__main__":
