@@ -5,9 +5,10 @@
     python benchmarks/ink_lines.py --model OTHER.keras --sets /tmp/inklines/held_3-4.pkl   # the same drawings again
 
 The digit ink net reads one digit's strokes. A number's strokes are read today by cutting the picture into digits
-(the segmenter, the number reader's alignment) and handing each digit the strokes in its box. Touching numbers lose
-most to a thin 1 merged into its neighbour, numbers with separators to a slash or dash read as a digit; in the ink
-those are separate strokes, drawn in their own order. On-line recognisers read a whole line's trajectory with a
+(the segmenter, the number reader's alignment) and handing each digit the strokes in its box. Touching numbers
+lose digits to it (a thin 1 merged into its neighbour), numbers with separators gain some (a slash or a dash read as
+a digit), and a stroke near two boxes goes with one of them; in the ink these are separate strokes, drawn in their
+own order. On-line recognisers read a whole line's trajectory with a
 recurrent net and CTC, no cutting at all. This is that reader, trained here on lines written with the ink net's
 training writers' digits (never the calibration or held-out writers), augmented as the ink net's digits are, with
 the number reader's line style (gaps, separators, size and baseline jitter, slant):
