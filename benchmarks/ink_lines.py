@@ -37,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mnist_core.ink.features import arc_length, point_features  # noqa: E402
 from mnist_core.numbers import lines  # noqa: E402
 from mnist_core.train import pen, synth  # noqa: E402
 
@@ -85,14 +86,12 @@ def features(strokes: list[np.ndarray]) -> np.ndarray:
     pts, ids = [], []
     for i, s in enumerate(strokes):
         s = (s - [allp[:, 0].min(), top]) / h
-        cum = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)))])
+        cum = arc_length(s)
         k = max(2, int(math.ceil(cum[-1] / STEP)) + 1)
         u = np.linspace(0.0, cum[-1], k)
         pts.append(np.stack([np.interp(u, cum, s[:, 0]), np.interp(u, cum, s[:, 1])], axis=1))
         ids.append(np.full(k, i))
     pts, ids = np.concatenate(pts), np.concatenate(ids)
-    from mnist_core.ink.features import point_features  # noqa: PLC0415
-
     f = point_features(pts, ids)  # x, y, dx, dy, cos, sin, pen_down, start, jump_x, jump_y
     kernel = np.ones(15) / 15  # x about its neighbours: the line's absolute x says nothing of the digit
     f[:, 0] = pts[:, 0] - np.convolve(np.pad(pts[:, 0], 7, mode="edge"), kernel, mode="valid")
@@ -186,6 +185,13 @@ def train(hands: list[dict], epochs: int, per_epoch: int, seed: int, batch: int 
     return model, time.perf_counter() - t0
 
 
+def add_frames(model, sets: dict) -> None:
+    """Each drawing of `sets` ({set: rows}) gets the line reader's frames of its strokes ("frames")."""
+    for rows in sets.values():
+        for r, f in zip(rows, frames_of(model, [r["strokes"] for r in rows])):
+            r["frames"] = f
+
+
 def frames_of(model, strokes_list: list[list[np.ndarray]]) -> list[np.ndarray]:
     """Each line's (T, 11) frame probabilities."""
     import tensorflow as tf  # noqa: PLC0415
@@ -241,9 +247,7 @@ def read_sets(model, hands: list[dict], seeds: list[int], n: int) -> dict:
                                  image=got.get("served", ""), strokes=strokes, writer=writer_of(hand),
                                  pixel=None if pixel is None else (pixel.frames, pixel.weights)))
     if model is not None:
-        for rows in out.values():
-            for r, f in zip(rows, frames_of(model, [r["strokes"] for r in rows])):
-                r["frames"] = f
+        add_frames(model, out)
     return out
 
 
@@ -278,9 +282,7 @@ def main(argv: list[str] | None = None) -> int:
             with open(path, "rb") as fh:
                 for cond, rows in pickle.load(fh).items():
                     sets.setdefault(cond, []).extend(rows)
-        for rows in sets.values():
-            for r, f in zip(rows, frames_of(model, [r["strokes"] for r in rows])):
-                r["frames"] = f
+        add_frames(model, sets)
     else:
         read_on = pen.split_writers(pen.load_pen(DATA / "pen" / "unipen_dev.json.gz"))[1] if args.held_out \
             else calib_digits
@@ -333,7 +335,6 @@ def report(sets: dict) -> None:
     """Exact match per set: served without and with the ink, the line reader alone, and the rescoring (with the
     numbers it turns right and wrong against the served reading)."""
     from mnist_core.numbers.reader import greedy  # noqa: PLC0415
-
     from mnist_core.train.evaluate import writer_interval  # noqa: PLC0415
 
     print("| set | numbers | served (image alone) | served, fused with the ink | line reader alone | rescored | "
